@@ -1,0 +1,383 @@
+/**
+ * Merging t-digest (Dunning & Ertl; reference: tdunning/t-digest MergingDigest.java).
+ *
+ * Written by hand because npm has no maintained merging t-digest: `tdigest` is the older
+ * clustering variant (a red-black tree, ~3x slower, no merge, no serialization).
+ *
+ * Invariants this file keeps:
+ *  1. Centroids `mean[0..n)` are sorted ascending by mean; `weight[i] >= 1`; their weights sum to
+ *     `centroidWeight`; `totalWeight = centroidWeight + pending` (unmerged buffered points).
+ *  2. Scale function k2: k(q) = norm * ln(q / (1 - q)), norm = c / (4 ln(W / c) + 24). A merge pass
+ *     closes a centroid as soon as absorbing the next one would grow k by more than 1, so the
+ *     tails hold small (exact-ish) centroids and the middle large ones. This bounds the number of
+ *     centroids by about c.
+ *  3. Two compressions: points are merged at the working compression (2 x the stored one, the
+ *     reference's accuracy trick); `compact()` (called before storage) re-merges at the stored one.
+ *  4. Every merge pass alternates its direction (ascending, then descending), which removes the
+ *     left-to-right bias a one-directional greedy pass leaves in the centroid sizes.
+ *  5. The first and last centroid of each pass are never merged with their neighbour, and exact
+ *     `min` / `max` are kept, so quantile(0) and quantile(1) are exact and the tails interpolate
+ *     towards the true extremes.
+ *  6. Buffered points have weight 1 and live in a Float64Array; `add` only appends (the hot path),
+ *     sorting and merging happen once per full buffer.
+ */
+
+import { sortFloat64 } from "./float-sort.js";
+
+const MAGIC = 0x54; // 'T'
+const VERSION = 1;
+const Q_EPS = 1e-15;
+
+export interface TDigestOptions {
+  /** Stored compression (centroids kept when compacted are about half of it). Default 200. */
+  compression?: number;
+  /** Points buffered before a merge pass. Default 10 x working compression. */
+  bufferSize?: number;
+}
+
+export class TDigest {
+  /** Stored compression; merges run at twice this. */
+  readonly compression: number;
+  private readonly working: number;
+
+  private mean: Float64Array;
+  private weight: Float64Array;
+  private n = 0;
+  private centroidWeight = 0;
+
+  private buf: Float64Array;
+  private bufN = 0;
+  private readonly bufferSize: number;
+
+  private minV = Infinity;
+  private maxV = -Infinity;
+  private mergeCount = 0;
+
+  constructor(options: TDigestOptions = {}) {
+    const c = options.compression ?? 200;
+    if (!(c >= 10 && c <= 10_000)) throw new RangeError(`t-digest compression must be 10..10000, got ${c}`);
+    this.compression = c;
+    this.working = 2 * c;
+    this.mean = new Float64Array(0);
+    this.weight = new Float64Array(0);
+    this.bufferSize = options.bufferSize ?? this.working * 10;
+    // The insert buffer is allocated on first add: closed buckets and restored digests need none.
+    this.buf = new Float64Array(0);
+  }
+
+  /** Number of points added (sum of weights). */
+  get count(): number {
+    return this.centroidWeight + this.bufN;
+  }
+
+  get min(): number {
+    this.flush();
+    return this.n === 0 ? NaN : this.minV;
+  }
+
+  get max(): number {
+    this.flush();
+    return this.n === 0 ? NaN : this.maxV;
+  }
+
+  /** Number of centroids after merging what is buffered. */
+  get centroidCount(): number {
+    this.flush();
+    return this.n;
+  }
+
+  /** Adds one value. Non-finite values are refused: a NaN would poison every quantile. */
+  add(x: number): void {
+    if (!Number.isFinite(x)) throw new RangeError(`t-digest: value must be finite, got ${x}`);
+    if (this.bufN === this.buf.length) {
+      this.flush();
+      if (this.buf.length === 0) this.buf = new Float64Array(this.bufferSize);
+    }
+    this.buf[this.bufN++] = x;
+  }
+
+  /** Merges other digests into this one (their centroids are re-merged, as the reference does). */
+  merge(...others: TDigest[]): this {
+    this.flush();
+    let extra = 0;
+    for (const o of others) {
+      o.flush();
+      extra += o.n;
+    }
+    if (extra === 0) return this;
+    const total = this.n + extra;
+    const m = new Float64Array(total);
+    const w = new Float64Array(total);
+    m.set(this.mean.subarray(0, this.n));
+    w.set(this.weight.subarray(0, this.n));
+    let k = this.n;
+    for (const o of others) {
+      m.set(o.mean.subarray(0, o.n), k);
+      w.set(o.weight.subarray(0, o.n), k);
+      k += o.n;
+      this.centroidWeight += o.centroidWeight;
+      if (o.n > 0) {
+        if (o.minV < this.minV) this.minV = o.minV;
+        if (o.maxV > this.maxV) this.maxV = o.maxV;
+      }
+    }
+    const order = sortedOrder(m, total);
+    const sm = new Float64Array(total);
+    const sw = new Float64Array(total);
+    for (let i = 0; i < total; i++) {
+      sm[i] = m[order[i]];
+      sw[i] = w[order[i]];
+    }
+    this.n = 0;
+    this.mergePass(sm, sw, total, this.working);
+    return this;
+  }
+
+  /** Re-merges at the stored compression: fewer centroids, for storage and long-lived buckets. */
+  compact(): this {
+    this.flush();
+    if (this.n > 1) {
+      const m = this.mean.slice(0, this.n);
+      const w = this.weight.slice(0, this.n);
+      const n = this.n;
+      this.n = 0;
+      this.mergePass(m, w, n, this.compression);
+    }
+    return this;
+  }
+
+  /** Value at quantile q (0..1); NaN when empty. Interpolates as MergingDigest.quantile does. */
+  quantile(q: number): number {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be within 0..1, got ${q}`);
+    this.flush();
+    const n = this.n;
+    if (n === 0) return NaN;
+    const mean = this.mean;
+    const weight = this.weight;
+    if (n === 1) return mean[0];
+    const total = this.centroidWeight;
+    const index = q * total;
+    if (index < 1) return this.minV;
+    if (weight[0] > 1 && index < weight[0] / 2) {
+      return this.minV + ((index - 1) / (weight[0] / 2 - 1)) * (mean[0] - this.minV);
+    }
+    if (index > total - 1) return this.maxV;
+    if (weight[n - 1] > 1 && total - index <= weight[n - 1] / 2) {
+      return this.maxV - ((total - index - 1) / (weight[n - 1] / 2 - 1)) * (this.maxV - mean[n - 1]);
+    }
+    let soFar = weight[0] / 2;
+    for (let i = 0; i < n - 1; i++) {
+      const dw = (weight[i] + weight[i + 1]) / 2;
+      if (soFar + dw > index) {
+        let leftUnit = 0;
+        if (weight[i] === 1) {
+          if (index - soFar < 0.5) return mean[i];
+          leftUnit = 0.5;
+        }
+        let rightUnit = 0;
+        if (weight[i + 1] === 1) {
+          if (soFar + dw - index <= 0.5) return mean[i + 1];
+          rightUnit = 0.5;
+        }
+        const z1 = index - soFar - leftUnit;
+        const z2 = soFar + dw - index - rightUnit;
+        return weightedAverage(mean[i], z2, mean[i + 1], z1);
+      }
+      soFar += dw;
+    }
+    const z1 = index - total - weight[n - 1] / 2;
+    const z2 = weight[n - 1] / 2 - z1;
+    return weightedAverage(mean[n - 1], z1, this.maxV, z2);
+  }
+
+  /**
+   * Compact binary form: [magic u8][version u8][compression u16][n u32][min f64][max f64]
+   * then n means (f64) and n weights (unsigned LEB128 varints). About 20 + 9n bytes.
+   */
+  serialize(): Uint8Array {
+    this.flush();
+    const n = this.n;
+    const out = new Uint8Array(24 + n * 8 + n * 10);
+    const view = new DataView(out.buffer);
+    view.setUint8(0, MAGIC);
+    view.setUint8(1, VERSION);
+    view.setUint16(2, this.compression, true);
+    view.setUint32(4, n, true);
+    view.setFloat64(8, n === 0 ? 0 : this.minV, true);
+    view.setFloat64(16, n === 0 ? 0 : this.maxV, true);
+    let p = 24;
+    for (let i = 0; i < n; i++, p += 8) view.setFloat64(p, this.mean[i], true);
+    for (let i = 0; i < n; i++) {
+      // Weights are whole numbers (sums of unit points) below 2^53.
+      let w = this.weight[i];
+      while (w >= 128) {
+        out[p++] = (w % 128) | 128;
+        w = Math.floor(w / 128);
+      }
+      out[p++] = w;
+    }
+    return out.slice(0, p);
+  }
+
+  /** Inverse of `serialize`; throws a RangeError naming what is wrong on corrupt input. */
+  static deserialize(bytes: Uint8Array): TDigest {
+    if (bytes.length < 24) throw new RangeError(`t-digest: ${bytes.length} bytes is too short`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.getUint8(0) !== MAGIC || view.getUint8(1) !== VERSION) {
+      throw new RangeError("t-digest: bad magic or version");
+    }
+    const d = new TDigest({ compression: view.getUint16(2, true) });
+    const n = view.getUint32(4, true);
+    if (24 + n * 9 > bytes.length) throw new RangeError(`t-digest: truncated (${n} centroids)`);
+    d.mean = new Float64Array(n);
+    d.weight = new Float64Array(n);
+    let p = 24;
+    for (let i = 0; i < n; i++, p += 8) d.mean[i] = view.getFloat64(p, true);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let w = 0;
+      let mul = 1;
+      for (;;) {
+        if (p >= bytes.length) throw new RangeError("t-digest: truncated weights");
+        const b = bytes[p++];
+        w += (b & 127) * mul;
+        if (b < 128) break;
+        mul *= 128;
+      }
+      d.weight[i] = w;
+      total += w;
+    }
+    d.n = n;
+    d.centroidWeight = total;
+    if (n > 0) {
+      d.minV = view.getFloat64(8, true);
+      d.maxV = view.getFloat64(16, true);
+    }
+    return d;
+  }
+
+  /** A deep copy (query-time merges must not disturb the buckets they read). */
+  clone(): TDigest {
+    return TDigest.deserialize(this.serialize());
+  }
+
+  /** Bytes held by this digest's arrays (for memory accounting). */
+  get retainedBytes(): number {
+    return this.mean.byteLength + this.weight.byteLength + this.buf.byteLength;
+  }
+
+  /**
+   * Shrinks the buffers to fit: a closed bucket receives no more points, so its insert buffer
+   * and spare centroid room are dead weight. Further adds still work (the buffer regrows).
+   */
+  shrink(): this {
+    this.compact();
+    this.buf = new Float64Array(0);
+    return this;
+  }
+
+  /** Sorts the buffer and merges it with the centroids in one pass. */
+  private flush(): void {
+    const m = this.bufN;
+    if (m === 0) return;
+    const b = this.buf;
+    sortFloat64(b, m);
+    if (b[0] < this.minV) this.minV = b[0];
+    if (b[m - 1] > this.maxV) this.maxV = b[m - 1];
+    // Two-way merge of sorted centroids and sorted points.
+    const n = this.n;
+    const total = n + m;
+    const sm = new Float64Array(total);
+    const sw = new Float64Array(total);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    const { mean, weight } = this;
+    while (i < n && j < m) {
+      if (mean[i] <= b[j]) {
+        sm[k] = mean[i];
+        sw[k++] = weight[i++];
+      } else {
+        sm[k] = b[j++];
+        sw[k++] = 1;
+      }
+    }
+    while (i < n) {
+      sm[k] = mean[i];
+      sw[k++] = weight[i++];
+    }
+    while (j < m) {
+      sm[k] = b[j++];
+      sw[k++] = 1;
+    }
+    this.centroidWeight += m;
+    this.bufN = 0;
+    this.n = 0;
+    this.mergePass(sm, sw, total, this.working);
+  }
+
+  /**
+   * One greedy pass over sorted (sm, sw), compacting them in place (the write index never passes
+   * the read index), then keeping an exact-size copy as the centroids. Alternates direction each
+   * call (invariant 4); keeps the end centroids unmerged (invariant 5).
+   */
+  private mergePass(sm: Float64Array, sw: Float64Array, count: number, compression: number): void {
+    const reverse = (this.mergeCount++ & 1) === 1;
+    if (reverse) {
+      sm.subarray(0, count).reverse();
+      sw.subarray(0, count).reverse();
+    }
+    const total = this.centroidWeight;
+    const norm = compression / (4 * Math.log(Math.max(total / compression, 1.0000001)) + 24);
+    let last = 0;
+    let wSoFar = 0;
+    let wLimit = total * qOfK(kOfQ(0, norm) + 1, norm);
+    for (let i = 1; i < count; i++) {
+      const proposed = sw[last] + sw[i];
+      if (wSoFar + proposed <= wLimit && i !== 1 && i !== count - 1) {
+        sm[last] += ((sm[i] - sm[last]) * sw[i]) / proposed;
+        sw[last] = proposed;
+      } else {
+        wSoFar += sw[last];
+        wLimit = total * qOfK(kOfQ(wSoFar / total, norm) + 1, norm);
+        last++;
+        sm[last] = sm[i];
+        sw[last] = sw[i];
+      }
+    }
+    const n = last + 1;
+    if (reverse) {
+      sm.subarray(0, n).reverse();
+      sw.subarray(0, n).reverse();
+    }
+    this.mean = sm.slice(0, n);
+    this.weight = sw.slice(0, n);
+    this.n = n;
+  }
+}
+
+/** k2 scale function. */
+function kOfQ(q: number, norm: number): number {
+  const qq = q < Q_EPS ? Q_EPS : q > 1 - Q_EPS ? 1 - Q_EPS : q;
+  return norm * Math.log(qq / (1 - qq));
+}
+
+/** Inverse of k2. */
+function qOfK(k: number, norm: number): number {
+  const e = Math.exp(k / norm);
+  return e / (1 + e);
+}
+
+function weightedAverage(x1: number, w1: number, x2: number, w2: number): number {
+  const lo = Math.min(x1, x2);
+  const hi = Math.max(x1, x2);
+  const v = (x1 * w1 + x2 * w2) / (w1 + w2);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Indices of `values[0..n)` in ascending order. */
+function sortedOrder(values: Float64Array, n: number): Uint32Array {
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return idx.sort((a, b) => values[a] - values[b]);
+}

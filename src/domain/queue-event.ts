@@ -1,0 +1,36 @@
+/**
+ * The one fact the whole pipeline speaks: something happened to a conversation in a queue.
+ * Sources (live stream, backfill) produce it, the engine counts it, sinks never see it directly.
+ */
+export type QueueEventKind = "offered" | "answered" | "abandoned" | "flowout";
+
+export const QUEUE_EVENT_KINDS: readonly QueueEventKind[] = ["offered", "answered", "abandoned", "flowout"];
+
+/** Media types as Genesys analytics spells them (lower case). */
+export type MediaType = "voice" | "callback" | "chat" | "email" | "message" | string;
+
+export interface QueueEvent {
+  kind: QueueEventKind;
+  queueId: string;
+  mediaType: MediaType;
+  conversationId: string;
+  /** The acd participant: one conversation can pass through a queue more than once. */
+  participantId: string;
+  /** Event time, epoch milliseconds, on the source's clock. */
+  time: number;
+  /** Time spent in queue, on answered / abandoned / flowout. */
+  waitMs?: number;
+}
+
+/**
+ * Stable identity shared by the live stream and the backfill: the same leg and kind
+ * always yields the same key, whichever path delivered it.
+ */
+export function eventIdentity(e: Pick<QueueEvent, "conversationId" | "participantId" | "kind">): string {
+  return `${e.conversationId}/${e.participantId}/${e.kind}`;
+}
+
+/** The statistics key: figures are kept per queue and media type. */
+export function seriesKey(queueId: string, mediaType: MediaType): string {
+  return `${queueId}\u0000${mediaType}`;
+}
