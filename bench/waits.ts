@@ -3,16 +3,9 @@
  * lognormal (median 20 s), a 5 % Pareto tail, 2 % zeros and 0.05 % huge outliers (1e4..1e6 s),
  * as in shared/reference/quantile-sketches.md.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../src/util/random.js";
+
+export { mulberry32 };
 
 export function heavyTailedWaits(n: number, seed = 42): Float64Array {
   const rnd = mulberry32(seed);

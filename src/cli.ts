@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * queue-monitor command line: `emulate` (the Genesys Cloud emulator), `run` (the monitor),
+ * `demo` (both, with simulated callers).
+ */
+import { Command } from "commander";
+import { emulateCommand } from "./commands/emulate.js";
+
+const program = new Command()
+  .name("queue-monitor")
+  .description("Watches Genesys Cloud CX queues in real time: wait-time percentiles, service level, alerts.")
+  .showHelpAfterError();
+
+emulateCommand(program);
+
+program.parseAsync().catch((e: unknown) => {
+  process.stderr.write(`queue-monitor: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,289 @@
+/**
+ * Notifications API (genesys-api.md §2): channels, subscriptions and the WebSocket, with the
+ * real limits (20 channels per client, 1,000 topics per channel, one socket per channel, 24 h
+ * channel life on the virtual clock) and the real failure modes, which faults can trigger:
+ * dropped sockets, `v2.system.socket_closing` maintenance, stalled (silent) sockets, expired
+ * channels and revoked tokens.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { VirtualClock } from "../util/clock.js";
+import { uuid, mulberry32 } from "../util/random.js";
+import { HttpError, json, type Reply } from "./http.js";
+
+export interface NotificationsOptions {
+  /** Base of connectUri, e.g. ws://127.0.0.1:9700 */
+  wsBase: () => string;
+  heartbeatMs: number;
+  /** Channel lifetime on the virtual clock (24 h on the real service). */
+  channelTtlMs: number;
+  /** Real ms a client has after socket_closing before the server closes the socket. */
+  socketClosingGraceMs: number;
+  /** Topics a client may subscribe to; anything else is rejected. */
+  topicAllowed: (topic: string) => boolean;
+}
+
+interface ChannelTopic {
+  id: string;
+  state: "Permitted" | "Rejected";
+  rejectionReason?: string;
+}
+
+interface Channel {
+  id: string;
+  clientId: string;
+  expires: number; // virtual ms
+  lastUsed: number; // real ms
+  topics: Map<string, ChannelTopic>;
+  socket?: WebSocket;
+}
+
+const MAX_CHANNELS = 20;
+const MAX_TOPICS = 1000;
+
+export class Notifications {
+  readonly channels = new Map<string, Channel>();
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly stalledUntil = new WeakMap<WebSocket, number>();
+  private readonly ids = mulberry32(Date.now() & 0xffffffff);
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Counts, for tests and the README's claims. */
+  readonly stats = { socketsOpened: 0, framesSent: 0, framesDropped: 0 };
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly options: NotificationsOptions,
+  ) {
+    const sweep = setInterval(() => this.expireDue(), 200);
+    sweep.unref();
+    this.timers.add(sweep);
+  }
+
+  // ---- REST -----------------------------------------------------------------------------
+
+  create(clientId: string): Reply {
+    const mine = [...this.channels.values()].filter((c) => c.clientId === clientId);
+    if (mine.length >= MAX_CHANNELS) {
+      // "Channels without an active connection will be removed first", then the oldest last used.
+      mine.sort((a, b) => Number(!!a.socket) - Number(!!b.socket) || a.lastUsed - b.lastUsed);
+      this.remove(mine[0], "channel evicted: over 20 channels for this client");
+    }
+    const id = `streaming-${Math.floor(this.ids() * 9) + 1}-${uuid(this.ids).replaceAll("-", "").slice(0, 26)}`;
+    const ch: Channel = { id, clientId, expires: this.clock.now() + this.options.channelTtlMs, lastUsed: Date.now(), topics: new Map() };
+    this.channels.set(id, ch);
+    return json(200, this.render(ch));
+  }
+
+  list(clientId: string): Reply {
+    return json(200, { entities: [...this.channels.values()].filter((c) => c.clientId === clientId).map((c) => this.render(c)) });
+  }
+
+  exists(clientId: string, id: string): Reply {
+    this.owned(clientId, id);
+    return { status: 200 };
+  }
+
+  subscriptions(clientId: string, id: string): Reply {
+    const ch = this.owned(clientId, id);
+    return json(200, { entities: [...ch.topics.values()].map((t) => this.renderTopic(ch, t)) });
+  }
+
+  /** POST adds topics, PUT replaces the list; one bad topic fails all unless ignoreErrors. */
+  subscribe(clientId: string, id: string, body: unknown, replace: boolean, ignoreErrors: boolean): Reply {
+    const ch = this.owned(clientId, id);
+    if (!Array.isArray(body)) throw new HttpError(400, "bad.request", "body must be an array of {id: topic}");
+    const requested: string[] = [];
+    for (const [i, item] of body.entries()) {
+      const topic = (item as { id?: unknown })?.id;
+      if (typeof topic !== "string" || topic.length === 0) throw new HttpError(400, "bad.request", `body[${i}].id must be a topic name`);
+      requested.push(topic);
+    }
+    const bad = requested.filter((t) => !this.options.topicAllowed(t));
+    if (bad.length > 0 && !ignoreErrors) {
+      throw new HttpError(400, "notification.subscription.invalid", `Not authorized or invalid topic(s): ${bad.join(", ")}`);
+    }
+    const next = replace ? new Map<string, ChannelTopic>() : new Map(ch.topics);
+    const results: ChannelTopic[] = [];
+    for (const t of requested) {
+      const topic: ChannelTopic = bad.includes(t)
+        ? { id: t, state: "Rejected", rejectionReason: "Topic is invalid or you are not authorized to subscribe to it" }
+        : { id: t, state: "Permitted" };
+      if (topic.state === "Permitted") next.set(t, topic);
+      results.push(topic);
+    }
+    if (next.size > MAX_TOPICS) {
+      throw new HttpError(400, "notification.too.many.topics", `a channel may hold at most ${MAX_TOPICS} topics, this request would make ${next.size}`);
+    }
+    ch.topics = next;
+    ch.lastUsed = Date.now();
+    return json(200, { entities: results.map((t) => this.renderTopic(ch, t)) });
+  }
+
+  unsubscribeAll(clientId: string, id: string): Reply {
+    const ch = this.owned(clientId, id);
+    ch.topics.clear();
+    return { status: 200 };
+  }
+
+  // ---- WebSocket ------------------------------------------------------------------------
+
+  /** Upgrade on /channels/{id}; like the real service, the socket itself carries no credentials. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const id = /^\/channels\/([^/?]+)/.exec(req.url ?? "")?.[1];
+    const ch = id ? this.channels.get(id) : undefined;
+    if (!ch || ch.expires <= this.clock.now()) {
+      socket.end("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\r\n" + JSON.stringify({ message: "channel not found", code: "not.found", status: 404 }));
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ch, ws));
+  }
+
+  private attach(ch: Channel, ws: WebSocket): void {
+    this.stats.socketsOpened++;
+    const previous = ch.socket;
+    ch.socket = ws;
+    ch.lastUsed = Date.now();
+    // "If you connect a second WebSocket with the same channel ID, the first WebSocket disconnects."
+    if (previous) previous.close(1000, "another WebSocket connected to this channel");
+    const heartbeat = setInterval(() => this.send(ws, "channel.metadata", { message: "WebSocket Heartbeat" }), this.options.heartbeatMs);
+    heartbeat.unref();
+    ws.on("message", (data) => {
+      let msg: { message?: string };
+      try {
+        msg = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      if (msg?.message === "ping") this.send(ws, "channel.metadata", { message: "pong" });
+    });
+    ws.on("error", () => {});
+    ws.on("close", () => {
+      clearInterval(heartbeat);
+      if (ch.socket === ws) ch.socket = undefined;
+    });
+  }
+
+  /** Delivers an event to every open socket subscribed to `topic`. */
+  publish(topic: string, eventBody: unknown): void {
+    for (const ch of this.channels.values()) {
+      if (ch.socket && ch.topics.get(topic)?.state === "Permitted") this.send(ch.socket, topic, eventBody);
+    }
+  }
+
+  /** True if any channel listens to `topic` (lets the publisher skip rendering unused snapshots). */
+  hasListener(topic: string): boolean {
+    for (const ch of this.channels.values()) if (ch.socket && ch.topics.has(topic)) return true;
+    return false;
+  }
+
+  private send(ws: WebSocket, topicName: string, eventBody: unknown): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if ((this.stalledUntil.get(ws) ?? 0) > Date.now()) {
+      this.stats.framesDropped++;
+      return;
+    }
+    this.stats.framesSent++;
+    ws.send(JSON.stringify({ topicName, version: "2", eventBody, metadata: { CorrelationId: randomUUID() } }));
+  }
+
+  // ---- faults ---------------------------------------------------------------------------
+
+  /** Every socket vanishes without a close frame (a network cut). */
+  dropSockets(): number {
+    let n = 0;
+    for (const ch of this.channels.values()) {
+      if (ch.socket) {
+        ch.socket.terminate();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Maintenance: v2.system.socket_closing on every socket, then the server closes them. */
+  socketClosing(): number {
+    const sockets = [...this.channels.values()].flatMap((c) => (c.socket ? [c.socket] : []));
+    for (const ws of sockets) {
+      this.send(ws, "v2.system.socket_closing", { message: "The WebSocket will close for maintenance; connect a new WebSocket within one minute." });
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.close(1001, "maintenance");
+    }, this.options.socketClosingGraceMs);
+    t.unref();
+    this.timers.add(t);
+    return sockets.length;
+  }
+
+  /** Open sockets go silent (no events, heartbeats or pongs) for `seconds`, like a dead TCP path. */
+  stall(seconds: number): number {
+    let n = 0;
+    for (const ch of this.channels.values()) {
+      if (ch.socket) {
+        this.stalledUntil.set(ch.socket, Date.now() + seconds * 1000);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Every channel expires now. */
+  expireAll(): number {
+    const all = [...this.channels.values()];
+    for (const ch of all) this.remove(ch, "channel expired");
+    return all.length;
+  }
+
+  /** Token revocation: the client's sockets get token_revoked and close; channels stay. */
+  revokeClient(clientId: string): void {
+    for (const ch of this.channels.values()) {
+      if (ch.clientId !== clientId || !ch.socket) continue;
+      this.send(ch.socket, "v2.system", { channelId: ch.id, systemTopicType: "token_revoked", reason: "user_tokens_revoked", message: "token revoked" });
+      ch.socket.close(4001, "token revoked");
+    }
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    for (const ch of this.channels.values()) ch.socket?.terminate();
+    this.wss.close();
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private expireDue(): void {
+    const now = this.clock.now();
+    for (const ch of [...this.channels.values()]) if (ch.expires <= now) this.remove(ch, "channel expired");
+  }
+
+  private remove(ch: Channel, reason: string): void {
+    this.channels.delete(ch.id);
+    if (ch.socket) {
+      this.send(ch.socket, "v2.system", { channelId: ch.id, systemTopicType: "no_longer_subscribed", message: reason });
+      ch.socket.close(1000, reason.slice(0, 100));
+    }
+  }
+
+  private owned(clientId: string, id: string): Channel {
+    const ch = this.channels.get(id);
+    if (!ch || ch.clientId !== clientId || ch.expires <= this.clock.now()) {
+      throw new HttpError(404, "not.found", `channel ${id} not found`);
+    }
+    return ch;
+  }
+
+  private render(ch: Channel): Record<string, unknown> {
+    return { id: ch.id, connectUri: `${this.options.wsBase()}/channels/${ch.id}`, expires: new Date(ch.expires).toISOString() };
+  }
+
+  private renderTopic(ch: Channel, t: ChannelTopic): Record<string, unknown> {
+    return {
+      id: t.id,
+      state: t.state,
+      ...(t.rejectionReason ? { rejectionReason: t.rejectionReason, missingPermissions: [] } : {}),
+      selfUri: `/api/v2/notifications/channels/${ch.id}/subscriptions`,
+    };
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The Genesys Cloud emulator: one HTTP + WebSocket server on loopback serving OAuth, routing,
+ * notifications, analytics, a PagerDuty receiver, and the emulator's own endpoints
+ * (/emulator/clock, /emulator/ground-truth, /emulator/faults, /emulator/pagerduty/events).
+ * A real-time ticker drives the simulator on the virtual clock and publishes what changes.
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { QueueEvent } from "../domain/queue-event.js";
+import { VirtualClock } from "../util/clock.js";
+import type { Logger } from "../util/log.js";
+import { Analytics, type IntervalSemantics } from "./analytics.js";
+import { Auth, rateLimited } from "./auth.js";
+import { errorBody, HttpError, json, parseJson, readBody, Router, send, type Reply, type Request } from "./http.js";
+import { Notifications } from "./notifications.js";
+import { PagerDutyReceiver } from "./pagerduty.js";
+import { conversationSnapshot } from "./render.js";
+import { getQueue, listQueues } from "./routing.js";
+import type { Scenario } from "./simulator/scenario.js";
+import { Simulator, type SimConversation } from "./simulator/simulator.js";
+
+export interface EmulatorOptions {
+  host: string;
+  port: number;
+  seed: number;
+  speed: number;
+  scenario: Scenario;
+  /** Virtual start, epoch ms (default: now, whole second). */
+  start?: number;
+  durationMinutes?: number;
+  clientId: string;
+  clientSecret: string;
+  tokenTtlSeconds: number;
+  requestsPerMinute: number;
+  invalidClientStatus: 400 | 401;
+  heartbeatSeconds: number;
+  /** Channel life in virtual hours (24 on the real service). */
+  channelTtlHours: number;
+  /** Analytics ingestion delay, real seconds (scaled onto the virtual clock). */
+  ingestionDelaySeconds: number;
+  detailsInterval: IntervalSemantics;
+  groundTruthFile?: string;
+  pagerDutyPerMinute: number;
+  log: Logger;
+}
+
+export const emulatorDefaults = {
+  host: "127.0.0.1",
+  port: 9700,
+  seed: 1,
+  speed: 60,
+  clientId: "demo-client-id",
+  clientSecret: "demo-client-secret",
+  tokenTtlSeconds: 86_400,
+  requestsPerMinute: 300,
+  invalidClientStatus: 401 as const,
+  heartbeatSeconds: 30,
+  channelTtlHours: 24,
+  ingestionDelaySeconds: 3,
+  detailsInterval: "start" as IntervalSemantics,
+  pagerDutyPerMinute: 120,
+};
+
+const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels"];
+
+const QUEUE_TOPIC = /^v2\.routing\.queues\.([0-9a-f-]{36})\.conversations(?:\.(calls|callbacks|chats|emails|messages))?$/;
+const OBS_TOPIC = /^v2\.analytics\.queues\.([0-9a-f-]{36})\.observations$/;
+const DETAIL_TOPIC = /^v2\.detail\.events\.conversation\.([0-9a-f-]{36})\.acd\.(start|end)$/;
+
+const mediaTopicSuffix: Record<string, string> = { voice: "calls", callback: "callbacks", chat: "chats", email: "emails", message: "messages" };
+
+interface IntervalAgg {
+  start: number;
+  nOffered: number;
+  tWait: number[];
+  tAnswered: number[];
+  tAbandon: number[];
+  tFlowOut: number[];
+  nOverSla: number;
+}
+
+export class Emulator {
+  readonly clock: VirtualClock;
+  readonly sim: Simulator;
+  readonly auth: Auth;
+  readonly notifications: Notifications;
+  readonly analytics: Analytics;
+  readonly pagerduty: PagerDutyReceiver;
+  readonly faultLog: { at: string; type: string; detail: unknown }[] = [];
+  private readonly server: Server;
+  private readonly router = new Router();
+  private ticker?: NodeJS.Timeout;
+  private failNext = { status: 0, count: 0 };
+  private readonly dirtyQueues = new Set<string>();
+  private readonly lastObservation = new Map<string, number>();
+  private readonly aggs = new Map<string, IntervalAgg>();
+  private truthFile?: WriteStream;
+  private port = 0;
+
+  constructor(readonly options: EmulatorOptions) {
+    const start = options.start ?? Math.floor(Date.now() / 1000) * 1000;
+    this.clock = new VirtualClock(start, options.speed);
+    this.sim = new Simulator(options.scenario, { seed: options.seed, start, durationMinutes: options.durationMinutes });
+    this.auth = new Auth(options);
+    this.notifications = new Notifications(this.clock, {
+      wsBase: () => `ws://${options.host}:${this.port}`,
+      heartbeatMs: options.heartbeatSeconds * 1000,
+      channelTtlMs: options.channelTtlHours * 3_600_000,
+      socketClosingGraceMs: Math.max(500, 60_000 / options.speed),
+      topicAllowed: (t) => this.topicAllowed(t),
+    });
+    this.auth.onRevoke = (client) => this.notifications.revokeClient(client);
+    this.analytics = new Analytics(this.sim, {
+      ingestionDelayMs: () => options.ingestionDelaySeconds * 1000 * options.speed,
+      intervalSemantics: options.detailsInterval,
+    });
+    this.pagerduty = new PagerDutyReceiver(options.pagerDutyPerMinute);
+    if (options.groundTruthFile) this.truthFile = createWriteStream(options.groundTruthFile);
+    this.sim.listen({
+      conversationChanged: (conv) => this.conversationChanged(conv),
+      queueEvent: (ev) => this.queueEvent(ev),
+    });
+    this.routes();
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server.on("upgrade", (req, socket, head) => this.notifications.upgrade(req, socket, head));
+  }
+
+  get url(): string {
+    return `http://${this.options.host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.ticker = setInterval(() => this.tick(), 25);
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.notifications.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => (this.truthFile ? this.truthFile.end(resolve) : resolve()));
+  }
+
+  /** Applies a fault exactly as the real service would show it. */
+  fault(body: unknown): Reply {
+    const f = (body ?? {}) as { type?: string; seconds?: number; count?: number };
+    if (!f.type || !FAULTS.includes(f.type)) {
+      throw new HttpError(400, "bad.request", `fault type must be one of ${FAULTS.join(", ")}; got ${JSON.stringify(f.type)}`);
+    }
+    let affected: number;
+    switch (f.type) {
+      case "drop-sockets":
+        affected = this.notifications.dropSockets();
+        break;
+      case "socket-closing":
+        affected = this.notifications.socketClosing();
+        break;
+      case "stall-heartbeats":
+        affected = this.notifications.stall(positive(f.seconds, "seconds", 60));
+        break;
+      case "rate-limit":
+      case "server-errors":
+        this.failNext = { status: f.type === "rate-limit" ? 429 : 503, count: positive(f.count, "count", 5) };
+        affected = this.failNext.count;
+        break;
+      case "revoke-tokens":
+        this.auth.revokeAll();
+        affected = 1;
+        break;
+      default:
+        affected = this.notifications.expireAll();
+    }
+    this.faultLog.push({ at: new Date(this.clock.now()).toISOString(), type: f.type, detail: f });
+    this.options.log.info({ fault: f.type, affected }, "fault injected");
+    return json(200, { type: f.type, affected });
+  }
+
+  groundTruth(): Record<string, unknown> {
+    const groups = new Map<string, { queueId: string; mediaType: string; counts: Record<string, number>; waitsMs: { answered: number[]; abandoned: number[] } }>();
+    for (const e of this.sim.events) {
+      const key = `${e.queueId}/${e.mediaType}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { queueId: e.queueId, mediaType: e.mediaType, counts: { offered: 0, answered: 0, abandoned: 0, flowout: 0 }, waitsMs: { answered: [], abandoned: [] } };
+        groups.set(key, g);
+      }
+      g.counts[e.kind]++;
+      if (e.kind === "answered" || e.kind === "abandoned") g.waitsMs[e.kind].push(e.waitMs!);
+    }
+    return { now: new Date(this.clock.now()).toISOString(), settled: this.sim.settled, queues: [...groups.values()] };
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------
+
+  private routes(): void {
+    const r = this.router;
+    const api = (h: (req: Request, client: string) => Reply) => (req: Request) => h(req, this.auth.authorize(req));
+    const n = this.notifications;
+    r.on("POST", /^\/oauth\/token$/, (req) => this.auth.issue(req));
+    r.on("GET", /^\/api\/v2\/routing\/queues$/, api((req) => listQueues(this.sim.queues, req)));
+    r.on("GET", /^\/api\/v2\/routing\/queues\/([^/]+)$/, api((req) => getQueue(this.sim.queues, req.params[0])));
+    r.on("POST", /^\/api\/v2\/notifications\/channels$/, api((_req, c) => n.create(c)));
+    r.on("GET", /^\/api\/v2\/notifications\/channels$/, api((_req, c) => n.list(c)));
+    r.on("GET", /^\/api\/v2\/notifications\/channels\/([^/]+)$/, api((req, c) => n.exists(c, req.params[0])));
+    r.on("GET", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.subscriptions(c, req.params[0])));
+    const ignore = (req: Request) => req.query.get("ignoreErrors") === "true";
+    r.on("POST", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.subscribe(c, req.params[0], req.body, false, ignore(req))));
+    r.on("PUT", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.subscribe(c, req.params[0], req.body, true, ignore(req))));
+    r.on("DELETE", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.unsubscribeAll(c, req.params[0])));
+    r.on("POST", /^\/api\/v2\/analytics\/conversations\/details\/query$/, api((req) => this.analytics.detailsQuery(req.body)));
+    r.on("GET", /^\/api\/v2\/analytics\/conversations\/([^/]+)\/details$/, api((req) => this.analytics.conversation(req.params[0])));
+    r.on("POST", /^\/api\/v2\/analytics\/queues\/observations\/query$/, api((req) => this.analytics.observationsQuery(req.body)));
+    r.on("POST", /^\/v2\/enqueue$/, (req) => this.pagerduty.enqueue(req.body));
+    r.on("GET", /^\/emulator\/pagerduty\/events$/, () => json(200, { events: this.pagerduty.accepted }));
+    r.on("GET", /^\/emulator\/clock$/, () => json(200, { now: new Date(this.clock.now()).toISOString(), speed: this.options.speed }));
+    r.on("GET", /^\/emulator\/ground-truth$/, () => json(200, this.groundTruth()));
+    r.on("POST", /^\/emulator\/faults$/, (req) => this.fault(req.body));
+    r.on("GET", /^\/emulator\/faults$/, () => json(200, { faults: this.faultLog }));
+  }
+
+  private async handle(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    try {
+      const { handler, params } = this.router.match(req.method ?? "GET", url.pathname);
+      const isGenesys = url.pathname.startsWith("/api/") || url.pathname === "/oauth/token";
+      if (isGenesys && this.failNext.count > 0) {
+        this.failNext.count--;
+        if (this.failNext.status === 429) throw rateLimited(2);
+        throw new HttpError(503, "service.unavailable", "The service is currently unavailable");
+      }
+      const rawBody = await readBody(req);
+      const body = parseJson(rawBody, req.headers["content-type"]);
+      this.sim.advanceTo(this.clock.now());
+      const reply = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, params, headers: req.headers, body, rawBody });
+      send(res, reply, req.method === "HEAD");
+    } catch (e) {
+      if (e instanceof HttpError) {
+        send(res, json(e.status, errorBody(e.status, e.code, e.message), e.headers), req.method === "HEAD");
+      } else {
+        this.options.log.error({ err: e }, "emulator handler failed");
+        send(res, json(500, errorBody(500, "internal.server.error", "internal error")));
+      }
+    }
+  }
+
+  private topicAllowed(topic: string): boolean {
+    const q = QUEUE_TOPIC.exec(topic) ?? OBS_TOPIC.exec(topic);
+    if (q) return this.sim.queueById(q[1]) !== undefined;
+    return DETAIL_TOPIC.test(topic);
+  }
+
+  private tick(): void {
+    this.sim.advanceTo(this.clock.now());
+    const now = Date.now();
+    for (const queueId of this.dirtyQueues) {
+      // "at most one notification per second" per queue
+      if ((this.lastObservation.get(queueId) ?? 0) > now - 1000) continue;
+      this.dirtyQueues.delete(queueId);
+      this.lastObservation.set(queueId, now);
+      this.publishObservations(queueId);
+    }
+  }
+
+  private conversationChanged(conv: SimConversation): void {
+    const latest = conv.versions[conv.versions.length - 1];
+    const queues = new Set(latest.participants.flatMap((p) => (p.queueId ? [p.queueId] : [])));
+    let body: Record<string, unknown> | undefined;
+    for (const q of queues) {
+      this.dirtyQueues.add(q);
+      for (const topic of [`v2.routing.queues.${q}.conversations`, `v2.routing.queues.${q}.conversations.${mediaTopicSuffix[conv.mediaType]}`]) {
+        if (!this.notifications.hasListener(topic)) continue;
+        body ??= conversationSnapshot(conv, latest.participants);
+        this.notifications.publish(topic, body);
+      }
+    }
+  }
+
+  private queueEvent(ev: QueueEvent): void {
+    this.truthFile?.write(JSON.stringify(ev) + "\n");
+    const key = `${ev.queueId}/${ev.mediaType}`;
+    const start = Math.floor(ev.time / 1_800_000) * 1_800_000;
+    let agg = this.aggs.get(key);
+    if (!agg || agg.start !== start) {
+      agg = { start, nOffered: 0, tWait: [], tAnswered: [], tAbandon: [], tFlowOut: [], nOverSla: 0 };
+      this.aggs.set(key, agg);
+    }
+    const q = this.sim.queueById(ev.queueId)!;
+    if (ev.kind === "offered") agg.nOffered++;
+    else {
+      agg.tWait.push(ev.waitMs!);
+      if (ev.kind === "answered") {
+        agg.tAnswered.push(ev.waitMs!);
+        if (ev.waitMs! > q.spec.serviceLevel.durationMs) agg.nOverSla++;
+      } else if (ev.kind === "abandoned") agg.tAbandon.push(ev.waitMs!);
+      else agg.tFlowOut.push(ev.waitMs!);
+    }
+  }
+
+  private publishObservations(queueId: string): void {
+    const topic = `v2.analytics.queues.${queueId}.observations`;
+    if (!this.notifications.hasListener(topic)) return;
+    const now = new Date(this.clock.now()).toISOString();
+    const q = this.sim.queueById(queueId)!;
+    for (const [mediaType, o] of this.sim.observe(queueId)) {
+      const data: unknown[] = [
+        {
+          interval: `${now}/${now}`,
+          metrics: [
+            { metric: "oAlerting", stats: { count: o.alerting } },
+            { metric: "oInteracting", stats: { count: o.interacting } },
+            { metric: "oWaiting", stats: { count: o.waiting.length } },
+          ],
+        },
+      ];
+      const agg = this.aggs.get(`${queueId}/${mediaType}`);
+      if (agg) {
+        const timer = (v: number[]) => ({ count: v.length, sum: v.reduce((a, b) => a + b, 0), min: Math.min(...v), max: Math.max(...v) });
+        const metrics: unknown[] = [{ metric: "nOffered", stats: { count: agg.nOffered } }];
+        for (const [name, v] of [["tWait", agg.tWait], ["tAnswered", agg.tAnswered], ["tAbandon", agg.tAbandon], ["tFlowOut", agg.tFlowOut]] as const) {
+          if (v.length > 0) metrics.push({ metric: name, stats: timer(v) });
+        }
+        if (agg.nOverSla > 0) metrics.push({ metric: "nOverSla", stats: { count: agg.nOverSla } });
+        const numerator = agg.tAnswered.length - agg.nOverSla;
+        const denominator = agg.tAnswered.length + agg.tAbandon.length;
+        metrics.push({
+          metric: "oServiceLevel",
+          stats: { ratio: denominator ? numerator / denominator : 1, numerator, denominator, target: q.spec.serviceLevel.percentage },
+        });
+        data.push({ interval: `${new Date(agg.start).toISOString()}/${new Date(agg.start + 1_800_000).toISOString()}`, metrics });
+      }
+      this.notifications.publish(topic, { group: { queueId, mediaType }, data });
+    }
+  }
+}
+
+function positive(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || !(v > 0)) throw new HttpError(400, "bad.request", `${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}

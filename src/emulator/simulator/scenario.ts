@@ -1,0 +1,156 @@
+/**
+ * Scenarios: what the simulated contact center looks like. Named ones ship with the emulator;
+ * a YAML or JSON file with the same shape can be given instead (`--scenario FILE`).
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { formatZodError } from "../../config/errors.js";
+
+const mediaTypes = ["voice", "callback", "chat", "email", "message"] as const;
+export type SimMediaType = (typeof mediaTypes)[number];
+
+const queueSchema = z.object({
+  name: z.string().min(1),
+  division: z.string().default("Home"),
+  /** Mean arrivals per simulated hour (Poisson). */
+  arrivalsPerHour: z.number().nonnegative(),
+  /** Optional 24 multipliers of the rate, by hour of the (UTC) virtual day. */
+  hourlyProfile: z.array(z.number().nonnegative()).length(24).optional(),
+  /** Share of arrivals per media type; defaults to voice only. */
+  media: z.partialRecord(z.enum(mediaTypes), z.number().positive()).default({ voice: 1 }),
+  agents: z.number().int().nonnegative(),
+  /** Mean handle (talk) time, seconds; lognormal with this coefficient of variation (0 = exponential). */
+  handleSeconds: z.number().positive(),
+  handleCv: z.number().nonnegative().default(0),
+  /** Mean caller patience, seconds (exponential); omit for callers who never hang up. */
+  patienceSeconds: z.number().positive().optional(),
+  /** Waiting longer than this flows the call out (to voicemail); omit for never. */
+  flowOutAfterSeconds: z.number().positive().optional(),
+  /** Ring time before an agent answers, seconds (uniform 0..2x mean); 0 answers at once. */
+  alertSeconds: z.number().nonnegative().default(0),
+  /** Probability that an alerted agent does not answer (the call is re-queued). */
+  noAnswerProbability: z.number().min(0).max(1).default(0),
+  /** Probability that an answered call is transferred to `transferTo` at the end of handling. */
+  transferProbability: z.number().min(0).max(1).default(0),
+  transferTo: z.string().optional(),
+  /** Service level goal, as in the queue's mediaSettings. */
+  serviceLevel: z.object({ percentage: z.number().min(0).max(1), durationMs: z.number().int().positive() }).default({
+    percentage: 0.8,
+    durationMs: 20_000,
+  }),
+});
+
+const surgeSchema = z.object({
+  queue: z.string(),
+  startMinute: z.number().nonnegative(),
+  durationMinutes: z.number().positive(),
+  factor: z.number().nonnegative(),
+});
+
+export const scenarioSchema = z.object({
+  name: z.string().default("custom"),
+  description: z.string().default(""),
+  queues: z.array(queueSchema).min(1),
+  surges: z.array(surgeSchema).default([]),
+});
+
+export type QueueSpec = z.infer<typeof queueSchema>;
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+const named: Record<string, z.input<typeof scenarioSchema>> = {
+  steady: {
+    name: "steady",
+    description: "Three queues under stable load: abandons, voicemail flow-outs, no-answers, transfers, four media types.",
+    queues: [
+      {
+        name: "Sales",
+        arrivalsPerHour: 120,
+        media: { voice: 0.7, chat: 0.3 },
+        agents: 5,
+        handleSeconds: 150,
+        handleCv: 0.6,
+        patienceSeconds: 240,
+        flowOutAfterSeconds: 600,
+        alertSeconds: 4,
+        noAnswerProbability: 0.05,
+        transferProbability: 0.1,
+        transferTo: "Support",
+      },
+      {
+        name: "Support",
+        arrivalsPerHour: 90,
+        media: { voice: 0.8, message: 0.2 },
+        agents: 4,
+        handleSeconds: 200,
+        handleCv: 0.8,
+        patienceSeconds: 300,
+        flowOutAfterSeconds: 480,
+        alertSeconds: 5,
+        noAnswerProbability: 0.05,
+      },
+      {
+        name: "Billing",
+        division: "Finance",
+        arrivalsPerHour: 40,
+        media: { voice: 0.6, callback: 0.4 },
+        agents: 2,
+        handleSeconds: 180,
+        handleCv: 0.5,
+        patienceSeconds: 200,
+        alertSeconds: 3,
+        serviceLevel: { percentage: 0.9, durationMs: 30_000 },
+      },
+    ],
+  },
+  surge: {
+    name: "surge",
+    description: "The steady queues; Support's arrivals triple from minute 10 for 20 simulated minutes.",
+    queues: [],
+    surges: [{ queue: "Support", startMinute: 10, durationMinutes: 20, factor: 3 }],
+  },
+  mmc: {
+    name: "mmc",
+    description: "One M/M/c queue (Poisson arrivals, exponential service, c agents, nobody abandons) to check against Erlang C.",
+    queues: [
+      {
+        name: "Erlang",
+        arrivalsPerHour: 300,
+        agents: 6,
+        handleSeconds: 60,
+        handleCv: 0,
+        alertSeconds: 0,
+      },
+    ],
+  },
+};
+named.surge.queues = named.steady.queues;
+
+export const scenarioNames = Object.keys(named);
+
+/** A named scenario, or a YAML/JSON file of the same shape. Errors name the field. */
+export function loadScenario(nameOrFile: string): Scenario {
+  const raw = named[nameOrFile] ?? readScenarioFile(nameOrFile);
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`scenario ${nameOrFile}: ${formatZodError(parsed.error)}`);
+  const names = new Set(parsed.data.queues.map((q) => q.name));
+  for (const q of parsed.data.queues) {
+    if (q.transferTo && !names.has(q.transferTo)) {
+      throw new Error(`scenario ${nameOrFile}: queue ${q.name}: transferTo names unknown queue ${q.transferTo}`);
+    }
+  }
+  for (const s of parsed.data.surges) {
+    if (!names.has(s.queue)) throw new Error(`scenario ${nameOrFile}: surge names unknown queue ${s.queue}`);
+  }
+  return parsed.data;
+}
+
+function readScenarioFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new Error(`unknown scenario "${file}": not one of ${scenarioNames.join(", ")} and not a readable file`);
+  }
+  return parseYaml(text);
+}
