@@ -95,6 +95,8 @@ export interface SimulatorOptions {
   start: number;
   /** Simulated minutes after which no new callers arrive (calls in progress still finish). */
   durationMinutes?: number;
+  /** Keep finished conversations (the emulator serves them to analytics); off for long theory runs. */
+  keepConversations?: boolean;
 }
 
 export class Simulator {
@@ -348,7 +350,7 @@ export class Simulator {
     const spec = rt.q.spec;
     const mean = spec.handleSeconds * 1000;
     const handle = spec.handleCv > 0 ? lognormal(this.traffic, mean, spec.handleCv) : exponential(this.traffic, mean);
-    this.at(t + Math.max(1000, Math.round(handle)), () => {
+    this.at(t + Math.max(1, Math.round(handle)), () => {
       rt.interacting.set(media, rt.interacting.get(media)! - 1);
       agent.busy = false;
       const target = spec.transferTo ? this.byName.get(spec.transferTo) : undefined;
@@ -359,6 +361,7 @@ export class Simulator {
         this.endLeg(leg, "peer");
         this.endCustomer(call.conv, "client");
         this.changed(call.conv);
+        this.forget(call.conv);
       }
       this.dispatch(rt);
     });
@@ -370,6 +373,7 @@ export class Simulator {
     this.leaveQueue(call, "abandoned", "peer");
     this.endCustomer(call.conv, "endpoint");
     this.changed(call.conv);
+    this.forget(call.conv);
     this.dispatch(call.queue);
   }
 
@@ -393,6 +397,7 @@ export class Simulator {
       this.endLeg(vm, "peer");
       this.endCustomer(call.conv, "endpoint");
       this.changed(call.conv);
+      this.forget(call.conv);
     });
     this.dispatch(call.queue);
   }
@@ -430,6 +435,10 @@ export class Simulator {
 
   // ---- bookkeeping ----------------------------------------------------------------------
 
+  private forget(conv: SimConversation): void {
+    if (this.options.keepConversations === false) this.conversations.delete(conv.id);
+  }
+
   private record(kind: QueueEventKind, conv: SimConversation, acd: SimParticipant, time: number, waitMs?: number): void {
     const ev: QueueEvent = {
       kind,
@@ -445,7 +454,7 @@ export class Simulator {
   }
 
   private changed(conv: SimConversation): void {
-    conv.versions.push({ time: this.now, participants: conv.participants.map((p) => ({ ...p })) });
+    if (this.options.keepConversations !== false || this.listeners.length > 0) conv.versions.push({ time: this.now, participants: conv.participants.map((p) => ({ ...p })) });
     for (const l of this.listeners) l.conversationChanged?.(conv, this.now);
   }
 

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { loadScenario } from "../src/emulator/simulator/scenario.js";
+import { Simulator } from "../src/emulator/simulator/simulator.js";
+
+/** Erlang C: probability that a caller waits, for c servers and offered load a = lambda / mu. */
+function erlangC(c: number, a: number): number {
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < c; k++) {
+    term *= a / k;
+    sum += term;
+  }
+  const top = ((term * a) / c) * (c / (c - a));
+  return top / (sum + top);
+}
+
+test("mmc scenario: share of calls waiting longer than t matches Erlang C within 5 %", () => {
+  const scenario = loadScenario("mmc");
+  const spec = scenario.queues[0];
+  const hours = 400;
+  const sim = new Simulator(scenario, { seed: 7, start: Date.parse("2026-01-05T00:00:00Z"), durationMinutes: hours * 60, keepConversations: false });
+  sim.advanceTo(sim.options.start + (hours + 2) * 3_600_000);
+  assert.ok(sim.settled);
+  const lambda = spec.arrivalsPerHour / 3600; // per second
+  const mu = 1 / spec.handleSeconds;
+  const c = spec.agents;
+  const pWait = erlangC(c, lambda / mu);
+  // Skip the first simulated hour (the queue starts empty).
+  const warm = sim.options.start + 3_600_000;
+  const waits = sim.events.filter((e) => e.kind === "answered" && e.time > warm).map((e) => e.waitMs! / 1000);
+  assert.ok(waits.length > 100_000, `${waits.length} answered calls`);
+  assert.equal(sim.events.filter((e) => e.kind !== "offered" && e.kind !== "answered").length, 0, "nobody abandons in M/M/c");
+  for (const t of [0, 30, 60, 120]) {
+    const expected = pWait * Math.exp(-(c * mu - lambda) * t);
+    const observed = waits.filter((w) => w > t).length / waits.length;
+    const rel = Math.abs(observed - expected) / expected;
+    assert.ok(rel <= 0.05, `P(W > ${t}s): observed ${observed.toFixed(4)}, Erlang C ${expected.toFixed(4)} (${(rel * 100).toFixed(1)} % off)`);
+  }
+});
+
+test("same seed, same calls; another seed, other calls", () => {
+  const run = (seed: number) => {
+    const sim = new Simulator(loadScenario("steady"), { seed, start: Date.parse("2026-01-05T09:00:00Z"), durationMinutes: 60 });
+    sim.advanceTo(sim.options.start + 3 * 3_600_000);
+    return sim.events;
+  };
+  const a = run(1);
+  assert.ok(a.length > 200);
+  assert.deepEqual(run(1), a);
+  assert.notDeepEqual(run(2), a);
+  const kinds = new Set(a.map((e) => e.kind));
+  assert.deepEqual([...kinds].sort(), ["abandoned", "answered", "flowout", "offered"], "the steady scenario exercises every kind");
+  assert.ok(new Set(a.map((e) => e.mediaType)).size >= 4, "several media types");
+});
+
+test("surge scenario triples Support's arrivals for 20 simulated minutes", () => {
+  const sim = new Simulator(loadScenario("surge"), { seed: 3, start: Date.parse("2026-01-05T09:00:00Z"), durationMinutes: 60, keepConversations: false });
+  sim.advanceTo(sim.options.start + 3 * 3_600_000);
+  const support = sim.queues.find((q) => q.name === "Support")!.id;
+  const offers = (from: number, to: number) =>
+    sim.events.filter((e) => e.kind === "offered" && e.queueId === support && e.time >= sim.options.start + from * 60_000 && e.time < sim.options.start + to * 60_000).length;
+  const surge = offers(10, 30);
+  const calm = offers(30, 50);
+  assert.ok(surge > 2 * calm, `surge ${surge} vs calm ${calm}`);
+});
+
+test("scenario files are validated with errors naming the field", async () => {
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "scenario-"));
+  const file = join(dir, "s.yaml");
+  writeFileSync(file, "queues:\n  - name: A\n    arrivalsPerHour: fast\n    agents: 2\n    handleSeconds: 60\n");
+  assert.throws(() => loadScenario(file), /queues\.0\.arrivalsPerHour/);
+  assert.throws(() => loadScenario("no-such-scenario"), /unknown scenario "no-such-scenario": not one of steady, surge, mmc/);
+});
