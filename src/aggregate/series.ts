@@ -1,0 +1,305 @@
+/**
+ * Everything kept for one queue x media type: totals since the state began, a ring of one-minute
+ * buckets (rolling windows are merged from them at query time, because a digest cannot forget),
+ * clock-aligned intervals, the business day, the legs waiting now, and the latest observation.
+ *
+ * Attribution follows Genesys: each event counts in the minute, interval and day of its own
+ * event time. A late event lands there as long as that slice is still kept; older ones are
+ * counted as dropped for that view (totals always count them), never filed elsewhere.
+ */
+import type { QueueEvent, QueueEventKind } from "../domain/queue-event.js";
+import { Bucket, type BucketState, type Thresholds } from "./bucket.js";
+import type { Calendar } from "./calendar.js";
+import { figures, waitSummary, type Figures, type ServiceLevelPolicy } from "./figures.js";
+
+const MINUTE = 60_000;
+
+export interface SeriesSettings {
+  windowsMinutes: number[];
+  keepIntervals: number;
+  halfLifeSeconds: number;
+  observationMaxAgeMs: number;
+  policy: ServiceLevelPolicy;
+  calendar: Calendar;
+}
+
+export interface Observation {
+  waiting: number;
+  interacting: number;
+  alerting: number;
+  /** Observation time (epoch ms). */
+  at: number;
+}
+
+export interface SeriesSnapshot {
+  queueId: string;
+  queueName: string;
+  mediaType: string;
+  totals: Record<QueueEventKind, number>;
+  now: { waiting: number; interacting: number | null; longestWaitingSeconds: number | null };
+  windows: Record<string, Figures>;
+  intervals: {
+    current: Figures & { start: string; end: string };
+    previous: (Figures & { start: string; end: string }) | null;
+    today: Figures & { start: string; end: string };
+  };
+  serviceLevelTarget: { percentage: number; thresholdSeconds: number };
+  smoothed: { arrivalsPerMinute: number | null; answeredWaitP90Seconds: number | null; halfLifeSeconds: number };
+  dropped: { window: number; interval: number; today: number };
+}
+
+export interface SeriesState {
+  queueId: string;
+  mediaType: string;
+  totals: Record<QueueEventKind, number>;
+  firstMinute: number;
+  minutes: [number, BucketState][];
+  intervals: [number, BucketState][];
+  today: [number, number, BucketState] | null;
+  open: [string, number][];
+  observation: Observation | null;
+  dropped: { window: number; interval: number; today: number };
+}
+
+interface Slot {
+  minute: number;
+  bucket: Bucket;
+  sealed: boolean;
+}
+
+export class Series {
+  totals: Record<QueueEventKind, number> = { offered: 0, answered: 0, abandoned: 0, flowout: 0 };
+  readonly dropped = { window: 0, interval: 0, today: 0 };
+  observation: Observation | null = null;
+  /** Waiting legs: "conversation/participant" -> offered time. */
+  readonly open = new Map<string, number>();
+
+  private readonly ring: (Slot | undefined)[];
+  private readonly intervals = new Map<number, Bucket>();
+  private today: { start: number; end: number; bucket: Bucket } | null = null;
+  private firstMinute = Infinity;
+  private horizonMinute = -Infinity;
+  private closedVersion = 0;
+  private readonly closedCache = new Map<number, { minute: number; version: number; bucket: Bucket }>();
+
+  constructor(
+    readonly queueId: string,
+    readonly mediaType: string,
+    private readonly s: SeriesSettings,
+  ) {
+    this.ring = new Array(Math.max(...s.windowsMinutes) + 1);
+  }
+
+  /** Files one (new, deduplicated) event. `now` is the clock's time, for retention decisions. */
+  apply(e: QueueEvent, th: Thresholds, now: number): void {
+    this.totals[e.kind]++;
+    this.trackOpen(e);
+    const nowMinute = Math.floor(now / MINUTE);
+    const minute = Math.floor(e.time / MINUTE);
+    this.horizonMinute = Math.max(this.horizonMinute, nowMinute, minute);
+    if (minute < this.firstMinute) this.firstMinute = minute;
+
+    // Minute bucket, if still within the ring.
+    if (minute > this.horizonMinute - this.ring.length) {
+      const idx = minute % this.ring.length;
+      let slot = this.ring[idx];
+      if (!slot || slot.minute !== minute) {
+        slot = { minute, bucket: new Bucket(), sealed: false };
+        this.ring[idx] = slot;
+      }
+      slot.bucket.add(e, th);
+      if (slot.sealed) slot.sealed = false;
+      if (minute < nowMinute) this.closedVersion++;
+    } else {
+      this.dropped.window++;
+    }
+
+    // Clock-aligned interval, if kept.
+    const [start] = this.s.calendar.interval(e.time);
+    const [nowStart] = this.s.calendar.interval(now);
+    const oldestKept = nowStart - this.s.keepIntervals * this.s.calendar.intervalMinutes * MINUTE;
+    if (start >= oldestKept) {
+      let b = this.intervals.get(start);
+      if (!b) this.intervals.set(start, (b = new Bucket()));
+      b.add(e, th);
+    } else {
+      this.dropped.interval++;
+    }
+
+    // Business day.
+    this.rollDay(now);
+    const today = this.today!;
+    if (e.time >= today.start && e.time < today.end) today.bucket.add(e, th);
+    else this.dropped.today++;
+  }
+
+  private trackOpen(e: QueueEvent): void {
+    const key = `${e.conversationId}/${e.participantId}`;
+    if (e.kind === "offered") {
+      // An end that arrived first (out of order) leaves a tombstone (-1): the leg is not waiting.
+      if (this.open.get(key) === -1) this.open.delete(key);
+      else this.open.set(key, e.time);
+    } else if (this.open.has(key)) {
+      this.open.delete(key);
+    } else {
+      this.open.set(key, -1);
+    }
+  }
+
+  private rollDay(now: number): void {
+    if (this.today && now < this.today.end) return;
+    const [start, end] = this.s.calendar.day(now);
+    if (!this.today || this.today.start !== start) this.today = { start, end, bucket: new Bucket() };
+  }
+
+  /** Compacts closed minute buckets and intervals, and forgets what fell out of retention. */
+  maintain(now: number): void {
+    const nowMinute = Math.floor(now / MINUTE);
+    this.horizonMinute = Math.max(this.horizonMinute, nowMinute);
+    for (let i = 0; i < this.ring.length; i++) {
+      const slot = this.ring[i];
+      if (!slot) continue;
+      if (slot.minute <= this.horizonMinute - this.ring.length) this.ring[i] = undefined;
+      else if (!slot.sealed && slot.minute < nowMinute) {
+        slot.bucket.seal();
+        slot.sealed = true;
+      }
+    }
+    const [nowStart] = this.s.calendar.interval(now);
+    const oldestKept = nowStart - this.s.keepIntervals * this.s.calendar.intervalMinutes * MINUTE;
+    for (const [start, b] of this.intervals) {
+      if (start < oldestKept) this.intervals.delete(start);
+      else if (start < nowStart) b.seal();
+    }
+    this.rollDay(now);
+    // Tombstones and legs waiting for over a day are noise from before the state began.
+    for (const [k, since] of this.open) if (since === -1 || since < now - 86_400_000) this.open.delete(k);
+  }
+
+  snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
+    this.maintain(now);
+    const nowMinute = Math.floor(now / MINUTE);
+    const windows: Record<string, Figures> = {};
+    for (const w of this.s.windowsMinutes) windows[`${w}m`] = figures(this.windowBucket(w, nowMinute), this.s.policy);
+    const [cs, ce] = this.s.calendar.interval(now);
+    const intervalFigures = (start: number, end: number) => ({
+      ...figures(this.intervals.get(start) ?? new Bucket(), this.s.policy),
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
+    });
+    const len = this.s.calendar.intervalMinutes * MINUTE;
+    const today = this.today!;
+    let oldestWait: number | null = null;
+    let waitingLegs = 0;
+    for (const since of this.open.values()) {
+      if (since < 0) continue;
+      waitingLegs++;
+      if (oldestWait === null || since < oldestWait) oldestWait = since;
+    }
+    const obs = this.observation && this.observation.at >= now - this.s.observationMaxAgeMs ? this.observation : null;
+    return {
+      queueId: this.queueId,
+      queueName,
+      mediaType: this.mediaType,
+      totals: { ...this.totals },
+      now: {
+        waiting: obs ? obs.waiting : waitingLegs,
+        interacting: obs ? obs.interacting : null,
+        longestWaitingSeconds: oldestWait === null ? null : Math.max(0, now - oldestWait) / 1000,
+      },
+      windows,
+      intervals: {
+        current: intervalFigures(cs, ce),
+        previous: this.intervals.has(cs - len) ? intervalFigures(cs - len, cs) : null,
+        today: { ...figures(today.bucket, this.s.policy), start: new Date(today.start).toISOString(), end: new Date(today.end).toISOString() },
+      },
+      serviceLevelTarget: { percentage: targetPercentage, thresholdSeconds: th.serviceLevelMs / 1000 },
+      smoothed: this.smoothed(nowMinute),
+      dropped: { ...this.dropped },
+    };
+  }
+
+  /** The last `w` minutes including the current one: cached closed part + the open minute. */
+  private windowBucket(w: number, nowMinute: number): Bucket {
+    let cached = this.closedCache.get(w);
+    if (!cached || cached.minute !== nowMinute || cached.version !== this.closedVersion) {
+      const b = new Bucket();
+      for (let m = nowMinute - w + 1; m < nowMinute; m++) {
+        const slot = this.ring[m % this.ring.length];
+        if (slot && slot.minute === m) b.absorb(slot.bucket);
+      }
+      b.seal();
+      cached = { minute: nowMinute, version: this.closedVersion, bucket: b };
+      this.closedCache.set(w, cached);
+    }
+    const cur = this.ring[nowMinute % this.ring.length];
+    if (!cur || cur.minute !== nowMinute) return cached.bucket;
+    const out = new Bucket();
+    out.absorb(cached.bucket);
+    out.absorb(cur.bucket);
+    return out;
+  }
+
+  /**
+   * Exponentially weighted averages over the closed minutes kept: weight 2^(-age / half-life).
+   * Arrivals count every minute since monitoring began (a quiet minute is a real zero);
+   * the p90 wait only minutes that had answered calls.
+   */
+  private smoothed(nowMinute: number): SeriesSnapshot["smoothed"] {
+    const h = this.s.halfLifeSeconds / 60;
+    let wSum = 0;
+    let aSum = 0;
+    let pw = 0;
+    let pSum = 0;
+    const from = Math.max(nowMinute - this.ring.length + 1, this.firstMinute);
+    for (let m = from; m < nowMinute; m++) {
+      const weight = Math.pow(2, -(nowMinute - 1 - m) / h);
+      const slot = this.ring[m % this.ring.length];
+      const b = slot && slot.minute === m ? slot.bucket : undefined;
+      wSum += weight;
+      aSum += weight * (b?.offered ?? 0);
+      if (b?.answeredWaits && b.answered > 0) {
+        pw += weight;
+        pSum += weight * (waitSummary(b.answeredWaits).p90 ?? 0);
+      }
+    }
+    return {
+      arrivalsPerMinute: wSum > 0 ? aSum / wSum : null,
+      answeredWaitP90Seconds: pw > 0 ? pSum / pw : null,
+      halfLifeSeconds: this.s.halfLifeSeconds,
+    };
+  }
+
+  toState(): SeriesState {
+    const minutes: [number, BucketState][] = [];
+    for (const slot of this.ring) if (slot) minutes.push([slot.minute, slot.bucket.toState()]);
+    return {
+      queueId: this.queueId,
+      mediaType: this.mediaType,
+      totals: { ...this.totals },
+      firstMinute: Number.isFinite(this.firstMinute) ? this.firstMinute : -1,
+      minutes,
+      intervals: [...this.intervals].map(([s, b]) => [s, b.toState()]),
+      today: this.today ? [this.today.start, this.today.end, this.today.bucket.toState()] : null,
+      open: [...this.open],
+      observation: this.observation,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  static fromState(st: SeriesState, s: SeriesSettings): Series {
+    const series = new Series(st.queueId, st.mediaType, s);
+    series.totals = { ...st.totals };
+    series.firstMinute = st.firstMinute < 0 ? Infinity : st.firstMinute;
+    for (const [minute, b] of st.minutes) {
+      series.ring[minute % series.ring.length] = { minute, bucket: Bucket.fromState(b), sealed: false };
+      series.horizonMinute = Math.max(series.horizonMinute, minute);
+    }
+    for (const [start, b] of st.intervals) series.intervals.set(start, Bucket.fromState(b));
+    if (st.today) series.today = { start: st.today[0], end: st.today[1], bucket: Bucket.fromState(st.today[2]) };
+    for (const [k, v] of st.open) series.open.set(k, v);
+    series.observation = st.observation;
+    Object.assign(series.dropped, st.dropped);
+    return series;
+  }
+}
