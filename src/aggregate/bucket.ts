@@ -67,17 +67,25 @@ export class Bucket implements BucketCounts {
     }
   }
 
-  /** Adds another bucket's counts and digests into this one (digests are merged, not shared). */
-  absorb(o: Bucket): void {
-    this.offered += o.offered;
-    this.answered += o.answered;
-    this.abandoned += o.abandoned;
-    this.shortAbandoned += o.shortAbandoned;
-    this.flowout += o.flowout;
-    this.overSla += o.overSla;
-    this.answeredWaitMsSum += o.answeredWaitMsSum;
-    if (o.answeredWaits) (this.answeredWaits ??= newDigest()).merge(o.answeredWaits);
-    if (o.abandonedWaits) (this.abandonedWaits ??= newDigest()).merge(o.abandonedWaits);
+  /** Sum of several buckets (digests merged in one pass); the parts are left untouched. */
+  static merged(parts: Bucket[]): Bucket {
+    const out = new Bucket();
+    const answered: TDigest[] = [];
+    const abandoned: TDigest[] = [];
+    for (const p of parts) {
+      out.offered += p.offered;
+      out.answered += p.answered;
+      out.abandoned += p.abandoned;
+      out.shortAbandoned += p.shortAbandoned;
+      out.flowout += p.flowout;
+      out.overSla += p.overSla;
+      out.answeredWaitMsSum += p.answeredWaitMsSum;
+      if (p.answeredWaits) answered.push(p.answeredWaits);
+      if (p.abandonedWaits) abandoned.push(p.abandonedWaits);
+    }
+    if (answered.length > 0) out.answeredWaits = newDigest().merge(...answered);
+    if (abandoned.length > 0) out.abandonedWaits = newDigest().merge(...abandoned);
+    return out;
   }
 
   /** A closed bucket gets no more points (except rare late ones): drop insert buffers, compact. */
@@ -122,5 +130,5 @@ export class Bucket implements BucketCounts {
 
 function newDigest(): TDigest {
   // A small insert buffer: thousands of buckets are open at once and most see few points a minute.
-  return new TDigest({ compression: DIGEST_COMPRESSION, bufferSize: 500 });
+  return new TDigest({ compression: DIGEST_COMPRESSION, bufferSize: 200 });
 }

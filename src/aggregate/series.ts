@@ -79,8 +79,9 @@ export class Series {
   private today: { start: number; end: number; bucket: Bucket } | null = null;
   private firstMinute = Infinity;
   private horizonMinute = -Infinity;
-  private closedVersion = 0;
-  private readonly closedCache = new Map<number, { minute: number; version: number; bucket: Bucket }>();
+  /** Bumped by every change; the figures are cached until it moves or the minute turns. */
+  private version = 0;
+  private cache: { key: string; part: Omit<SeriesSnapshot, "queueId" | "queueName" | "mediaType" | "totals" | "now" | "dropped"> } | null = null;
 
   constructor(
     readonly queueId: string,
@@ -93,6 +94,7 @@ export class Series {
   /** Files one (new, deduplicated) event. `now` is the clock's time, for retention decisions. */
   apply(e: QueueEvent, th: Thresholds, now: number): void {
     this.totals[e.kind]++;
+    this.version++;
     this.trackOpen(e);
     const nowMinute = Math.floor(now / MINUTE);
     const minute = Math.floor(e.time / MINUTE);
@@ -109,7 +111,6 @@ export class Series {
       }
       slot.bucket.add(e, th);
       if (slot.sealed) slot.sealed = false;
-      if (minute < nowMinute) this.closedVersion++;
     } else {
       this.dropped.window++;
     }
@@ -171,6 +172,7 @@ export class Series {
       if (start < oldestKept) this.intervals.delete(start);
       else if (start < nowStart) b.seal();
     }
+    if (this.today && now >= this.today.end) this.version++;
     this.rollDay(now);
     // Tombstones and legs waiting for over a day are noise from before the state began.
     for (const [k, since] of this.open) if (since === -1 || since < now - 86_400_000) this.open.delete(k);
@@ -179,16 +181,8 @@ export class Series {
   snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
     this.maintain(now);
     const nowMinute = Math.floor(now / MINUTE);
-    const windows: Record<string, Figures> = {};
-    for (const w of this.s.windowsMinutes) windows[`${w}m`] = figures(this.windowBucket(w, nowMinute), this.s.policy);
-    const [cs, ce] = this.s.calendar.interval(now);
-    const intervalFigures = (start: number, end: number) => ({
-      ...figures(this.intervals.get(start) ?? new Bucket(), this.s.policy),
-      start: new Date(start).toISOString(),
-      end: new Date(end).toISOString(),
-    });
-    const len = this.s.calendar.intervalMinutes * MINUTE;
-    const today = this.today!;
+    const key = `${this.version}/${nowMinute}/${th.serviceLevelMs}/${targetPercentage}`;
+    if (this.cache?.key !== key) this.cache = { key, part: this.figuresAt(now, th, targetPercentage) };
     let oldestWait: number | null = null;
     let waitingLegs = 0;
     for (const since of this.open.values()) {
@@ -207,6 +201,25 @@ export class Series {
         interacting: obs ? obs.interacting : null,
         longestWaitingSeconds: oldestWait === null ? null : Math.max(0, now - oldestWait) / 1000,
       },
+      ...this.cache.part,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  /** Windows, intervals and smoothed values: they only change with an event or a new minute. */
+  private figuresAt(now: number, th: Thresholds, targetPercentage: number): NonNullable<Series["cache"]>["part"] {
+    const nowMinute = Math.floor(now / MINUTE);
+    const windows: Record<string, Figures> = {};
+    for (const w of this.s.windowsMinutes) windows[`${w}m`] = figures(this.windowBucket(w, nowMinute), this.s.policy);
+    const [cs, ce] = this.s.calendar.interval(now);
+    const intervalFigures = (start: number, end: number) => ({
+      ...figures(this.intervals.get(start) ?? new Bucket(), this.s.policy),
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
+    });
+    const len = this.s.calendar.intervalMinutes * MINUTE;
+    const today = this.today!;
+    return {
       windows,
       intervals: {
         current: intervalFigures(cs, ce),
@@ -215,29 +228,17 @@ export class Series {
       },
       serviceLevelTarget: { percentage: targetPercentage, thresholdSeconds: th.serviceLevelMs / 1000 },
       smoothed: this.smoothed(nowMinute),
-      dropped: { ...this.dropped },
     };
   }
 
-  /** The last `w` minutes including the current one: cached closed part + the open minute. */
+  /** The last `w` minutes including the current one, merged (digests by one run-merge). */
   private windowBucket(w: number, nowMinute: number): Bucket {
-    let cached = this.closedCache.get(w);
-    if (!cached || cached.minute !== nowMinute || cached.version !== this.closedVersion) {
-      const b = new Bucket();
-      for (let m = nowMinute - w + 1; m < nowMinute; m++) {
-        const slot = this.ring[m % this.ring.length];
-        if (slot && slot.minute === m) b.absorb(slot.bucket);
-      }
-      b.seal();
-      cached = { minute: nowMinute, version: this.closedVersion, bucket: b };
-      this.closedCache.set(w, cached);
+    const parts: Bucket[] = [];
+    for (let m = nowMinute - w + 1; m <= nowMinute; m++) {
+      const slot = this.ring[m % this.ring.length];
+      if (slot && slot.minute === m) parts.push(slot.bucket);
     }
-    const cur = this.ring[nowMinute % this.ring.length];
-    if (!cur || cur.minute !== nowMinute) return cached.bucket;
-    const out = new Bucket();
-    out.absorb(cached.bucket);
-    out.absorb(cur.bucket);
-    return out;
+    return Bucket.merged(parts);
   }
 
   /**

@@ -62,7 +62,7 @@ export class TDigest {
     this.weight = new Float64Array(0);
     this.bufferSize = options.bufferSize ?? this.working * 10;
     // The insert buffer is allocated on first add: closed buckets and restored digests need none.
-    this.buf = new Float64Array(0);
+    this.buf = NO_BUFFER;
   }
 
   /** Number of points added (sum of weights). */
@@ -96,40 +96,27 @@ export class TDigest {
     this.buf[this.bufN++] = x;
   }
 
-  /** Merges other digests into this one (their centroids are re-merged, as the reference does). */
+  /**
+   * Merges other digests into this one (their centroids are re-merged, as the reference does).
+   * Each digest's centroids are already sorted, so they are combined by merging sorted runs
+   * (O(n log k)) rather than sorting everything again.
+   */
   merge(...others: TDigest[]): this {
     this.flush();
-    let extra = 0;
+    const runs: [Float64Array, Float64Array][] = [];
+    if (this.n > 0) runs.push([this.mean, this.weight]);
     for (const o of others) {
       o.flush();
-      extra += o.n;
-    }
-    if (extra === 0) return this;
-    const total = this.n + extra;
-    const m = new Float64Array(total);
-    const w = new Float64Array(total);
-    m.set(this.mean.subarray(0, this.n));
-    w.set(this.weight.subarray(0, this.n));
-    let k = this.n;
-    for (const o of others) {
-      m.set(o.mean.subarray(0, o.n), k);
-      w.set(o.weight.subarray(0, o.n), k);
-      k += o.n;
+      if (o.n === 0) continue;
+      runs.push([o.mean.subarray(0, o.n), o.weight.subarray(0, o.n)]);
       this.centroidWeight += o.centroidWeight;
-      if (o.n > 0) {
-        if (o.minV < this.minV) this.minV = o.minV;
-        if (o.maxV > this.maxV) this.maxV = o.maxV;
-      }
+      if (o.minV < this.minV) this.minV = o.minV;
+      if (o.maxV > this.maxV) this.maxV = o.maxV;
     }
-    const order = sortedOrder(m, total);
-    const sm = new Float64Array(total);
-    const sw = new Float64Array(total);
-    for (let i = 0; i < total; i++) {
-      sm[i] = m[order[i]];
-      sw[i] = w[order[i]];
-    }
+    if (runs.length === 0 || (runs.length === 1 && this.n > 0)) return this;
+    const [sm, sw] = mergeSortedRuns(runs);
     this.n = 0;
-    this.mergePass(sm, sw, total, this.working);
+    this.mergePass(sm, sw, sm.length, this.working);
     return this;
   }
 
@@ -272,7 +259,7 @@ export class TDigest {
    */
   shrink(): this {
     this.compact();
-    this.buf = new Float64Array(0);
+    this.buf = NO_BUFFER;
     return this;
   }
 
@@ -375,9 +362,48 @@ function weightedAverage(x1: number, w1: number, x2: number, w2: number): number
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** Indices of `values[0..n)` in ascending order. */
-function sortedOrder(values: Float64Array, n: number): Uint32Array {
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  return idx.sort((a, b) => values[a] - values[b]);
+/** Merges runs of (mean, weight) sorted by mean into one sorted pair of arrays, pairwise. */
+function mergeSortedRuns(runs: [Float64Array, Float64Array][]): [Float64Array, Float64Array] {
+  let level = runs;
+  while (level.length > 1) {
+    const next: [Float64Array, Float64Array][] = [];
+    for (let r = 0; r < level.length; r += 2) {
+      if (r + 1 === level.length) {
+        next.push(level[r]);
+        continue;
+      }
+      const [am, aw] = level[r];
+      const [bm, bw] = level[r + 1];
+      const m = new Float64Array(am.length + bm.length);
+      const w = new Float64Array(m.length);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      while (i < am.length && j < bm.length) {
+        if (am[i] <= bm[j]) {
+          m[k] = am[i];
+          w[k++] = aw[i++];
+        } else {
+          m[k] = bm[j];
+          w[k++] = bw[j++];
+        }
+      }
+      while (i < am.length) {
+        m[k] = am[i];
+        w[k++] = aw[i++];
+      }
+      while (j < bm.length) {
+        m[k] = bm[j];
+        w[k++] = bw[j++];
+      }
+      next.push([m, w]);
+    }
+    level = next;
+  }
+  const [m, w] = level[0];
+  // The merge pass compacts in place: never hand it arrays a digest still owns.
+  return level === runs ? [m.slice(), w.slice()] : [m, w];
 }
+
+/** Shared by every digest without an insert buffer (closed buckets, restored digests). */
+const NO_BUFFER = new Float64Array(0);
