@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { emulateCommand } from "./commands/emulate.js";
+import { runCommand } from "./commands/run.js";
 
 const program = new Command()
   .name("queue-monitor")
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError();
 
 emulateCommand(program);
+runCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`queue-monitor: ${(e as Error).message}\n`);

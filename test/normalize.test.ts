@@ -84,7 +84,13 @@ test("repeated and out-of-order snapshots yield the same identities (dedup makes
   const s2 = snapshot([customer("2020-06-12T13:23:13.335Z"), acd("a1", Q, t0, "2020-06-12T13:23:13.335Z", "peer")]);
   const seen = new Set<string>();
   const counted: string[] = [];
-  for (const s of [s2, s1, s2, s1]) for (const e of eventsFromSnapshot(s)) if (!seen.has(eventIdentity(e))) (seen.add(eventIdentity(e)), counted.push(e.kind));
+  for (const s of [s2, s1, s2, s1]) {
+    for (const e of eventsFromSnapshot(s)) {
+      if (seen.has(eventIdentity(e))) continue;
+      seen.add(eventIdentity(e));
+      counted.push(e.kind);
+    }
+  }
   assert.deepEqual(counted, ["offered", "abandoned"]);
 });
 

@@ -70,6 +70,11 @@ export class Engine {
     this.queues.set(queueId, info);
   }
 
+  /** Start of the business day holding t (for "count today" on a first start). */
+  dayStart(t: number): number {
+    return this.calendar.day(t)[0];
+  }
+
   queueInfo(queueId: string): QueueInfo | undefined {
     return this.queues.get(queueId);
   }

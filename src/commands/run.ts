@@ -1,0 +1,71 @@
+import type { Command } from "commander";
+import { loadConfig, setPath, type Config } from "../config/config.js";
+import { Monitor } from "../monitor/service.js";
+import { systemClock, VirtualClock, type Clock } from "../util/clock.js";
+import { createLogger, type Logger } from "../util/log.js";
+
+export interface RunFlags {
+  config?: string;
+  listen?: string;
+  state?: string;
+  clock?: string;
+}
+
+/** "system", "emulator" (asks the emulator's /emulator/clock), or "ISO@SPEED". */
+export async function resolveClock(spec: Config["clock"], baseUrl: string | undefined): Promise<Clock> {
+  if (spec === "system") return systemClock;
+  if (spec === "emulator") {
+    if (!baseUrl) throw new Error("clock emulator needs genesys.baseUrl (GENESYS_BASE_URL) pointing at the emulator");
+    const sent = Date.now();
+    const res = await fetch(`${baseUrl.replace(/\/+$/, "")}/emulator/clock`);
+    if (!res.ok) throw new Error(`clock emulator: ${baseUrl}/emulator/clock answered ${res.status}`);
+    const body = (await res.json()) as { now?: string; speed?: number };
+    const now = Date.parse(body.now ?? "");
+    if (!Number.isFinite(now) || !(typeof body.speed === "number" && body.speed > 0)) throw new Error(`clock emulator: unexpected answer ${JSON.stringify(body)}`);
+    const received = Date.now();
+    // The answer was true at about the middle of the round trip.
+    return new VirtualClock(now, body.speed, (sent + received) / 2);
+  }
+  const start = Date.parse(spec.start);
+  if (!Number.isFinite(start)) throw new Error(`clock.start: not an ISO-8601 time: "${spec.start}"`);
+  return new VirtualClock(start, spec.speed);
+}
+
+function parseClockFlag(v: string): Config["clock"] {
+  if (v === "system" || v === "emulator") return v;
+  const m = /^(.+)@([\d.]+)$/.exec(v);
+  if (!m) throw new Error(`--clock must be system, emulator or ISO@SPEED, got "${v}"`);
+  return { start: m[1], speed: Number(m[2]) };
+}
+
+export async function startMonitor(flags: RunFlags, log: Logger, env = process.env): Promise<Monitor> {
+  const config = loadConfig(flags.config, env, (raw) => {
+    if (flags.listen) setPath(raw, ["server", "listen"], flags.listen);
+    if (flags.state) setPath(raw, ["state", "file"], flags.state);
+    if (flags.clock) setPath(raw, ["clock"], parseClockFlag(flags.clock));
+  });
+  const clock = await resolveClock(config.clock, config.genesys.baseUrl);
+  const monitor = new Monitor(config, clock, log);
+  await monitor.start();
+  log.info({ url: monitor.listenUrl, state: config.state.file, queues: monitor.queues.size }, "monitor running");
+  return monitor;
+}
+
+export function runCommand(program: Command): void {
+  program
+    .command("run")
+    .description("Watch Genesys Cloud queues: live stream, backfill of gaps, figures at /api/queues")
+    .option("--config <file>", "YAML configuration file")
+    .option("--listen <host:port>", "HTTP listen address (default 127.0.0.1:9464)")
+    .option("--state <file>", "SQLite state file (default queue-monitor.sqlite)")
+    .option("--clock <clock>", "system | emulator | ISO@SPEED (event time source)")
+    .action(async (flags: RunFlags) => {
+      const log = createLogger("monitor");
+      const monitor = await startMonitor(flags, log);
+      const stop = () => {
+        void monitor.stop().then(() => process.exit(0));
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    });
+}

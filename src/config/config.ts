@@ -1,0 +1,147 @@
+/**
+ * Configuration: a YAML file (optional) plus environment variables, validated with zod. Every
+ * error names the field and the problem. Environment names of the original design still work:
+ * GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET, GENESYS_ORG_DOMAIN, GENESYS_BASE_URL.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { defaultEngineSettings } from "../aggregate/engine.js";
+import { formatZodError } from "./errors.js";
+
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected HOST:PORT, e.g. 127.0.0.1:9464");
+
+const d = defaultEngineSettings;
+
+export const configSchema = z
+  .object({
+    genesys: z
+      .object({
+        orgDomain: z.string().optional(),
+        baseUrl: z.string().url().optional(),
+        clientId: z.string().min(1).optional(),
+        clientSecret: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    queues: z
+      .object({
+        ids: z.array(z.string()).default([]),
+        names: z.array(z.string()).default([]),
+        patterns: z.array(z.string()).default([]),
+        divisions: z.array(z.string()).default([]),
+        refreshSeconds: z.number().positive().default(300),
+      })
+      .strict()
+      .default({ ids: [], names: [], patterns: [], divisions: [], refreshSeconds: 300 }),
+    stream: z
+      .object({
+        heartbeatSeconds: z.number().positive().default(30),
+        topicsPerChannel: z.number().int().min(2).max(1000).default(1000),
+        latencyAllowanceSeconds: z.number().nonnegative().default(10),
+        reconnectInitialSeconds: z.number().positive().default(1),
+        reconnectMaxSeconds: z.number().positive().default(60),
+        rolloverMarginMinutes: z.number().positive().default(30),
+      })
+      .strict()
+      .default({ heartbeatSeconds: 30, topicsPerChannel: 1000, latencyAllowanceSeconds: 10, reconnectInitialSeconds: 1, reconnectMaxSeconds: 60, rolloverMarginMinutes: 30 }),
+    backfill: z
+      .object({
+        overlapSeconds: z.number().nonnegative().default(60),
+        lookbackMinutes: z.number().nonnegative().default(120),
+        /** Real seconds the details API lags behind; backfills wait this long past a gap's end. */
+        ingestionDelaySeconds: z.number().nonnegative().default(30),
+        /** First start: count from the start of the business day, or this many minutes back. */
+        initial: z.union([z.literal("today"), z.number().nonnegative()]).default("today"),
+        chunkMinutes: z.number().positive().default(360),
+      })
+      .strict()
+      .default({ overlapSeconds: 60, lookbackMinutes: 120, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360 }),
+    stats: z
+      .object({
+        windowsMinutes: z.array(z.number().int().min(1).max(1440)).min(1).default(d.windowsMinutes),
+        intervalMinutes: z.union([z.literal(15), z.literal(30)]).default(d.intervalMinutes),
+        timeZone: z.string().default(d.timeZone),
+        dailyReset: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM").default(d.dailyReset),
+        shortAbandonSeconds: z.number().nonnegative().default(d.shortAbandonSeconds),
+        serviceLevel: z
+          .object({
+            includeAbandons: z.boolean().default(true),
+            includeShortAbandons: z.boolean().default(false),
+            includeFlowouts: z.boolean().default(false),
+            thresholdSeconds: z.number().positive().optional(),
+            targetPercentage: z.number().min(0).max(1).optional(),
+          })
+          .strict()
+          .default({ includeAbandons: true, includeShortAbandons: false, includeFlowouts: false }),
+        keepIntervals: z.number().int().min(1).max(96).default(d.keepIntervals),
+        smoothingHalfLifeSeconds: z.number().positive().default(d.smoothingHalfLifeSeconds),
+        observationMaxAgeSeconds: z.number().positive().default(d.observationMaxAgeSeconds),
+      })
+      .strict()
+      .default({
+        windowsMinutes: d.windowsMinutes,
+        intervalMinutes: d.intervalMinutes,
+        timeZone: d.timeZone,
+        dailyReset: d.dailyReset,
+        shortAbandonSeconds: d.shortAbandonSeconds,
+        serviceLevel: { includeAbandons: true, includeShortAbandons: false, includeFlowouts: false },
+        keepIntervals: d.keepIntervals,
+        smoothingHalfLifeSeconds: d.smoothingHalfLifeSeconds,
+        observationMaxAgeSeconds: d.observationMaxAgeSeconds,
+      }),
+    server: z.object({ listen: hostPort.default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
+    state: z
+      .object({ file: z.string().min(1).default("queue-monitor.sqlite"), recordEvents: z.boolean().default(false), commitIntervalMs: z.number().int().min(10).default(500) })
+      .strict()
+      .default({ file: "queue-monitor.sqlite", recordEvents: false, commitIntervalMs: 500 }),
+    /** "system", "emulator" (read /emulator/clock), or {start, speed}. */
+    clock: z
+      .union([z.literal("system"), z.literal("emulator"), z.object({ start: z.string(), speed: z.number().positive() }).strict()])
+      .default("system"),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Reads and validates; `overrides` (CLI flags) win over the file, env fills credentials. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, overrides: (c: Record<string, unknown>) => void = () => {}): Config {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`config ${file}: cannot read: ${(e as Error).message}`);
+    }
+    try {
+      raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (e) {
+      throw new Error(`config ${file}: not valid YAML: ${(e as Error).message}`);
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) throw new Error(`config ${file}: the top level must be a mapping`);
+  }
+  const genesys = { ...((raw.genesys as Record<string, unknown>) ?? {}) };
+  if (env.GENESYS_CLIENT_ID) genesys.clientId = env.GENESYS_CLIENT_ID;
+  if (env.GENESYS_CLIENT_SECRET) genesys.clientSecret = env.GENESYS_CLIENT_SECRET;
+  if (env.GENESYS_ORG_DOMAIN) genesys.orgDomain = env.GENESYS_ORG_DOMAIN;
+  if (env.GENESYS_BASE_URL) genesys.baseUrl = env.GENESYS_BASE_URL;
+  raw.genesys = genesys;
+  overrides(raw);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`config${file ? ` ${file}` : ""}: ${formatZodError(parsed.error)}`);
+  const c = parsed.data;
+  if (!c.genesys.baseUrl && !c.genesys.orgDomain) throw new Error("config: genesys.orgDomain (GENESYS_ORG_DOMAIN) or genesys.baseUrl (GENESYS_BASE_URL) is required");
+  if (!c.genesys.clientId || !c.genesys.clientSecret) throw new Error("config: genesys.clientId and genesys.clientSecret (GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET) are required");
+  return c;
+}
+
+/** Sets a nested value in a raw config object: set(raw, ["server", "listen"], "127.0.0.1:1"). */
+export function setPath(raw: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = raw;
+  for (const k of path.slice(0, -1)) {
+    if (typeof o[k] !== "object" || o[k] === null) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]] = value;
+}

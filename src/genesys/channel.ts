@@ -1,0 +1,278 @@
+/**
+ * One notification channel and its WebSocket: the unit of the live stream (up to 1,000 topics).
+ *
+ * Lifecycle: create channel -> PUT topics -> open socket -> live. It stays live through:
+ *  - `v2.system.socket_closing`: a new socket on the same channel takes over before the server
+ *    closes the old one (a channel serves one socket, so the switch has no gap);
+ *  - channel expiry: shortly before `expires` a new channel is created, subscribed and opened,
+ *    then the old socket is closed (an overlap, not a gap);
+ *  - silence: no frame for about two heartbeats -> ping; no answer -> the socket is dead.
+ * Anything that ends the socket otherwise (drop, revoked token, expired or evicted channel)
+ * reports `down` with the time of the last frame, and reconnects with capped, jittered
+ * exponential backoff, re-creating the channel if it is gone. Timers run on real time; the
+ * times reported (`live`, `down`) are on the injected clock, i.e. event time.
+ */
+import WebSocket from "ws";
+import { backoffMs } from "../transport/http.js";
+import type { Clock } from "../util/clock.js";
+import type { Logger } from "../util/log.js";
+import type { GenesysClient } from "./client.js";
+
+export interface ChannelOptions {
+  /** Expected heartbeat interval (real seconds; Genesys: 30). */
+  heartbeatSeconds: number;
+  reconnectInitialSeconds: number;
+  reconnectMaxSeconds: number;
+  /** Roll the channel over this long (clock ms) before it expires. */
+  rolloverMarginMs: number;
+}
+
+export interface Frame {
+  topicName: string;
+  eventBody: unknown;
+}
+
+export interface ChannelListener {
+  frame(f: Frame): void;
+  /** The socket is open and subscribed: events from `since` on arrive here. */
+  live(since: number): void;
+  /** The stream broke; events after `lastFrameAt` may have been missed. */
+  down(lastFrameAt: number, reason: string): void;
+}
+
+interface ChannelInfo {
+  id: string;
+  connectUri: string;
+  expires: number;
+}
+
+export class NotificationChannel {
+  state: "idle" | "connecting" | "live" | "stopped" = "idle";
+  channel: ChannelInfo | null = null;
+  reconnects = 0;
+  lastFrameAt = 0;
+  private socket: WebSocket | null = null;
+  private lastFrameReal = 0;
+  private pingSentReal = 0;
+  private watchdog?: NodeJS.Timeout;
+  private attempt = 0;
+  private rolling = false;
+  private connectingNow = false;
+
+  constructor(
+    readonly name: string,
+    private topics: string[],
+    private readonly client: GenesysClient,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: ChannelOptions,
+    private readonly listener: ChannelListener,
+  ) {}
+
+  private get stopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  get topicCount(): number {
+    return this.topics.length;
+  }
+
+  start(): void {
+    this.watchdog = setInterval(() => this.check(), Math.max(100, Math.min(1000, (this.opts.heartbeatSeconds * 1000) / 4)));
+    this.watchdog.unref();
+    void this.connect();
+  }
+
+  stop(): void {
+    this.state = "stopped";
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.socket?.terminate();
+    this.socket = null;
+  }
+
+  /** Replaces the topic list (queues added or removed); takes effect at once on a live channel. */
+  async setTopics(topics: string[]): Promise<void> {
+    this.topics = topics;
+    if (this.channel && this.state === "live") {
+      try {
+        await this.subscribe(this.channel);
+      } catch (e) {
+        this.log.warn({ channel: this.name, err: (e as Error).message }, "resubscribe failed; reconnecting");
+        this.socket?.terminate();
+      }
+    }
+  }
+
+  // ---- connecting -----------------------------------------------------------------------
+
+  private async connect(): Promise<void> {
+    if (this.connectingNow || this.state === "stopped") return;
+    this.connectingNow = true;
+    this.state = "connecting";
+    while (!this.stopped) {
+      try {
+        const ch = this.channel && this.channel.expires - this.clock.now() > this.opts.rolloverMarginMs ? this.channel : await this.createChannel();
+        this.channel = ch;
+        if (!(await this.subscribe(ch))) {
+          this.channel = null; // gone (expired, evicted): make a new one
+          continue;
+        }
+        const ws = await this.open(ch);
+        if (!ws) {
+          this.channel = null;
+          continue;
+        }
+        this.adopt(ws);
+        this.attempt = 0;
+        this.connectingNow = false;
+        return;
+      } catch (e) {
+        const delay = backoffMs(this.attempt++, this.opts.reconnectInitialSeconds * 1000, this.opts.reconnectMaxSeconds * 1000) + 50;
+        this.log.warn({ channel: this.name, err: (e as Error).message, retryInMs: delay }, "channel connect failed");
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    this.connectingNow = false;
+  }
+
+  private async createChannel(): Promise<ChannelInfo> {
+    const res = await this.client.call<{ id: string; connectUri: string; expires?: string }>("POST", "/api/v2/notifications/channels");
+    const b = res.body;
+    if (!b || typeof b.id !== "string" || typeof b.connectUri !== "string") throw new Error(`channel create answered without id/connectUri: ${JSON.stringify(b).slice(0, 200)}`);
+    const expires = b.expires ? Date.parse(b.expires) : NaN;
+    // Without an expiry, assume the documented 24 h.
+    return { id: b.id, connectUri: b.connectUri, expires: Number.isFinite(expires) ? expires : this.clock.now() + 86_400_000 };
+  }
+
+  /** PUT the topic list; false when the channel no longer exists. Rejected topics are logged, not fatal. */
+  private async subscribe(ch: ChannelInfo): Promise<boolean> {
+    const res = await this.client.call<{ entities?: { id: string; state?: string; rejectionReason?: string }[] }>(
+      "PUT",
+      `/api/v2/notifications/channels/${encodeURIComponent(ch.id)}/subscriptions?ignoreErrors=true`,
+      this.topics.map((id) => ({ id })),
+      [404],
+    );
+    if (res.status === 404) return false;
+    for (const t of res.body?.entities ?? []) {
+      if (t.state === "Rejected") this.log.error({ channel: this.name, topic: t.id, reason: t.rejectionReason }, "topic rejected; other queues continue");
+    }
+    return true;
+  }
+
+  /** Opens a socket; null when the channel is gone (404 on upgrade). */
+  private open(ch: ChannelInfo): Promise<WebSocket | null> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(ch.connectUri, { handshakeTimeout: 10_000 });
+      const onFrame = (d: WebSocket.RawData) => this.onMessage(ws, d);
+      ws.on("message", onFrame);
+      ws.once("open", () => {
+        ws.off("unexpected-response", onUnexpected);
+        resolve(ws);
+      });
+      const onUnexpected = (_req: unknown, res: { statusCode?: number }) => {
+        ws.terminate();
+        if (res.statusCode === 404 || res.statusCode === 410) resolve(null);
+        else reject(new Error(`WebSocket upgrade answered ${res.statusCode}`));
+      };
+      ws.on("unexpected-response", onUnexpected);
+      ws.once("error", (e) => reject(e));
+    });
+  }
+
+  /** Makes `ws` the channel's socket; the previous one (if any) is retired without a gap. */
+  private adopt(ws: WebSocket): void {
+    const previous = this.socket;
+    this.socket = ws;
+    this.lastFrameReal = Date.now();
+    this.lastFrameAt = this.clock.now();
+    this.pingSentReal = 0;
+    ws.on("error", (e) => this.log.debug({ channel: this.name, err: e.message }, "socket error"));
+    ws.on("close", (code, reason) => {
+      if (this.socket !== ws || this.state === "stopped") return; // retired or shutting down
+      this.socket = null;
+      this.state = "connecting";
+      this.reconnects++;
+      this.listener.down(this.lastFrameAt, `socket closed (${code} ${String(reason)})`);
+      void this.connect();
+    });
+    if (previous && previous !== ws) previous.close(1000, "replaced");
+    const since = this.clock.now();
+    this.state = "live";
+    this.listener.live(since);
+  }
+
+  private onMessage(ws: WebSocket, data: WebSocket.RawData): void {
+    if (ws === this.socket) {
+      this.lastFrameReal = Date.now();
+      this.lastFrameAt = this.clock.now();
+      this.pingSentReal = 0;
+    }
+    let msg: Frame;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      this.log.warn({ channel: this.name, frame: String(data).slice(0, 200) }, "frame is not JSON; skipped");
+      return;
+    }
+    if (!msg || typeof msg.topicName !== "string") return;
+    if (msg.topicName === "channel.metadata") return;
+    if (msg.topicName === "v2.system.socket_closing") {
+      if (ws === this.socket) void this.handover();
+      return;
+    }
+    if (msg.topicName.startsWith("v2.system")) {
+      this.log.info({ channel: this.name, body: msg.eventBody }, "system message");
+      return;
+    }
+    this.listener.frame(msg);
+  }
+
+  /** socket_closing: connect a new socket to the same channel; the server then drops the old one. */
+  private async handover(): Promise<void> {
+    const ch = this.channel;
+    if (!ch) return;
+    try {
+      const ws = await this.open(ch);
+      if (ws) {
+        this.adopt(ws);
+        this.log.info({ channel: this.name }, "socket handed over before maintenance");
+        return;
+      }
+    } catch (e) {
+      this.log.warn({ channel: this.name, err: (e as Error).message }, "handover failed; waiting for close to reconnect");
+    }
+  }
+
+  /** Watchdog and rollover, on a real-time interval. */
+  private check(): void {
+    if (this.state !== "live" || !this.socket) return;
+    const silence = Date.now() - this.lastFrameReal;
+    const hb = this.opts.heartbeatSeconds * 1000;
+    if (this.pingSentReal === 0 && silence > 2 * hb) {
+      this.pingSentReal = Date.now();
+      this.socket.send(JSON.stringify({ message: "ping" }));
+    } else if (this.pingSentReal !== 0 && Date.now() - this.pingSentReal > Math.max(hb / 2, 500)) {
+      this.log.warn({ channel: this.name, silenceMs: silence }, "no heartbeat or pong: socket presumed dead");
+      this.socket.terminate(); // the close handler reports down and reconnects
+    }
+    if (this.channel && !this.rolling && this.channel.expires - this.clock.now() <= this.opts.rolloverMarginMs) void this.rollover();
+  }
+
+  /** A new channel before the old one expires; both overlap until the new socket is open. */
+  private async rollover(): Promise<void> {
+    this.rolling = true;
+    try {
+      const ch = await this.createChannel();
+      if (!(await this.subscribe(ch))) throw new Error("new channel vanished before subscribing");
+      const ws = await this.open(ch);
+      if (!ws) throw new Error("new channel refused the socket");
+      this.channel = ch;
+      this.adopt(ws);
+      this.log.info({ channel: this.name, id: ch.id, expires: new Date(ch.expires).toISOString() }, "channel rolled over");
+    } catch (e) {
+      this.log.warn({ channel: this.name, err: (e as Error).message }, "rollover failed; will retry");
+    } finally {
+      this.rolling = false;
+    }
+  }
+}

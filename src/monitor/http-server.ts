@@ -1,0 +1,46 @@
+/**
+ * The monitor's HTTP face: /healthz (alive, with self-health), /readyz (connected and caught up),
+ * /api/queues (every queue x media's figures), /api/health.
+ */
+import { createServer, type Server } from "node:http";
+import type { Monitor } from "./service.js";
+
+export async function startHttpServer(monitor: Monitor, listen: string): Promise<Server> {
+  const i = listen.lastIndexOf(":");
+  const host = listen.slice(0, i);
+  const port = Number(listen.slice(i + 1));
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://monitor");
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD") return reply(405, { error: `${req.method} not allowed` });
+      switch (url.pathname) {
+        case "/healthz":
+          return reply(200, { status: "ok", ...monitor.health() });
+        case "/readyz": {
+          const h = monitor.health();
+          return reply(h.ready ? 200 : 503, { ready: h.ready, connected: h.connected, caughtUp: h.caughtUp });
+        }
+        case "/api/health":
+          return reply(200, monitor.health());
+        case "/api/queues": {
+          const queueId = url.searchParams.get("queueId");
+          return reply(200, { generatedAt: new Date(monitor.clock.now()).toISOString(), queues: monitor.engine.snapshot(queueId ? (q) => q === queueId : undefined) });
+        }
+        default:
+          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/healthz", "/readyz", "/api/queues", "/api/health"] });
+      }
+    } catch (e) {
+      monitor.log.error({ err: (e as Error).message, path: url.pathname }, "request failed");
+      reply(500, { error: "internal error" });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e) => reject(new Error(`cannot listen on ${listen}: ${e.message}`)));
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
