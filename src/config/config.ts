@@ -112,12 +112,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      throw new Error(`config ${file}: cannot read: ${(e as Error).message}`);
+      throw new Error(`config ${file}: cannot read: ${(e as Error).message}`, { cause: e });
     }
     try {
       raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
     } catch (e) {
-      throw new Error(`config ${file}: not valid YAML: ${(e as Error).message}`);
+      throw new Error(`config ${file}: not valid YAML: ${(e as Error).message}`, { cause: e });
     }
     if (typeof raw !== "object" || Array.isArray(raw)) throw new Error(`config ${file}: the top level must be a mapping`);
   }

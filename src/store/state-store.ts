@@ -47,7 +47,7 @@ export class StateStore {
     try {
       this.db = new Database(file);
     } catch (e) {
-      throw new Error(`state file ${file}: cannot open: ${(e as Error).message}`);
+      throw new Error(`state file ${file}: cannot open: ${(e as Error).message}`, { cause: e });
     }
     // WAL + NORMAL survives a killed process (not a power cut) and lets readers look while we write.
     this.db.pragma("journal_mode = WAL");
@@ -94,7 +94,7 @@ export class StateStore {
       try {
         series.push(JSON.parse(row.state) as SeriesState);
       } catch (e) {
-        throw new Error(`state file ${this.file}: series ${row.key} is corrupt: ${(e as Error).message}`);
+        throw new Error(`state file ${this.file}: series ${row.key} is corrupt: ${(e as Error).message}`, { cause: e });
       }
     }
     const seen = (this.db.prepare("SELECT id, time FROM seen WHERE time >= ?").raw().all(seenSince) as [string, number][]);
