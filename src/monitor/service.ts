@@ -55,6 +55,8 @@ export interface Health {
   channels: { name: string; state: string; topics: number; reconnects: number; lastFrameAgeSeconds: number | null }[];
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
+  /** HTTP answers seen by the shared transport since this process started (429s, 503s, retries). */
+  http: { requests: number; retries: number; failures: number; byStatus: Record<string, number> };
   backfill: { pending: boolean; running: boolean; lastDurationMs: number | null; lastCatchUpMs: number | null };
 }
 
@@ -381,6 +383,7 @@ export class Monitor {
       })),
       lastEventAgeSeconds: this.lastEventAt === null ? null : Math.max(0, (now - this.lastEventAt) / 1000),
       counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.dedup.size },
+      http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus } },
       backfill: { pending: this.job !== null, running: this.running !== null, lastDurationMs: this.lastBackfillMs, lastCatchUpMs: this.lastCatchUpMs },
     };
   }

@@ -180,13 +180,19 @@ export class Simulator {
     const rt = this.runtimes.get(queueId);
     const out = new Map<string, { waiting: WaitingCall[]; interacting: number; alerting: number }>();
     if (!rt) return out;
-    for (const media of Object.keys(rt.q.spec.media)) out.set(media, { waiting: [], interacting: 0, alerting: 0 });
+    // Transfers can bring media the queue's own callers never use, so entries are made on demand.
+    const entry = (media: string) => {
+      let o = out.get(media);
+      if (!o) out.set(media, (o = { waiting: [], interacting: 0, alerting: 0 }));
+      return o;
+    };
+    for (const media of Object.keys(rt.q.spec.media)) entry(media);
     for (const w of rt.waiting) {
-      const o = out.get(w.conv.mediaType)!;
+      const o = entry(w.conv.mediaType);
       o.waiting.push(w);
       if (w.alerting) o.alerting++;
     }
-    for (const [media, n] of rt.interacting) out.get(media)!.interacting = n;
+    for (const [media, n] of rt.interacting) entry(media).interacting = n;
     return out;
   }
 

@@ -1,0 +1,144 @@
+/**
+ * Chaos: the monitor runs against the emulator for 70 simulated minutes while every fault the
+ * emulator offers is injected, and the monitor process is killed with SIGKILL twice and
+ * restarted. Afterwards its totals per queue, media and kind equal the ground truth exactly and
+ * its answered waits equal the truth to the millisecond.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { startTestEmulator, waitUntil } from "./helpers/emulator.js";
+import { freePort, MonitorProcess } from "./helpers/monitor-process.js";
+
+const SPEED = 60;
+const MINUTES = 70;
+
+test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and waits equal the ground truth", { timeout: 300_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "qm-chaos-"));
+  const emu = await startTestEmulator({
+    speed: SPEED,
+    durationMinutes: MINUTES,
+    heartbeatSeconds: 0.5,
+    ingestionDelaySeconds: 1,
+    tokenTtlSeconds: 20,
+    channelTtlHours: 0.5, // 30 virtual minutes: the monitor must roll channels over
+  });
+  t.after(() => emu.stop());
+  const port = await freePort();
+  const configFile = join(dir, "monitor.yaml");
+  MonitorProcess.write(configFile, {
+    genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
+    stream: { heartbeatSeconds: 0.5, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.2, reconnectMaxSeconds: 2, rolloverMarginMinutes: 10 },
+    backfill: { ingestionDelaySeconds: 1.5, overlapSeconds: 60, lookbackMinutes: 120 },
+    state: { file: join(dir, "state.sqlite"), recordEvents: true, commitIntervalMs: 200 },
+    clock: "emulator",
+  });
+  const monitor = new MonitorProcess(configFile, port, join(dir, "monitor.log"));
+  t.after(() => monitor.stop());
+  monitor.start();
+  await waitUntil(async () => (await monitor.get("/readyz"))?.ready, 20_000, "monitor ready");
+
+  const fault = async (body: unknown) => {
+    await fetch(`${emu.url}/emulator/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  };
+  const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+  const kills: number[] = [];
+  const schedule: [number, () => Promise<void>][] = [
+    [5, () => fault({ type: "drop-sockets" })],
+    [10, () => fault({ type: "socket-closing" })],
+    [15, () => fault({ type: "stall-heartbeats", seconds: 3 })],
+    [21, () => fault({ type: "rate-limit", count: 4 })],
+    [23, () => fault({ type: "drop-sockets" })],
+    [28, () => fault({ type: "server-errors", count: 4 })],
+    [29, () => fault({ type: "drop-sockets" })],
+    [34, () => fault({ type: "revoke-tokens" })],
+    [39, async () => {
+      kills.push(Date.now());
+      await monitor.kill9();
+      await sleep(2);
+      monitor.start();
+    }],
+    [47, () => fault({ type: "expire-channels" })],
+    [53, async () => {
+      kills.push(Date.now());
+      await monitor.kill9();
+      monitor.start();
+    }],
+    [60, () => fault({ type: "stall-heartbeats", seconds: 2 })],
+    [65, () => fault({ type: "socket-closing" })],
+  ];
+  const began = Date.now();
+  for (const [at, action] of schedule) {
+    const wait = began + at * 1000 - Date.now();
+    if (wait > 0) await sleep(wait / 1000);
+    await action();
+  }
+  await waitUntil(() => emu.sim.settled, 120_000, "the simulation to settle");
+
+  // Ground truth per queue x media.
+  const truth = emu.groundTruth() as { queues: { queueId: string; mediaType: string; counts: Record<string, number>; waitsMs: { answered: number[] } }[] };
+  const key = (q: string, m: string) => `${q}/${m}`;
+  const expected = new Map(truth.queues.map((g) => [key(g.queueId, g.mediaType), g.counts]));
+  const totalsMatch = async () => {
+    const body = await monitor.get("/api/queues");
+    if (!body?.queues) return false;
+    const got = new Map<string, Record<string, number>>(body.queues.map((s: any) => [key(s.queueId, s.mediaType), s.totals]));
+    if (got.size !== expected.size) return false;
+    for (const [k, v] of expected) if (JSON.stringify(got.get(k)) !== JSON.stringify(v)) return false;
+    return body;
+  };
+  let final: any;
+  try {
+    final = await waitUntil(totalsMatch, 60_000, "monitor totals to equal the ground truth");
+  } catch (e) {
+    const body = await monitor.get("/api/queues");
+    for (const g of truth.queues) {
+      const s = body?.queues?.find((x: any) => x.queueId === g.queueId && x.mediaType === g.mediaType);
+      console.error(g.queueId.slice(0, 8), g.mediaType, "truth", JSON.stringify(g.counts), "monitor", JSON.stringify(s?.totals));
+    }
+    console.error(readFileSync(join(dir, "monitor.log"), "utf8").split("\n").filter((l) => /warn|error|backfill|gap/i.test(l)).slice(-40).join("\n"));
+    throw e;
+  }
+  for (const g of truth.queues) {
+    const s = final.queues.find((x: any) => x.queueId === g.queueId && x.mediaType === g.mediaType);
+    assert.deepEqual(s.totals, g.counts, `${g.queueId} ${g.mediaType}`);
+  }
+  const health = await monitor.get("/api/health");
+  await monitor.stop();
+
+  // Answered waits, to the millisecond, from the audit table committed with the state.
+  const db = new Database(join(dir, "state.sqlite"), { readonly: true });
+  const rows = db.prepare("SELECT queue_id AS q, media_type AS m, kind, wait_ms AS w, id FROM events").all() as { q: string; m: string; kind: string; w: number | null; id: string }[];
+  db.close();
+  assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, "no event counted twice");
+  assert.equal(rows.length, emu.sim.events.length, "every ground-truth event counted once");
+  for (const g of truth.queues) {
+    const mine = rows.filter((r) => r.q === g.queueId && r.m === g.mediaType && r.kind === "answered").map((r) => r.w!).sort((a, b) => a - b);
+    assert.deepEqual(mine, [...g.waitsMs.answered].sort((a, b) => a - b), `answered waits of ${g.queueId} ${g.mediaType}`);
+  }
+  const c = health.counters;
+  const report = {
+    chaos: {
+      simulatedMinutes: MINUTES,
+      groundTruthEvents: emu.sim.events.length,
+      faultsInjected: emu.faultLog.length,
+      faultTypes: [...new Set(emu.faultLog.map((f) => f.type))].sort(),
+      kill9: kills.length,
+      monitorStarts: monitor.starts,
+      backfilledEvents: c.backfilledEvents,
+      streamEvents: c.streamEvents,
+      duplicatesDropped: c.duplicatesDropped,
+      reconnects: c.reconnects,
+      backfills: c.backfills,
+      backfillFailures: c.backfillFailures,
+      apiErrors: c.apiErrors,
+      lastCatchUpMs: health.backfill.lastCatchUpMs,
+    },
+  };
+  assert.equal(new Set(emu.faultLog.map((f) => f.type)).size, 7, "all seven fault types injected");
+  assert.ok(c.backfilledEvents > 0, "backfill recovered events");
+  console.log(JSON.stringify(report));
+});
