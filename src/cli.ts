@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { emulateCommand } from "./commands/emulate.js";
 import { runCommand } from "./commands/run.js";
+import { demoCommand } from "./commands/demo.js";
 
 const program = new Command()
   .name("queue-monitor")
@@ -14,6 +15,7 @@ const program = new Command()
 
 emulateCommand(program);
 runCommand(program);
+demoCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`queue-monitor: ${(e as Error).message}\n`);

@@ -78,6 +78,8 @@ export class Series {
   private readonly intervals = new Map<number, Bucket>();
   private today: { start: number; end: number; bucket: Bucket } | null = null;
   private firstMinute = Infinity;
+  /** Latest event time seen: an observation older than this is out of date. */
+  private lastEventTime = -Infinity;
   private horizonMinute = -Infinity;
   /** Bumped by every change; the figures are cached until it moves or the minute turns. */
   private version = 0;
@@ -95,6 +97,7 @@ export class Series {
   apply(e: QueueEvent, th: Thresholds, now: number): void {
     this.totals[e.kind]++;
     this.version++;
+    if (e.time > this.lastEventTime) this.lastEventTime = e.time;
     this.trackOpen(e);
     const nowMinute = Math.floor(now / MINUTE);
     const minute = Math.floor(e.time / MINUTE);
@@ -190,15 +193,18 @@ export class Series {
       waitingLegs++;
       if (oldestWait === null || since < oldestWait) oldestWait = since;
     }
-    const obs = this.observation && this.observation.at >= now - this.s.observationMaxAgeMs ? this.observation : null;
+    // Observations count what Genesys sees waiting; they win unless events have moved on since.
+    const o = this.observation;
+    const fresh = o && o.at >= now - this.s.observationMaxAgeMs ? o : null;
+    const current = fresh && fresh.at >= this.lastEventTime ? fresh : null;
     return {
       queueId: this.queueId,
       queueName,
       mediaType: this.mediaType,
       totals: { ...this.totals },
       now: {
-        waiting: obs ? obs.waiting : waitingLegs,
-        interacting: obs ? obs.interacting : null,
+        waiting: current ? current.waiting : waitingLegs,
+        interacting: fresh ? fresh.interacting : null,
         longestWaitingSeconds: oldestWait === null ? null : Math.max(0, now - oldestWait) / 1000,
       },
       ...this.cache.part,
