@@ -1,0 +1,106 @@
+/**
+ * The monitor in-process against the emulator: channel lifecycle without gaps, silent sockets,
+ * sharding, both readings of the details interval, and the HTTP API.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configSchema } from "../src/config/config.js";
+import type { Emulator, EmulatorOptions } from "../src/emulator/server.js";
+import { Monitor } from "../src/monitor/service.js";
+import { silentLogger } from "../src/util/log.js";
+import { startTestEmulator, waitUntil } from "./helpers/emulator.js";
+
+async function setup(t: { after: (f: () => unknown) => void }, emuOver: Partial<EmulatorOptions>, cfgOver: Record<string, any> = {}) {
+  const emu = await startTestEmulator({ heartbeatSeconds: 0.3, ingestionDelaySeconds: 0.3, ...emuOver });
+  const dir = mkdtempSync(join(tmpdir(), "qm-mon-"));
+  const config = configSchema.parse({
+    genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
+    stream: { heartbeatSeconds: 0.3, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.1, reconnectMaxSeconds: 1, ...cfgOver.stream },
+    backfill: { ingestionDelaySeconds: 0.5, ...cfgOver.backfill },
+    server: { listen: "127.0.0.1:0" },
+    state: { file: join(dir, "state.sqlite"), commitIntervalMs: 100, recordEvents: true },
+    queues: cfgOver.queues ?? {},
+  });
+  const monitor = new Monitor(config, emu.clock, silentLogger);
+  await monitor.start();
+  t.after(async () => {
+    await monitor.stop();
+    await emu.stop();
+  });
+  return { emu, monitor };
+}
+
+function totalsEqualTruth(emu: Emulator, monitor: Monitor): boolean {
+  const truth = emu.groundTruth() as { queues: { queueId: string; mediaType: string; counts: Record<string, number> }[] };
+  const snap = monitor.engine.snapshot();
+  if (snap.length !== truth.queues.length) return false;
+  return truth.queues.every((g) => JSON.stringify(snap.find((s) => s.queueId === g.queueId && s.mediaType === g.mediaType)?.totals) === JSON.stringify(g.counts));
+}
+
+async function fault(emu: Emulator, body: unknown) {
+  emu.fault(body);
+}
+
+for (const detailsInterval of ["start", "overlap"] as const) {
+  test(`gaps are backfilled exactly whichever way the details interval selects (${detailsInterval})`, async (t) => {
+    const { emu, monitor } = await setup(t, { speed: 300, durationMinutes: 30, detailsInterval });
+    await waitUntil(() => monitor.ready, 10_000, "ready");
+    await new Promise((r) => setTimeout(r, 800));
+    await fault(emu, { type: "drop-sockets" });
+    await new Promise((r) => setTimeout(r, 1500));
+    await fault(emu, { type: "stall-heartbeats", seconds: 1.5 });
+    await new Promise((r) => setTimeout(r, 2500));
+    await fault(emu, { type: "expire-channels" });
+    await waitUntil(() => emu.sim.settled, 30_000, "settle");
+    await waitUntil(() => totalsEqualTruth(emu, monitor), 20_000, "totals equal the truth");
+    const h = monitor.health();
+    assert.ok(h.counters.backfilledEvents > 0, "something was recovered by backfill");
+    assert.ok(h.counters.reconnects >= 3, `reconnects ${h.counters.reconnects}`);
+  });
+}
+
+test("channel rollover before expiry and socket_closing handover open no gap", async (t) => {
+  // Channels live 12 virtual minutes; the monitor rolls them 5 minutes early (0.7 s real at x600).
+  const { emu, monitor } = await setup(t, { speed: 600, channelTtlHours: 0.2 }, { stream: { rolloverMarginMinutes: 5 } });
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  await waitUntil(() => emu.notifications.stats.socketsOpened >= 4, 10_000, "several rollovers");
+  emu.fault({ type: "socket-closing" });
+  await waitUntil(() => emu.notifications.stats.socketsOpened >= 5, 5000, "handover socket");
+  await new Promise((r) => setTimeout(r, 1500));
+  const h = monitor.health();
+  assert.equal(h.counters.reconnects, 0, "no gap was opened");
+  assert.equal(h.backfill.pending, false);
+  assert.equal(h.connected, true);
+  assert.equal(h.counters.backfills, 1, "only the initial backfill ran");
+});
+
+test("a silent socket is detected by the heartbeat watchdog and replaced", async (t) => {
+  const { emu, monitor } = await setup(t, { speed: 60 });
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  const opened = emu.notifications.stats.socketsOpened;
+  emu.fault({ type: "stall-heartbeats", seconds: 30 });
+  await waitUntil(() => emu.notifications.stats.socketsOpened > opened, 5000, "a new socket");
+  await waitUntil(() => monitor.ready, 10_000, "ready again");
+  assert.equal(monitor.health().counters.reconnects, 1);
+});
+
+test("topics are sharded over channels and a queue selection limits what is watched", async (t) => {
+  const { emu, monitor } = await setup(t, { speed: 300 }, { stream: { topicsPerChannel: 2 }, queues: { patterns: ["S*"] } });
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  const h = monitor.health();
+  assert.equal(h.queues, 2);
+  assert.equal(h.channels.length, 2, "one queue (two topics) per channel");
+  assert.ok(h.channels.every((c) => c.topics === 2 && c.state === "live"));
+  await waitUntil(() => monitor.engine.snapshot().length >= 2, 10_000, "figures");
+  const names = new Set(monitor.engine.snapshot().map((s) => s.queueName));
+  assert.ok(!names.has("Billing"));
+  const api = (await (await fetch(`${monitor.listenUrl}/api/queues`)).json()) as any;
+  assert.ok(api.queues.length >= 2);
+  assert.ok(api.queues[0].windows["5m"]);
+  assert.equal((await fetch(`${monitor.listenUrl}/readyz`)).status, 200);
+  assert.equal((await fetch(`${monitor.listenUrl}/nope`)).status, 404);
+  void emu;
+});
