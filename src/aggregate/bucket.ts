@@ -13,13 +13,17 @@ export interface Thresholds {
   shortAbandonMs: number;
 }
 
-export interface BucketCounts {
+/** What is counted per slice of time; Figures report these as they are. */
+export interface EventCounts {
   offered: number;
   answered: number;
   abandoned: number;
   shortAbandoned: number;
   flowout: number;
   overSla: number;
+}
+
+export interface BucketCounts extends EventCounts {
   answeredWaitMsSum: number;
 }
 

@@ -2,7 +2,7 @@
  * The figures a supervisor reads, computed from a bucket: pure, definitions from
  * shared/reference/contact-center-metrics.md.
  */
-import type { Bucket } from "./bucket.js";
+import type { Bucket, EventCounts } from "./bucket.js";
 import type { TDigest } from "./tdigest.js";
 
 export interface WaitSummary {
@@ -13,13 +13,7 @@ export interface WaitSummary {
   max: number | null;
 }
 
-export interface Figures {
-  offered: number;
-  answered: number;
-  abandoned: number;
-  shortAbandoned: number;
-  flowout: number;
-  overSla: number;
+export interface Figures extends EventCounts {
   /** Ratio 0..1 (Genesys' oServiceLevel ratio); null when the denominator is 0. */
   serviceLevel: number | null;
   asaSeconds: number | null;

@@ -302,17 +302,7 @@ export class Simulator {
         continue;
       }
       const t = this.now;
-      const leg: SimParticipant = {
-        id: uuid(this.ids),
-        purpose: "agent",
-        name: agent.name,
-        userId: agent.userId,
-        queueId: rt.q.id,
-        sessionId: uuid(this.ids),
-        startTime: t,
-        state: "alerting",
-      };
-      call.conv.participants.push(leg);
+      const leg = this.ringAgent(call, agent);
       call.alerting = { agent, leg };
       const noAnswer = this.traffic() < spec.noAnswerProbability;
       const ring = Math.round(this.traffic() * 2 * spec.alertSeconds * 1000);
@@ -332,20 +322,26 @@ export class Simulator {
     }
   }
 
-  private connect(call: WaitingCall, agent: Agent, ringing: SimParticipant | undefined): void {
-    const t = this.now;
-    const rt = call.queue;
-    const leg: SimParticipant = ringing ?? {
+  /** Adds an alerting agent leg for `agent` to the call's conversation. */
+  private ringAgent(call: WaitingCall, agent: Agent): SimParticipant {
+    const leg: SimParticipant = {
       id: uuid(this.ids),
       purpose: "agent",
       name: agent.name,
       userId: agent.userId,
-      queueId: rt.q.id,
+      queueId: call.queue.q.id,
       sessionId: uuid(this.ids),
-      startTime: t,
+      startTime: this.now,
       state: "alerting",
     };
-    if (!ringing) call.conv.participants.push(leg);
+    call.conv.participants.push(leg);
+    return leg;
+  }
+
+  private connect(call: WaitingCall, agent: Agent, ringing: SimParticipant | undefined): void {
+    const t = this.now;
+    const rt = call.queue;
+    const leg = ringing ?? this.ringAgent(call, agent);
     leg.state = "connected";
     leg.connectedTime = t;
     this.leaveQueue(call, "answered", "transfer");
