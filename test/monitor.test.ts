@@ -104,3 +104,41 @@ test("topics are sharded over channels and a queue selection limits what is watc
   assert.equal((await fetch(`${monitor.listenUrl}/nope`)).status, 404);
   void emu;
 });
+
+test("a new queue is picked up, subscribed and its day so far backfilled", async (t) => {
+  const { emu, monitor } = await setup(t, { speed: 300 }, { queues: { refreshSeconds: 0.5 } });
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  const res = await fetch(`${emu.url}/emulator/queues`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "Retention", arrivalsPerHour: 300, agents: 2, handleSeconds: 60, patienceSeconds: 90 }),
+  });
+  assert.equal(res.status, 201);
+  const { id } = (await res.json()) as { id: string };
+  await waitUntil(() => monitor.queues.has(id), 5000, "pick-up");
+  const truthFor = () => emu.sim.events.filter((e) => e.queueId === id);
+  await waitUntil(() => truthFor().length > 20, 10_000, "traffic in the new queue");
+  await waitUntil(() => {
+    const s = monitor.engine.snapshot((q) => q === id)[0];
+    const t = truthFor();
+    return s && s.totals.offered === t.filter((e) => e.kind === "offered").length && s.totals.answered === t.filter((e) => e.kind === "answered").length;
+  }, 10_000, "the new queue's totals to match");
+  assert.equal((await fetch(`${emu.url}/emulator/queues`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Bad", agents: -1 }) })).status, 400);
+});
+
+test("a deleted queue's rejected topics do not stop the other queues", async (t) => {
+  const { emu, monitor } = await setup(t, { speed: 300 }, { queues: { refreshSeconds: 3600 } });
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  const [sales, support] = emu.sim.queues;
+  assert.equal((await fetch(`${emu.url}/emulator/queues/${sales.id}`, { method: "DELETE" })).status, 204);
+  emu.fault({ type: "drop-sockets" }); // the reconnect re-subscribes Sales' topics: rejected
+  await waitUntil(() => monitor.health().counters.reconnects >= 1 && monitor.ready, 10_000, "reconnected and ready");
+  const before = emu.sim.events.filter((e) => e.queueId === support.id).length;
+  await waitUntil(() => emu.sim.events.filter((e) => e.queueId === support.id).length > before + 5, 10_000, "more Support traffic");
+  await waitUntil(() => {
+    const s = monitor.engine.snapshot((q) => q === support.id);
+    const truth = emu.groundTruth() as { queues: { queueId: string; mediaType: string; counts: Record<string, number> }[] };
+    return truth.queues.filter((g) => g.queueId === support.id).every((g) => JSON.stringify(s.find((x) => x.mediaType === g.mediaType)?.totals) === JSON.stringify(g.counts));
+  }, 10_000, "Support's totals to keep matching");
+  assert.equal(monitor.health().connected, true);
+});

@@ -17,7 +17,8 @@ import { Notifications } from "./notifications.js";
 import { PagerDutyReceiver } from "./pagerduty.js";
 import { conversationSnapshot } from "./render.js";
 import { getQueue, listQueues } from "./routing.js";
-import type { Scenario } from "./simulator/scenario.js";
+import { queueSpecSchema, type Scenario } from "./simulator/scenario.js";
+import { formatZodError } from "../config/errors.js";
 import { Simulator, type SimConversation } from "./simulator/simulator.js";
 
 export interface EmulatorOptions {
@@ -183,6 +184,18 @@ export class Emulator {
     return json(200, { type: f.type, affected });
   }
 
+  /** POST /emulator/queues: a queue spec as in scenario files; answers the new queue's id. */
+  addQueue(body: unknown): Reply {
+    const parsed = queueSpecSchema.safeParse(body);
+    if (!parsed.success) throw new HttpError(400, "bad.request", `queue: ${formatZodError(parsed.error)}`);
+    try {
+      const q = this.sim.addQueue(parsed.data);
+      return json(201, { id: q.id, name: q.name });
+    } catch (e) {
+      throw new HttpError(400, "bad.request", (e as Error).message);
+    }
+  }
+
   groundTruth(): Record<string, unknown> {
     const groups = new Map<string, { queueId: string; mediaType: string; counts: Record<string, number>; waitsMs: { answered: number[]; abandoned: number[] } }>();
     for (const e of this.sim.events) {
@@ -224,6 +237,11 @@ export class Emulator {
     r.on("GET", /^\/emulator\/ground-truth$/, () => json(200, this.groundTruth()));
     r.on("POST", /^\/emulator\/faults$/, (req) => this.fault(req.body));
     r.on("GET", /^\/emulator\/faults$/, () => json(200, { faults: this.faultLog }));
+    r.on("POST", /^\/emulator\/queues$/, (req) => this.addQueue(req.body));
+    r.on("DELETE", /^\/emulator\/queues\/([^/]+)$/, (req) => {
+      if (!this.sim.removeQueue(req.params[0])) throw new HttpError(404, "not.found", `queue ${req.params[0]} not found`);
+      return { status: 204 };
+    });
   }
 
   private async handle(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {
@@ -253,7 +271,7 @@ export class Emulator {
 
   private topicAllowed(topic: string): boolean {
     const q = QUEUE_TOPIC.exec(topic) ?? OBS_TOPIC.exec(topic);
-    if (q) return this.sim.queueById(q[1]) !== undefined;
+    if (q) return this.sim.queueById(q[1], false) !== undefined;
     return DETAIL_TOPIC.test(topic);
   }
 

@@ -56,6 +56,7 @@ export const scenarioSchema = z.object({
 });
 
 export type QueueSpec = z.infer<typeof queueSchema>;
+export const queueSpecSchema = queueSchema;
 export type Scenario = z.infer<typeof scenarioSchema>;
 
 const named: Record<string, z.input<typeof scenarioSchema>> = {

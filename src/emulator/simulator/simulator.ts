@@ -74,6 +74,7 @@ interface QueueRuntime {
   /** Connected agent legs per media. */
   interacting: Map<string, number>;
   maxRate: number;
+  removed: boolean;
 }
 
 interface Scheduled {
@@ -100,7 +101,7 @@ export interface SimulatorOptions {
 }
 
 export class Simulator {
-  readonly queues: SimQueue[];
+  private readonly divisions = new Map<string, string>();
   readonly conversations = new Map<string, SimConversation>();
   readonly events: QueueEvent[] = [];
   now: number;
@@ -122,34 +123,54 @@ export class Simulator {
     this.ids = mulberry32(options.seed ^ 0x5eed1d5);
     this.now = options.start;
     this.arrivalsEnd = options.durationMinutes === undefined ? Infinity : options.start + options.durationMinutes * 60_000;
-    const divisions = new Map<string, string>();
-    this.queues = scenario.queues.map((spec) => {
-      if (!divisions.has(spec.division)) divisions.set(spec.division, uuid(this.ids));
-      const q: SimQueue = {
-        id: uuid(this.ids),
-        name: spec.name,
-        divisionId: divisions.get(spec.division)!,
-        divisionName: spec.division,
-        spec,
-      };
-      const surgeMax = Math.max(1, ...scenario.surges.filter((s) => s.queue === spec.name).map((s) => s.factor));
-      const profileMax = spec.hourlyProfile ? Math.max(...spec.hourlyProfile) : 1;
-      const rt: QueueRuntime = {
-        q,
-        agents: Array.from({ length: spec.agents }, (_, i) => ({
-          userId: uuid(this.ids),
-          name: `${spec.name} Agent ${i + 1}`,
-          busy: false,
-        })),
-        waiting: [],
-        interacting: new Map(),
-        maxRate: (spec.arrivalsPerHour / 3_600_000) * surgeMax * profileMax,
-      };
-      this.runtimes.set(q.id, rt);
-      this.byName.set(q.name, rt);
-      return q;
-    });
+    for (const spec of scenario.queues) this.createQueue(spec);
     for (const rt of this.runtimes.values()) this.scheduleArrival(rt, this.now);
+  }
+
+  /** The queues that exist now (a removed queue's calls in progress still finish). */
+  get queues(): SimQueue[] {
+    return [...this.runtimes.values()].filter((rt) => !rt.removed).map((rt) => rt.q);
+  }
+
+  /** Adds a queue at run time; its callers start arriving now. Names must be unique. */
+  addQueue(spec: QueueSpec): SimQueue {
+    if (this.byName.has(spec.name) && !this.byName.get(spec.name)!.removed) throw new RangeError(`a queue named ${spec.name} exists`);
+    if (spec.transferTo && !this.byName.has(spec.transferTo)) throw new RangeError(`transferTo names unknown queue ${spec.transferTo}`);
+    const rt = this.createQueue(spec);
+    this.scheduleArrival(rt, this.now);
+    return rt.q;
+  }
+
+  /** Deletes a queue: no new callers, it leaves the routing API; calls in progress finish. */
+  removeQueue(id: string): boolean {
+    const rt = this.runtimes.get(id);
+    if (!rt || rt.removed) return false;
+    rt.removed = true;
+    return true;
+  }
+
+  private createQueue(spec: QueueSpec): QueueRuntime {
+    if (!this.divisions.has(spec.division)) this.divisions.set(spec.division, uuid(this.ids));
+    const q: SimQueue = {
+      id: uuid(this.ids),
+      name: spec.name,
+      divisionId: this.divisions.get(spec.division)!,
+      divisionName: spec.division,
+      spec,
+    };
+    const surgeMax = Math.max(1, ...this.scenario.surges.filter((x) => x.queue === spec.name).map((x) => x.factor));
+    const profileMax = spec.hourlyProfile ? Math.max(...spec.hourlyProfile) : 1;
+    const rt: QueueRuntime = {
+      q,
+      agents: Array.from({ length: spec.agents }, (_, i) => ({ userId: uuid(this.ids), name: `${spec.name} Agent ${i + 1}`, busy: false })),
+      waiting: [],
+      interacting: new Map(),
+      maxRate: (spec.arrivalsPerHour / 3_600_000) * surgeMax * profileMax,
+      removed: false,
+    };
+    this.runtimes.set(q.id, rt);
+    this.byName.set(q.name, rt);
+    return rt;
   }
 
   listen(l: SimulatorListener): void {
@@ -171,8 +192,10 @@ export class Simulator {
     return this.now >= this.arrivalsEnd && this.heap.length === 0;
   }
 
-  queueById(id: string): SimQueue | undefined {
-    return this.runtimes.get(id)?.q;
+  /** A queue by id, removed ones included (their calls in progress still need it). */
+  queueById(id: string, includeRemoved = true): SimQueue | undefined {
+    const rt = this.runtimes.get(id);
+    return rt && (includeRemoved || !rt.removed) ? rt.q : undefined;
   }
 
   /** Live figures for observations: waiting / interacting / alerting per media, and the waiting legs. */
@@ -211,7 +234,7 @@ export class Simulator {
 
   /** Non-homogeneous Poisson arrivals by thinning against the queue's maximum rate. */
   private scheduleArrival(rt: QueueRuntime, from: number): void {
-    if (rt.maxRate <= 0) return;
+    if (rt.maxRate <= 0 || rt.removed) return;
     let t = from;
     for (;;) {
       t += exponential(this.traffic, 1 / rt.maxRate);
@@ -219,6 +242,7 @@ export class Simulator {
       if (this.traffic() * rt.maxRate <= this.rate(rt, t)) break;
     }
     this.at(Math.round(t), () => {
+      if (rt.removed) return;
       this.arrive(rt);
       this.scheduleArrival(rt, this.now);
     });
