@@ -25,7 +25,7 @@
 import { sortFloat64 } from "./float-sort.js";
 
 const MAGIC = 0x54; // 'T'
-const VERSION = 1;
+const VERSION = 2;
 const Q_EPS = 1e-15;
 
 export interface TDigestOptions {
@@ -178,13 +178,16 @@ export class TDigest {
   }
 
   /**
-   * Compact binary form: [magic u8][version u8][compression u16][n u32][min f64][max f64]
-   * then n means (f64) and n weights (unsigned LEB128 varints). About 20 + 9n bytes.
+   * Compact binary form of the centroids as they are (call `compact()` first for the smaller,
+   * coarser stored form): [magic u8][version u8][compression u16][n u32][min f64][max f64],
+   * then n means as float32 and n weights as unsigned LEB128 varints: about 24 + 6n bytes.
+   * float32 keeps integer milliseconds below 2^24 (4.6 h) exact and others to 6e-8 relative,
+   * far inside the digest's own error; min and max stay exact (f64).
    */
   serialize(): Uint8Array {
     this.flush();
     const n = this.n;
-    const out = new Uint8Array(24 + n * 8 + n * 10);
+    const out = new Uint8Array(24 + n * 4 + n * 8);
     const view = new DataView(out.buffer);
     view.setUint8(0, MAGIC);
     view.setUint8(1, VERSION);
@@ -193,7 +196,7 @@ export class TDigest {
     view.setFloat64(8, n === 0 ? 0 : this.minV, true);
     view.setFloat64(16, n === 0 ? 0 : this.maxV, true);
     let p = 24;
-    for (let i = 0; i < n; i++, p += 8) view.setFloat64(p, this.mean[i], true);
+    for (let i = 0; i < n; i++, p += 4) view.setFloat32(p, this.mean[i], true);
     for (let i = 0; i < n; i++) {
       // Weights are whole numbers (sums of unit points) below 2^53.
       let w = this.weight[i];
@@ -215,11 +218,11 @@ export class TDigest {
     }
     const d = new TDigest({ compression: view.getUint16(2, true) });
     const n = view.getUint32(4, true);
-    if (24 + n * 9 > bytes.length) throw new RangeError(`t-digest: truncated (${n} centroids)`);
+    if (24 + n * 5 > bytes.length) throw new RangeError(`t-digest: truncated (${n} centroids)`);
     d.mean = new Float64Array(n);
     d.weight = new Float64Array(n);
     let p = 24;
-    for (let i = 0; i < n; i++, p += 8) d.mean[i] = view.getFloat64(p, true);
+    for (let i = 0; i < n; i++, p += 4) d.mean[i] = view.getFloat32(p, true);
     let total = 0;
     for (let i = 0; i < n; i++) {
       let w = 0;
@@ -239,13 +242,25 @@ export class TDigest {
     if (n > 0) {
       d.minV = view.getFloat64(8, true);
       d.maxV = view.getFloat64(16, true);
+      // float32 rounding must not push the end centroids past the exact extremes.
+      d.mean[0] = Math.max(d.mean[0], d.minV);
+      d.mean[n - 1] = Math.min(d.mean[n - 1], d.maxV);
     }
     return d;
   }
 
-  /** A deep copy (query-time merges must not disturb the buckets they read). */
+  /** A deep copy. */
   clone(): TDigest {
-    return TDigest.deserialize(this.serialize());
+    this.flush();
+    const d = new TDigest({ compression: this.compression });
+    d.mean = this.mean.slice(0, this.n);
+    d.weight = this.weight.slice(0, this.n);
+    d.n = this.n;
+    d.centroidWeight = this.centroidWeight;
+    d.minV = this.minV;
+    d.maxV = this.maxV;
+    d.mergeCount = this.mergeCount;
+    return d;
   }
 
   /** Bytes held by this digest's arrays (for memory accounting). */
