@@ -74,7 +74,7 @@ test("channel rollover before expiry and socket_closing handover open no gap", a
   assert.equal(h.counters.reconnects, 0, "no gap was opened");
   assert.equal(h.backfill.pending, false);
   assert.equal(h.connected, true);
-  assert.equal(h.counters.backfills, 1, "only the initial backfill ran");
+  assert.equal(h.counters.backfills, 2, "only the initial backfill ran (immediate and settling passes)");
 });
 
 test("a silent socket is detected by the heartbeat watchdog and replaced", async (t) => {
@@ -141,4 +141,18 @@ test("a deleted queue's rejected topics do not stop the other queues", async (t)
     return truth.queues.filter((g) => g.queueId === support.id).every((g) => JSON.stringify(s.find((x) => x.mediaType === g.mediaType)?.totals) === JSON.stringify(g.counts));
   }, 10_000, "Support's totals to keep matching");
   assert.equal(monitor.health().connected, true);
+});
+
+test("with a long ingestion delay, the settling re-query recovers what the immediate pass could not see", async (t) => {
+  // The details API lags 2 s real (4 virtual minutes at x120): right after a gap, its last minutes are not there yet.
+  const { emu, monitor } = await setup(t, { speed: 120, ingestionDelaySeconds: 2, durationMinutes: 20 }, { backfill: { ingestionDelaySeconds: 2.5 } });
+  await waitUntil(() => monitor.ready, 15_000, "ready");
+  await new Promise((r) => setTimeout(r, 1000));
+  emu.fault({ type: "stall-heartbeats", seconds: 2 });
+  await waitUntil(() => monitor.health().backfill.settling, 10_000, "a settling pass to be scheduled after the gap");
+  await waitUntil(() => emu.sim.settled, 30_000, "settle");
+  await waitUntil(() => totalsEqualTruth(emu, monitor), 20_000, "totals equal the truth");
+  const h = monitor.health();
+  assert.ok(h.counters.backfills >= 3, `immediate and settling passes (merged when they overlap): ${h.counters.backfills}`);
+  assert.ok(h.counters.backfilledEvents > 0);
 });

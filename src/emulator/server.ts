@@ -92,7 +92,8 @@ export class Emulator {
   private readonly server: Server;
   private readonly router = new Router();
   private ticker?: NodeJS.Timeout;
-  private failNext = { status: 0, count: 0 };
+  /** Statuses the next API calls get, in order (faults queue up rather than replace each other). */
+  private failNext: number[] = [];
   private readonly dirtyQueues = new Set<string>();
   private readonly lastObservation = new Map<string, number>();
   private readonly aggs = new Map<string, IntervalAgg>();
@@ -169,8 +170,8 @@ export class Emulator {
         break;
       case "rate-limit":
       case "server-errors":
-        this.failNext = { status: f.type === "rate-limit" ? 429 : 503, count: positive(f.count, "count", 5) };
-        affected = this.failNext.count;
+        affected = positive(f.count, "count", 5);
+        for (let i = 0; i < affected; i++) this.failNext.push(f.type === "rate-limit" ? 429 : 503);
         break;
       case "revoke-tokens":
         this.auth.revokeAll();
@@ -249,9 +250,9 @@ export class Emulator {
     try {
       const { handler, params } = this.router.match(req.method ?? "GET", url.pathname);
       const isGenesys = url.pathname.startsWith("/api/") || url.pathname === "/oauth/token";
-      if (isGenesys && this.failNext.count > 0) {
-        this.failNext.count--;
-        if (this.failNext.status === 429) throw rateLimited(2);
+      const injected = isGenesys ? this.failNext.shift() : undefined;
+      if (injected !== undefined) {
+        if (injected === 429) throw rateLimited(2);
         throw new HttpError(503, "service.unavailable", "The service is currently unavailable");
       }
       const rawBody = await readBody(req);

@@ -5,9 +5,10 @@
  *  - The watermark W means "every event before W is counted". It advances only while every
  *    channel is live and nothing awaits backfill, to (oldest channel's last frame - latency
  *    allowance): a socket that died silently cannot push W past events it never delivered.
- *  - Any gap (socket down, restart, first start) schedules a backfill of [W - overlap, end of gap],
- *    run once the details API's ingestion delay has passed the gap's end. Backfilled events go
- *    through the same dedup as streamed ones, so double delivery is harmless.
+ *  - Any gap (socket down, restart, first start) is backfilled at once over [W - overlap, end of
+ *    gap]; what the details API may not have ingested yet (the last minutes) is re-queried once
+ *    its ingestion delay has passed the gap's end ("settling" pass). Only a settled pass moves W.
+ *    Backfilled events go through the same dedup as streamed ones, so double delivery is harmless.
  *  - Engine state, new identities, W and counters are committed in one SQLite transaction per
  *    batch; after kill -9 the service resumes from a state consistent with its W.
  */
@@ -36,8 +37,10 @@ const OBSERVATIONS = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
 interface BackfillJob {
   from: number;
   to: number;
-  /** Clock time after which the details API has ingested everything up to `to`. */
+  /** Clock time at which to run. */
   readyAt: number;
+  /** A settling pass runs after the ingestion delay has passed `to`; completing it moves W. */
+  settle: boolean;
   /** null: every monitored queue. */
   queueIds: Set<string> | null;
   /** Real time the gap closed (for "time from reconnect to caught up"). */
@@ -57,7 +60,7 @@ export interface Health {
   counters: Record<string, number>;
   /** HTTP answers seen by the shared transport since this process started (429s, 503s, retries). */
   http: { requests: number; retries: number; failures: number; byStatus: Record<string, number> };
-  backfill: { pending: boolean; running: boolean; lastDurationMs: number | null; lastCatchUpMs: number | null };
+  backfill: { pending: boolean; settling: boolean; running: boolean; lastDurationMs: number | null; lastCatchUpMs: number | null };
 }
 
 export class Monitor {
@@ -174,7 +177,7 @@ export class Monitor {
     if (!isFirst && added.length > 0) {
       // Queues that appeared later: count their day so far, like the first start did.
       const now = this.clock.now();
-      this.schedule({ from: this.engineDayStart(now), to: now + this.allowanceMs(), readyAt: now + this.allowanceMs() + this.ingestionDelayMs(), queueIds: new Set(added.map((q) => q.id)), liveAtReal: Date.now(), attempts: 0 });
+      this.schedule({ from: this.engineDayStart(now), to: now + this.allowanceMs(), readyAt: now, settle: false, queueIds: new Set(added.map((q) => q.id)), liveAtReal: Date.now(), attempts: 0 });
     }
   }
 
@@ -233,7 +236,7 @@ export class Monitor {
     this.gapOpen = false;
     const now = this.clock.now();
     const to = now + this.allowanceMs();
-    this.schedule({ from: this.watermark, to, readyAt: to + this.ingestionDelayMs(), queueIds: null, liveAtReal: Date.now(), attempts: 0 });
+    this.schedule({ from: this.watermark, to, readyAt: now, settle: false, queueIds: null, liveAtReal: Date.now(), attempts: 0 });
     this.log.info({ from: new Date(this.watermark).toISOString(), to: new Date(to).toISOString() }, "stream live; backfill scheduled");
   }
 
@@ -243,9 +246,13 @@ export class Monitor {
       this.job = job;
       return;
     }
+    // A merged job settles only if both did; an unsettled pass at time T re-derives what still
+    // needs settling from T, so nothing an earlier settling job covered is lost.
     j.from = Math.min(j.from, job.from);
     j.to = Math.max(j.to, job.to);
-    j.readyAt = Math.max(j.readyAt, job.readyAt);
+    j.settle = j.settle && job.settle;
+    j.readyAt = j.settle ? Math.max(j.readyAt, job.readyAt) : Math.min(j.readyAt, job.readyAt);
+    j.liveAtReal = Math.max(j.liveAtReal, job.liveAtReal);
     j.queueIds = j.queueIds === null || job.queueIds === null ? null : new Set([...j.queueIds, ...job.queueIds]);
   }
 
@@ -304,8 +311,10 @@ export class Monitor {
   private async runBackfill(j: BackfillJob): Promise<void> {
     this.running = j;
     const started = Date.now();
+    const queriedAt = this.clock.now();
     const cfg = this.config.backfill;
-    const floor = j.from - cfg.overlapSeconds * 1000;
+    const overlap = cfg.overlapSeconds * 1000;
+    const floor = j.from - overlap;
     try {
       const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
       const r = await backfill(this.client, { queueIds: ids, from: floor, to: j.to, lookbackMs: cfg.lookbackMinutes * 60_000, chunkMs: cfg.chunkMinutes * 60_000 }, (events) =>
@@ -313,15 +322,24 @@ export class Monitor {
       );
       this.counters.backfills++;
       this.lastBackfillMs = Date.now() - started;
-      this.lastCatchUpMs = Date.now() - j.liveAtReal;
-      if (j.queueIds === null && !this.gapOpen && !this.job) this.watermark = Math.max(this.watermark, j.to);
       if (j.queueIds === null) this.initialDone = true;
-      this.log.info({ from: new Date(floor).toISOString(), to: new Date(j.to).toISOString(), ...r, ms: this.lastBackfillMs, catchUpMs: this.lastCatchUpMs }, "backfill done");
+      if (!j.settle) {
+        this.lastCatchUpMs = Date.now() - j.liveAtReal;
+        // Data newer than (query time - ingestion delay) may not have been in the API yet.
+        const settleFrom = Math.max(j.from, queriedAt - this.ingestionDelayMs() - overlap);
+        this.schedule({ ...j, from: settleFrom, readyAt: j.to + this.ingestionDelayMs(), settle: true, attempts: 0 });
+      } else {
+        if (j.queueIds === null && !this.gapOpen && !this.job) this.watermark = Math.max(this.watermark, j.to);
+      }
+      this.log.info(
+        { pass: j.settle ? "settling" : "immediate", from: new Date(floor).toISOString(), to: new Date(j.to).toISOString(), ...r, ms: this.lastBackfillMs, ...(j.settle ? {} : { catchUpMs: this.lastCatchUpMs }) },
+        "backfill done",
+      );
     } catch (e) {
       this.counters.backfillFailures++;
       const retryMs = backoffMs(j.attempts, 1000, 30_000) + 500;
       this.log.error({ err: (e as Error).message, retryMs }, "backfill failed; will retry");
-      this.schedule({ ...j, readyAt: this.clock.now() + retryMs * this.clock.speed, attempts: j.attempts + 1 });
+      this.schedule({ ...j, settle: false, readyAt: this.clock.now() + retryMs * this.clock.speed, attempts: j.attempts + 1 });
     } finally {
       this.running = null;
     }
@@ -357,8 +375,14 @@ export class Monitor {
 
   // ---- reading --------------------------------------------------------------------------
 
+  /** Connected, and every gap backfilled (a settling re-query may still be due). */
   get ready(): boolean {
-    return this.connected && this.initialDone && !this.job && !this.running;
+    return this.connected && this.caughtUp;
+  }
+
+  get caughtUp(): boolean {
+    const unsettled = (j: BackfillJob | null) => j !== null && !j.settle;
+    return this.initialDone && !unsettled(this.job) && !unsettled(this.running);
   }
 
   get connected(): boolean {
@@ -370,7 +394,7 @@ export class Monitor {
     return {
       connected: this.connected,
       ready: this.ready,
-      caughtUp: this.initialDone && !this.job && !this.running,
+      caughtUp: this.caughtUp,
       watermark: this.watermark ? new Date(this.watermark).toISOString() : null,
       queues: this.queues.size,
       series: this.engine.seriesCount,
@@ -384,7 +408,7 @@ export class Monitor {
       lastEventAgeSeconds: this.lastEventAt === null ? null : Math.max(0, (now - this.lastEventAt) / 1000),
       counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.dedup.size },
       http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus } },
-      backfill: { pending: this.job !== null, running: this.running !== null, lastDurationMs: this.lastBackfillMs, lastCatchUpMs: this.lastCatchUpMs },
+      backfill: { pending: this.job !== null && !this.job.settle, settling: this.job?.settle === true, running: this.running !== null, lastDurationMs: this.lastBackfillMs, lastCatchUpMs: this.lastCatchUpMs },
     };
   }
 
