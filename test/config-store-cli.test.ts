@@ -35,20 +35,27 @@ test("config: YAML + environment, validated, errors name the field", () => {
   assert.throws(() => loadConfig(join(dir, "missing.yaml"), env), /cannot read/);
 });
 
-test("state store: one transaction per batch, reload, pruning, and clear errors", () => {
+test("state store: batches append to the log, checkpoints trim it, load replays what follows", () => {
   const file = join(dir, "s.sqlite");
-  const store = new StateStore(file, true);
-  const ev = { kind: "answered" as const, queueId: "q", mediaType: "voice", conversationId: "c", participantId: "p", time: 5000, waitMs: 1234 };
-  store.commit({ series: [], events: [{ id: "c/p/answered", event: ev }], watermark: 4000, counters: { streamEvents: 1 } });
-  store.commit({ series: [], events: [{ id: "c/p/answered", event: ev }], watermark: 6000, counters: { streamEvents: 2 } });
-  store.close();
-  const again = new StateStore(file, true);
+  const store = new StateStore(file);
+  const ev = (conv: string, time: number) => ({ kind: "answered" as const, queueId: "q", mediaType: "voice", conversationId: conv, participantId: "p", time, waitMs: 1234 });
+  store.commit({ events: [{ id: "a/p/answered", event: ev("a", 5000) }], watermark: 4000, counters: { streamEvents: 1 } });
+  const series = { queueId: "q", mediaType: "voice", totals: { offered: 0, answered: 1, abandoned: 0, flowout: 0 }, firstMinute: 0, minutes: [], intervals: [], today: null, open: [], observation: null, dropped: { window: 0, interval: 0, today: 0 } };
+  store.checkpoint([series]);
+  store.commit({ events: [{ id: "b/p/answered", event: ev("b", 6000) }], watermark: 6000, counters: { streamEvents: 2 } });
+  store.close(); // as if killed here: b is logged but not checkpointed
+  const again = new StateStore(file);
   const loaded = again.load(0);
   assert.equal(loaded.watermark, 6000);
-  assert.deepEqual(loaded.seen, [["c/p/answered", 5000]]);
+  assert.deepEqual(loaded.series, [series]);
+  assert.deepEqual(loaded.replay, [ev("b", 6000)], "only the event after the checkpoint is replayed");
+  assert.deepEqual(loaded.seen.sort(), [["a/p/answered", 5000], ["b/p/answered", 6000]]);
   assert.equal(loaded.counters.streamEvents, 2);
-  assert.equal(again.pruneSeen(6000), 1);
-  assert.deepEqual(again.load(0).seen, []);
+  assert.equal(again.pruneSeen(5500), 1);
+  assert.equal(again.load(0).seen.length, 1);
+  again.checkpoint([]);
+  assert.deepEqual(again.load(0).replay, []);
+  assert.throws(() => new StateStore(file), /in use by another queue-monitor process/, "one monitor per state file");
   again.close();
   writeFileSync(join(dir, "junk.sqlite"), "this is not a database, just text long enough to be read as a header....");
   assert.throws(() => new StateStore(join(dir, "junk.sqlite")).load(0), /not a database|state file/);

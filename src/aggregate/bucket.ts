@@ -44,8 +44,11 @@ export class Bucket implements BucketCounts {
   answeredWaitMsSum = 0;
   answeredWaits: TDigest | null = null;
   abandonedWaits: TDigest | null = null;
+  /** Serialized form, kept until the bucket changes: closed buckets are checkpointed for free. */
+  private stateCache: BucketState | null = null;
 
   add(e: QueueEvent, th: Thresholds): void {
+    this.stateCache = null;
     switch (e.kind) {
       case "offered":
         this.offered++;
@@ -96,6 +99,7 @@ export class Bucket implements BucketCounts {
   seal(): void {
     this.answeredWaits?.shrink();
     this.abandonedWaits?.shrink();
+    this.stateCache = null;
   }
 
   get empty(): boolean {
@@ -103,6 +107,7 @@ export class Bucket implements BucketCounts {
   }
 
   toState(): BucketState {
+    if (this.stateCache) return this.stateCache;
     const s: BucketState = {
       offered: this.offered,
       answered: this.answered,
@@ -112,8 +117,9 @@ export class Bucket implements BucketCounts {
       overSla: this.overSla,
       answeredWaitMsSum: this.answeredWaitMsSum,
     };
-    if (this.answeredWaits) s.answeredWaits = Buffer.from(this.answeredWaits.compact().serialize()).toString("base64");
-    if (this.abandonedWaits) s.abandonedWaits = Buffer.from(this.abandonedWaits.compact().serialize()).toString("base64");
+    if (this.answeredWaits) s.answeredWaits = Buffer.from(this.answeredWaits.serialize()).toString("base64");
+    if (this.abandonedWaits) s.abandonedWaits = Buffer.from(this.abandonedWaits.serialize()).toString("base64");
+    this.stateCache = s;
     return s;
   }
 

@@ -59,6 +59,7 @@ export interface SeriesState {
   open: [string, number][];
   observation: Observation | null;
   dropped: { window: number; interval: number; today: number };
+  lastEventTime?: number;
 }
 
 interface Slot {
@@ -291,6 +292,7 @@ export class Series {
       open: [...this.open],
       observation: this.observation,
       dropped: { ...this.dropped },
+      ...(Number.isFinite(this.lastEventTime) ? { lastEventTime: this.lastEventTime } : {}),
     };
   }
 
@@ -306,6 +308,7 @@ export class Series {
     if (st.today) series.today = { start: st.today[0], end: st.today[1], bucket: Bucket.fromState(st.today[2]) };
     for (const [k, v] of st.open) series.open.set(k, v);
     series.observation = st.observation;
+    if (typeof st.lastEventTime === "number") series.lastEventTime = st.lastEventTime;
     Object.assign(series.dropped, st.dropped);
     return series;
   }

@@ -26,6 +26,7 @@ import { sortFloat64 } from "./float-sort.js";
 
 const MAGIC = 0x54; // 'T'
 const VERSION = 2;
+const HEADER = 25;
 const Q_EPS = 1e-15;
 
 export interface TDigestOptions {
@@ -179,15 +180,17 @@ export class TDigest {
 
   /**
    * Compact binary form of the centroids as they are (call `compact()` first for the smaller,
-   * coarser stored form): [magic u8][version u8][compression u16][n u32][min f64][max f64],
-   * then n means as float32 and n weights as unsigned LEB128 varints: about 24 + 6n bytes.
+   * coarser stored form): [magic u8][version u8][compression u16][n u32][min f64][max f64]
+   * [flags u8: bit 0 = next merge pass runs descending], then n means as float32 and n weights
+   * as unsigned LEB128 varints: about 25 + 6n bytes. The direction bit makes a restored digest
+   * evolve exactly as the original would.
    * float32 keeps integer milliseconds below 2^24 (4.6 h) exact and others to 6e-8 relative,
    * far inside the digest's own error; min and max stay exact (f64).
    */
   serialize(): Uint8Array {
     this.flush();
     const n = this.n;
-    const out = new Uint8Array(24 + n * 4 + n * 8);
+    const out = new Uint8Array(HEADER + n * 4 + n * 8);
     const view = new DataView(out.buffer);
     view.setUint8(0, MAGIC);
     view.setUint8(1, VERSION);
@@ -195,7 +198,8 @@ export class TDigest {
     view.setUint32(4, n, true);
     view.setFloat64(8, n === 0 ? 0 : this.minV, true);
     view.setFloat64(16, n === 0 ? 0 : this.maxV, true);
-    let p = 24;
+    view.setUint8(24, this.mergeCount & 1);
+    let p = HEADER;
     for (let i = 0; i < n; i++, p += 4) view.setFloat32(p, this.mean[i], true);
     for (let i = 0; i < n; i++) {
       // Weights are whole numbers (sums of unit points) below 2^53.
@@ -211,17 +215,18 @@ export class TDigest {
 
   /** Inverse of `serialize`; throws a RangeError naming what is wrong on corrupt input. */
   static deserialize(bytes: Uint8Array): TDigest {
-    if (bytes.length < 24) throw new RangeError(`t-digest: ${bytes.length} bytes is too short`);
+    if (bytes.length < HEADER) throw new RangeError(`t-digest: ${bytes.length} bytes is too short`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (view.getUint8(0) !== MAGIC || view.getUint8(1) !== VERSION) {
       throw new RangeError("t-digest: bad magic or version");
     }
     const d = new TDigest({ compression: view.getUint16(2, true) });
     const n = view.getUint32(4, true);
-    if (24 + n * 5 > bytes.length) throw new RangeError(`t-digest: truncated (${n} centroids)`);
+    if (HEADER + n * 5 > bytes.length) throw new RangeError(`t-digest: truncated (${n} centroids)`);
     d.mean = new Float64Array(n);
     d.weight = new Float64Array(n);
-    let p = 24;
+    d.mergeCount = view.getUint8(24) & 1;
+    let p = HEADER;
     for (let i = 0; i < n; i++, p += 4) d.mean[i] = view.getFloat32(p, true);
     let total = 0;
     for (let i = 0; i < n; i++) {

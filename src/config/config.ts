@@ -92,9 +92,15 @@ export const configSchema = z
       }),
     server: z.object({ listen: hostPort.default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
     state: z
-      .object({ file: z.string().min(1).default("queue-monitor.sqlite"), recordEvents: z.boolean().default(false), commitIntervalMs: z.number().int().min(10).default(500) })
+      .object({
+        file: z.string().min(1).default("queue-monitor.sqlite"),
+        /** Keep every counted event in the log (an audit trail) instead of trimming it at checkpoints. */
+        recordEvents: z.boolean().default(false),
+        commitIntervalMs: z.number().int().min(10).default(500),
+        checkpointSeconds: z.number().positive().default(30),
+      })
       .strict()
-      .default({ file: "queue-monitor.sqlite", recordEvents: false, commitIntervalMs: 500 }),
+      .default({ file: "queue-monitor.sqlite", recordEvents: false, commitIntervalMs: 500, checkpointSeconds: 30 }),
     /** "system", "emulator" (read /emulator/clock), or {start, speed}. */
     clock: z
       .union([z.literal("system"), z.literal("emulator"), z.object({ start: z.string(), speed: z.number().positive() }).strict()])

@@ -117,6 +117,8 @@ export class Monitor {
     const cfg = this.config;
     const loaded = this.store.load(0);
     this.engine.restore(loaded.series);
+    for (const e of loaded.replay) this.engine.apply(e);
+    if (loaded.replay.length > 0) this.log.info({ events: loaded.replay.length }, "replayed the log after the checkpoint");
     Object.assign(this.counters, loaded.counters);
     const now = this.clock.now();
     if (loaded.watermark !== null) {
@@ -130,6 +132,7 @@ export class Monitor {
     this.dedup = new Dedup(loaded.seen.filter(([, t]) => t >= this.dedupHorizon()));
     this.server = await startHttpServer(this, cfg.server.listen);
     this.every(cfg.state.commitIntervalMs, () => this.commit());
+    this.every(cfg.state.checkpointSeconds * 1000, () => this.checkpoint());
     this.every(200, () => this.tick());
     this.every(10_000, () => this.maintain());
     this.every(cfg.queues.refreshSeconds * 1000, () => void this.refreshQueues());
@@ -142,7 +145,7 @@ export class Monitor {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const c of this.channels) c.stop();
-    this.commit();
+    this.checkpoint();
     this.store.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -345,7 +348,18 @@ export class Monitor {
     }
   }
 
-  /** One transaction: dirty series, new identities, watermark, counters. */
+  /** Writes the changed series at the current log position (after committing the pending batch). */
+  checkpoint(): void {
+    this.commit();
+    if (this.pending.length > 0) return; // the batch did not land; checkpoint next time
+    try {
+      this.store.checkpoint(this.engine.takeDirty());
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, "state checkpoint failed");
+    }
+  }
+
+  /** One transaction: the new events (the log), their identities, the watermark, the counters. */
   commit(): void {
     if (!this.gapOpen && !this.job && !this.running && this.initialDone && this.channels.length > 0 && this.channels.every((c) => c.state === "live")) {
       const oldestFrame = Math.min(...this.channels.map((c) => c.lastFrameAt));
@@ -354,7 +368,7 @@ export class Monitor {
     const events = this.pending;
     this.pending = [];
     try {
-      this.store.commit({ series: this.engine.takeDirty(), events, watermark: this.watermark, counters: { ...this.counters, apiErrors: this.client.apiErrors } });
+      this.store.commit({ events, watermark: this.watermark, counters: { ...this.counters, apiErrors: this.client.apiErrors } });
     } catch (e) {
       // Keep the batch: it is retried with the next commit.
       this.pending = events.concat(this.pending);

@@ -1,18 +1,23 @@
 /**
- * The monitor's durable state: one SQLite file (better-sqlite3), written in one transaction per
- * batch so the engine's series, the identities of counted events, the watermark and the
- * self-health counters always describe the same moment. After a crash the service restarts from
- * a state that matches its watermark, and backfill from there fills the rest.
+ * The monitor's durable state: one SQLite file (better-sqlite3), log-structured.
+ *  - Every batch (about twice a second) appends the newly counted events to the `events` log and
+ *    their identities to `seen`, and sets the watermark and counters, in one transaction: small
+ *    writes, however many queues there are.
+ *  - Every checkpoint writes the engine's changed series together with the log position they
+ *    include (`checkpoint_seq`), then trims the log behind it.
+ *  - Loading gives the checkpointed series plus the log after it, which the caller replays.
+ * So the engine's state (checkpoint + log), the identities, the watermark and the counters always
+ * describe the same moment: after a crash the service restarts from a state that matches its
+ * watermark, and backfill from there fills the rest.
  */
 import Database from "better-sqlite3";
 import type { QueueEvent } from "../domain/queue-event.js";
 import type { SeriesState } from "../aggregate/series.js";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export interface Batch {
-  series: SeriesState[];
-  /** Newly counted events (identity + event). */
+  /** Newly counted events (identity + event), in the order they were applied. */
   events: { id: string; event: QueueEvent }[];
   watermark: number | null;
   counters: Record<string, number>;
@@ -20,6 +25,8 @@ export interface Batch {
 
 export interface LoadedState {
   series: SeriesState[];
+  /** Events counted after the checkpoint, in order: apply them to the restored series. */
+  replay: QueueEvent[];
   /** Counted identities with their event time, newest retained window only. */
   seen: [string, number][];
   watermark: number | null;
@@ -35,6 +42,7 @@ export class StateStore {
   private readonly setMeta: Database.Statement;
   private readonly setCounter: Database.Statement;
   private readonly commitTx: (b: Batch) => void;
+  private readonly checkpointTx: (series: SeriesState[]) => void;
 
   /**
    * @param file path of the SQLite file (created if missing)
@@ -49,10 +57,20 @@ export class StateStore {
     } catch (e) {
       throw new Error(`state file ${file}: cannot open: ${(e as Error).message}`, { cause: e });
     }
-    // WAL + NORMAL survives a killed process (not a power cut) and lets readers look while we write.
-    this.db.pragma("journal_mode = WAL");
+    // One monitor per state file: two would each count events the other already counted.
+    // The exclusive lock is held until close; the OS drops it if the process dies.
+    this.db.pragma("locking_mode = EXCLUSIVE");
+    this.db.pragma("busy_timeout = 1000");
+    // WAL + NORMAL survives a killed process (not a power cut).
+    try {
+      this.db.pragma("journal_mode = WAL");
+      this.db.exec("BEGIN EXCLUSIVE; COMMIT;");
+    } catch (e) {
+      this.db.close();
+      const busy = /locked|busy/i.test((e as Error).message);
+      throw new Error(busy ? `state file ${file} is in use by another queue-monitor process` : `state file ${file}: ${(e as Error).message}`, { cause: e });
+    }
     this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("busy_timeout = 5000");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, state TEXT NOT NULL);
@@ -60,9 +78,10 @@ export class StateStore {
       CREATE INDEX IF NOT EXISTS seen_time ON seen (time);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS events (
-        id TEXT PRIMARY KEY, kind TEXT NOT NULL, queue_id TEXT NOT NULL, media_type TEXT NOT NULL,
-        conversation_id TEXT NOT NULL, participant_id TEXT NOT NULL, time INTEGER NOT NULL, wait_ms INTEGER
-      ) WITHOUT ROWID;
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, queue_id TEXT NOT NULL,
+        media_type TEXT NOT NULL, conversation_id TEXT NOT NULL, participant_id TEXT NOT NULL,
+        time INTEGER NOT NULL, wait_ms INTEGER
+      );
     `);
     const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
     if (version && Number(version.value) !== SCHEMA_VERSION) {
@@ -77,13 +96,22 @@ export class StateStore {
     this.setMeta = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     this.setCounter = this.db.prepare("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value");
     this.commitTx = this.db.transaction((b: Batch) => {
-      for (const s of b.series) this.upsertSeries.run(`${s.queueId}/${s.mediaType}`, JSON.stringify(s));
       for (const { id, event: e } of b.events) {
         this.insertSeen.run(id, e.time);
-        if (this.recordEvents) this.insertEvent.run(id, e.kind, e.queueId, e.mediaType, e.conversationId, e.participantId, e.time, e.waitMs ?? null);
+        this.insertEvent.run(id, e.kind, e.queueId, e.mediaType, e.conversationId, e.participantId, e.time, e.waitMs ?? null);
       }
       if (b.watermark !== null) this.setMeta.run("watermark", String(b.watermark));
       for (const [k, v] of Object.entries(b.counters)) this.setCounter.run(k, v);
+    });
+    // AUTOINCREMENT: sequence numbers never go back, even after the log is trimmed empty.
+    const lastSeq = this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq");
+    const trim = this.db.prepare("DELETE FROM events WHERE seq <= ?");
+    this.checkpointTx = this.db.transaction((series: SeriesState[]) => {
+      for (const st of series) this.upsertSeries.run(`${st.queueId}/${st.mediaType}`, JSON.stringify(st));
+      const seq = (lastSeq.get() as { seq: number }).seq;
+      this.setMeta.run("checkpoint_seq", String(seq));
+      // With recordEvents the log doubles as an audit trail and is kept whole.
+      if (!this.recordEvents) trim.run(seq);
     });
   }
 
@@ -101,17 +129,41 @@ export class StateStore {
     const meta = (k: string) => (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(k) as { value: string } | undefined)?.value;
     const counters: Record<string, number> = {};
     for (const r of this.db.prepare("SELECT name, value FROM counters").all() as { name: string; value: number }[]) counters[r.name] = r.value;
+    const checkpointSeq = Number(meta("checkpoint_seq") ?? 0);
+    const replay = (
+      this.db
+        .prepare("SELECT kind, queue_id, media_type, conversation_id, participant_id, time, wait_ms FROM events WHERE seq > ? ORDER BY seq")
+        .all(checkpointSeq) as { kind: QueueEvent["kind"]; queue_id: string; media_type: string; conversation_id: string; participant_id: string; time: number; wait_ms: number | null }[]
+    ).map((r) => ({
+      kind: r.kind,
+      queueId: r.queue_id,
+      mediaType: r.media_type,
+      conversationId: r.conversation_id,
+      participantId: r.participant_id,
+      time: r.time,
+      ...(r.wait_ms === null ? {} : { waitMs: r.wait_ms }),
+    }));
     const wm = meta("watermark");
     const started = meta("startedAt");
-    return { series, seen, watermark: wm === undefined ? null : Number(wm), startedAt: started === undefined ? null : Number(started), counters };
+    return { series, replay, seen, watermark: wm === undefined ? null : Number(wm), startedAt: started === undefined ? null : Number(started), counters };
   }
 
   setStartedAt(t: number): void {
     this.setMeta.run("startedAt", String(t));
   }
 
+  /** Appends a batch: events, identities, watermark, counters, in one transaction. */
   commit(b: Batch): void {
     this.commitTx(b);
+  }
+
+  /**
+   * Writes the engine's changed series as of everything committed so far, and trims the log
+   * behind them. The caller commits its pending batch first, so the series include exactly
+   * the logged events.
+   */
+  checkpoint(series: SeriesState[]): void {
+    this.checkpointTx(series);
   }
 
   /** Forgets identities older than `before` (they can no longer come back). */
