@@ -54,6 +54,16 @@ test("same seed, same calls; another seed, other calls", () => {
   assert.ok(new Set(a.map((e) => e.mediaType)).size >= 4, "several media types");
 });
 
+test("finished conversations are forgotten after the retention time; those in progress stay", () => {
+  const sim = new Simulator(loadScenario("steady"), { seed: 4, start: Date.parse("2026-01-05T09:00:00Z") });
+  sim.advanceTo(sim.options.start + 2 * 3_600_000);
+  const before = sim.conversations.size;
+  const cutoff = sim.now - 3_600_000;
+  const removed = sim.pruneConversations(cutoff);
+  assert.ok(removed > 0 && removed < before);
+  for (const c of sim.conversations.values()) assert.ok(c.end === undefined || c.end >= cutoff);
+});
+
 test("surge scenario triples Support's arrivals for 20 simulated minutes", () => {
   const sim = new Simulator(loadScenario("surge"), { seed: 3, start: Date.parse("2026-01-05T09:00:00Z"), durationMinutes: 60, keepConversations: false });
   sim.advanceTo(sim.options.start + 3 * 3_600_000);

@@ -24,6 +24,7 @@ export function addEmulatorOptions(cmd: Command): Command {
     .option("--channel-ttl <hours>", "channel lifetime in virtual hours", number("--channel-ttl", { min: 0.001 }), d.channelTtlHours)
     .option("--ingestion-delay <seconds>", "analytics details lag (real seconds)", number("--ingestion-delay", { min: 0 }), d.ingestionDelaySeconds)
     .addOption(new Option("--details-interval <mode>", "details query interval selects conversations that start in it, or overlap it").choices(["start", "overlap"]).default("start"))
+    .option("--retention <hours>", "finished conversations stay in analytics this long (virtual hours)", number("--retention", { min: 0.01 }), d.retentionHours)
     .option("--ground-truth <file>", "write every ground-truth QueueEvent as a JSON line")
     .option("--pagerduty-rate <n>", "PagerDuty events per minute per routing key before 429", number("--pagerduty-rate", { min: 1, integer: true }), d.pagerDutyPerMinute);
 }
@@ -45,6 +46,7 @@ export interface EmulatorCliOptions {
   channelTtl: number;
   ingestionDelay: number;
   detailsInterval: "start" | "overlap";
+  retention: number;
   groundTruth?: string;
   pagerdutyRate: number;
 }
@@ -72,6 +74,7 @@ export function emulatorOptions(o: EmulatorCliOptions, log: ReturnType<typeof cr
     channelTtlHours: o.channelTtl,
     ingestionDelaySeconds: o.ingestionDelay,
     detailsInterval: o.detailsInterval,
+    retentionHours: o.retention,
     groundTruthFile: o.groundTruth,
     pagerDutyPerMinute: o.pagerdutyRate,
     log,

@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   /** Analytics ingestion delay, real seconds (scaled onto the virtual clock). */
   ingestionDelaySeconds: number;
   detailsInterval: IntervalSemantics;
+  /** Finished conversations stay queryable this long (virtual hours). */
+  retentionHours: number;
   groundTruthFile?: string;
   pagerDutyPerMinute: number;
   log: Logger;
@@ -60,6 +62,7 @@ export const emulatorDefaults = {
   channelTtlHours: 24,
   ingestionDelaySeconds: 3,
   detailsInterval: "start" as IntervalSemantics,
+  retentionHours: 72,
   pagerDutyPerMinute: 120,
 };
 
@@ -92,6 +95,7 @@ export class Emulator {
   private readonly server: Server;
   private readonly router = new Router();
   private ticker?: NodeJS.Timeout;
+  private pruner?: NodeJS.Timeout;
   /** Statuses the next API calls get, in order (faults queue up rather than replace each other). */
   private failNext: number[] = [];
   private readonly dirtyQueues = new Set<string>();
@@ -141,10 +145,13 @@ export class Emulator {
     });
     this.port = (this.server.address() as AddressInfo).port;
     this.ticker = setInterval(() => this.tick(), 25);
+    this.pruner = setInterval(() => this.sim.pruneConversations(this.clock.now() - this.options.retentionHours * 3_600_000), 10_000);
+    this.pruner.unref();
   }
 
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
+    if (this.pruner) clearInterval(this.pruner);
     this.notifications.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -341,7 +348,12 @@ export class Emulator {
       ];
       const agg = this.aggs.get(`${queueId}/${mediaType}`);
       if (agg) {
-        const timer = (v: number[]) => ({ count: v.length, sum: v.reduce((a, b) => a + b, 0), min: Math.min(...v), max: Math.max(...v) });
+        const timer = (v: number[]) => ({
+          count: v.length,
+          sum: v.reduce((a, b) => a + b, 0),
+          min: v.reduce((a, b) => Math.min(a, b), Infinity),
+          max: v.reduce((a, b) => Math.max(a, b), -Infinity),
+        });
         const metrics: unknown[] = [{ metric: "nOffered", stats: { count: agg.nOffered } }];
         for (const [name, v] of [["tWait", agg.tWait], ["tAnswered", agg.tAnswered], ["tAbandon", agg.tAbandon], ["tFlowOut", agg.tFlowOut]] as const) {
           if (v.length > 0) metrics.push({ metric: name, stats: timer(v) });

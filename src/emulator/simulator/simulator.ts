@@ -141,6 +141,18 @@ export class Simulator {
     return rt.q;
   }
 
+  /** Forgets conversations that ended before `before` (the analytics store's retention). */
+  pruneConversations(before: number): number {
+    let n = 0;
+    for (const [id, conv] of this.conversations) {
+      if (conv.end !== undefined && conv.end < before) {
+        this.conversations.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Deletes a queue: no new callers, it leaves the routing API; calls in progress finish. */
   removeQueue(id: string): boolean {
     const rt = this.runtimes.get(id);
