@@ -53,6 +53,27 @@ test("purecloud-platform-client-v2 accepts the emulator's answers", async (t) =>
     segmentFilters: [{ type: "or", predicates: [{ type: "dimension", dimension: "queueId", operator: "matches", value: queue.id }] }],
   });
   assert.equal(typeof details.totalHits, "number");
-  const obs = await new platformClient.RoutingApi().getRoutingQueues({ id: [queue.id] });
-  assert.equal(obs.entities.length, 1);
+  const byId = await new platformClient.RoutingApi().getRoutingQueues({ id: [queue.id] });
+  assert.equal(byId.entities.length, 1);
+  if (details.conversations?.length) {
+    const one = await analytics.getAnalyticsConversationDetails(details.conversations[0].conversationId);
+    assert.equal(one.conversationId, details.conversations[0].conversationId);
+  }
+
+  const channels = await notifications.getNotificationsChannels();
+  assert.ok(channels.entities.some((c: any) => c.id === channel.id));
+  await notifications.headNotificationsChannel(channel.id);
+  // A HEAD 404 has no body; the SDK rejects it with `undefined`, so only the rejection is checked.
+  await assert.rejects(async () => {
+    await notifications.headNotificationsChannel("streaming-0-gone");
+  });
+  await notifications.deleteNotificationsChannelSubscriptions(channel.id);
+  assert.equal((await notifications.getNotificationsChannelSubscriptions(channel.id)).entities.length, 0);
+
+  const observations = await new platformClient.AnalyticsApi().postAnalyticsQueuesObservationsQuery({
+    filter: { type: "or", predicates: [{ type: "dimension", dimension: "queueId", operator: "matches", value: queue.id }] },
+    metrics: ["oWaiting", "oInteracting"],
+  });
+  assert.ok(observations.results.length >= 1);
+  assert.equal(observations.results[0].group.queueId, queue.id);
 });
