@@ -38,17 +38,15 @@ function parseClockFlag(v: string): Config["clock"] {
   return { start: m[1], speed: Number(m[2]) };
 }
 
-export async function startMonitor(flags: RunFlags, log: Logger, env = process.env): Promise<Monitor> {
+/** Builds the monitor from flags, file and environment (not started yet). */
+export async function createMonitor(flags: RunFlags, log: Logger, env = process.env): Promise<Monitor> {
   const config = loadConfig(flags.config, env, (raw) => {
     if (flags.listen) setPath(raw, ["server", "listen"], flags.listen);
     if (flags.state) setPath(raw, ["state", "file"], flags.state);
     if (flags.clock) setPath(raw, ["clock"], parseClockFlag(flags.clock));
   });
   const clock = await resolveClock(config.clock, config.genesys.baseUrl);
-  const monitor = new Monitor(config, clock, log);
-  await monitor.start();
-  log.info({ url: monitor.listenUrl, state: config.state.file, queues: monitor.queues.size }, "monitor running");
-  return monitor;
+  return new Monitor(config, clock, log);
 }
 
 export function runCommand(program: Command): void {
@@ -61,11 +59,14 @@ export function runCommand(program: Command): void {
     .option("--clock <clock>", "system | emulator | ISO@SPEED (event time source)")
     .action(async (flags: RunFlags) => {
       const log = createLogger("monitor");
-      const monitor = await startMonitor(flags, log);
+      const monitor = await createMonitor(flags, log);
+      // Handlers first: start() keeps retrying while Genesys is unreachable, and a stop then must still be clean.
       const stop = () => {
         void monitor.stop().then(() => process.exit(0));
       };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
+      await monitor.start();
+      log.info({ url: monitor.listenUrl, state: monitor.config.state.file, queues: monitor.queues.size }, "monitor running");
     });
 }
