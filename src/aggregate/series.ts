@@ -11,6 +11,7 @@ import type { QueueEvent, QueueEventKind } from "../domain/queue-event.js";
 import { Bucket, type BucketState, type Thresholds } from "./bucket.js";
 import type { Calendar } from "./calendar.js";
 import { figures, waitSummary, type Figures, type ServiceLevelPolicy } from "./figures.js";
+import type { TDigest } from "./tdigest.js";
 
 const MINUTE = 60_000;
 
@@ -66,6 +67,16 @@ interface Slot {
   minute: number;
   bucket: Bucket;
   sealed: boolean;
+  /** p90 of answered waits (s), cached until the bucket changes (for the smoothed value). */
+  p90?: number | null;
+}
+
+/** A minute's bucket with its digests read once (sealed digests are stored as bytes). */
+interface ReadMinute {
+  minute: number;
+  bucket: Bucket;
+  answered: TDigest | null;
+  abandoned: TDigest | null;
 }
 
 export class Series {
@@ -114,7 +125,8 @@ export class Series {
         this.ring[idx] = slot;
       }
       slot.bucket.add(e, th);
-      if (slot.sealed) slot.sealed = false;
+      slot.sealed = false;
+      slot.p90 = undefined;
     } else {
       this.dropped.window++;
     }
@@ -216,8 +228,17 @@ export class Series {
   /** Windows, intervals and smoothed values: they only change with an event or a new minute. */
   private figuresAt(now: number, th: Thresholds, targetPercentage: number): NonNullable<Series["cache"]>["part"] {
     const nowMinute = Math.floor(now / MINUTE);
+    // Every kept minute is read once; each window merges the ones it covers.
+    const read: ReadMinute[] = [];
+    for (let m = nowMinute - this.ring.length + 1; m <= nowMinute; m++) {
+      const slot = this.ring[m % this.ring.length];
+      if (slot && slot.minute === m) read.push({ minute: m, bucket: slot.bucket, answered: slot.bucket.answeredWaits, abandoned: slot.bucket.abandonedWaits });
+    }
     const windows: Record<string, Figures> = {};
-    for (const w of this.s.windowsMinutes) windows[`${w}m`] = figures(this.windowBucket(w, nowMinute), this.s.policy);
+    for (const w of this.s.windowsMinutes) {
+      const parts = read.filter((r) => r.minute > nowMinute - w);
+      windows[`${w}m`] = figures(Bucket.merged(parts.map((r) => r.bucket), (b) => parts.find((r) => r.bucket === b)!), this.s.policy);
+    }
     const [cs, ce] = this.s.calendar.interval(now);
     const intervalFigures = (start: number, end: number) => ({
       ...figures(this.intervals.get(start) ?? new Bucket(), this.s.policy),
@@ -238,16 +259,6 @@ export class Series {
     };
   }
 
-  /** The last `w` minutes including the current one, merged (digests by one run-merge). */
-  private windowBucket(w: number, nowMinute: number): Bucket {
-    const parts: Bucket[] = [];
-    for (let m = nowMinute - w + 1; m <= nowMinute; m++) {
-      const slot = this.ring[m % this.ring.length];
-      if (slot && slot.minute === m) parts.push(slot.bucket);
-    }
-    return Bucket.merged(parts);
-  }
-
   /**
    * Exponentially weighted averages over the closed minutes kept: weight 2^(-age / half-life).
    * Arrivals count every minute since monitoring began (a quiet minute is a real zero);
@@ -266,9 +277,12 @@ export class Series {
       const b = slot && slot.minute === m ? slot.bucket : undefined;
       wSum += weight;
       aSum += weight * (b?.offered ?? 0);
-      if (b?.answeredWaits && b.answered > 0) {
-        pw += weight;
-        pSum += weight * (waitSummary(b.answeredWaits).p90 ?? 0);
+      if (slot && b && b.answered > 0) {
+        if (slot.p90 === undefined) slot.p90 = waitSummary(b.answeredWaits).p90;
+        if (slot.p90 !== null) {
+          pw += weight;
+          pSum += weight * slot.p90;
+        }
       }
     }
     return {

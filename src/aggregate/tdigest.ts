@@ -115,6 +115,7 @@ export class TDigest {
       if (o.maxV > this.maxV) this.maxV = o.maxV;
     }
     if (runs.length === 0 || (runs.length === 1 && this.n > 0)) return this;
+    // Fresh arrays: the merge pass compacts them in place, and they must not be anyone's centroids.
     const [sm, sw] = mergeSortedRuns(runs);
     this.n = 0;
     this.mergePass(sm, sw, sm.length, this.working);
@@ -273,16 +274,6 @@ export class TDigest {
     return this.mean.byteLength + this.weight.byteLength + this.buf.byteLength;
   }
 
-  /**
-   * Shrinks the buffers to fit: a closed bucket receives no more points, so its insert buffer
-   * and spare centroid room are dead weight. Further adds still work (the buffer regrows).
-   */
-  shrink(): this {
-    this.compact();
-    this.buf = NO_BUFFER;
-    return this;
-  }
-
   /** Sorts the buffer and merges it with the centroids in one pass. */
   private flush(): void {
     const m = this.bufN;
@@ -382,47 +373,58 @@ function weightedAverage(x1: number, w1: number, x2: number, w2: number): number
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** Merges runs of (mean, weight) sorted by mean into one sorted pair of arrays, pairwise. */
+/**
+ * Merges runs of (mean, weight), each sorted by mean, into one sorted pair of fresh arrays:
+ * bottom-up pairwise merging between two ping-pong buffers (log2(k) passes, four allocations).
+ */
 function mergeSortedRuns(runs: [Float64Array, Float64Array][]): [Float64Array, Float64Array] {
-  let level = runs;
-  while (level.length > 1) {
-    const next: [Float64Array, Float64Array][] = [];
-    for (let r = 0; r < level.length; r += 2) {
-      if (r + 1 === level.length) {
-        next.push(level[r]);
-        continue;
-      }
-      const [am, aw] = level[r];
-      const [bm, bw] = level[r + 1];
-      const m = new Float64Array(am.length + bm.length);
-      const w = new Float64Array(m.length);
-      let i = 0;
-      let j = 0;
-      let k = 0;
-      while (i < am.length && j < bm.length) {
-        if (am[i] <= bm[j]) {
-          m[k] = am[i];
-          w[k++] = aw[i++];
+  let total = 0;
+  for (const [m] of runs) total += m.length;
+  let srcM = new Float64Array(total);
+  let srcW = new Float64Array(total);
+  let bounds = [0];
+  for (const [m, w] of runs) {
+    const at = bounds[bounds.length - 1];
+    srcM.set(m, at);
+    srcW.set(w, at);
+    bounds.push(at + m.length);
+  }
+  if (runs.length === 1) return [srcM, srcW];
+  let dstM = new Float64Array(total);
+  let dstW = new Float64Array(total);
+  while (bounds.length > 2) {
+    const next = [0];
+    for (let r = 0; r + 1 < bounds.length; r += 2) {
+      const lo = bounds[r];
+      const mid = bounds[r + 1];
+      const hi = r + 2 < bounds.length ? bounds[r + 2] : mid;
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        if (srcM[i] <= srcM[j]) {
+          dstM[k] = srcM[i];
+          dstW[k++] = srcW[i++];
         } else {
-          m[k] = bm[j];
-          w[k++] = bw[j++];
+          dstM[k] = srcM[j];
+          dstW[k++] = srcW[j++];
         }
       }
-      while (i < am.length) {
-        m[k] = am[i];
-        w[k++] = aw[i++];
+      while (i < mid) {
+        dstM[k] = srcM[i];
+        dstW[k++] = srcW[i++];
       }
-      while (j < bm.length) {
-        m[k] = bm[j];
-        w[k++] = bw[j++];
+      while (j < hi) {
+        dstM[k] = srcM[j];
+        dstW[k++] = srcW[j++];
       }
-      next.push([m, w]);
+      next.push(hi);
     }
-    level = next;
+    [srcM, dstM] = [dstM, srcM];
+    [srcW, dstW] = [dstW, srcW];
+    bounds = next;
   }
-  const [m, w] = level[0];
-  // The merge pass compacts in place: never hand it arrays a digest still owns.
-  return level === runs ? [m.slice(), w.slice()] : [m, w];
+  return [srcM, srcW];
 }
 
 /** Shared by every digest without an insert buffer (closed buckets, restored digests). */
