@@ -81,12 +81,6 @@ export class TDigest {
     return this.n === 0 ? NaN : this.maxV;
   }
 
-  /** Number of centroids after merging what is buffered. */
-  get centroidCount(): number {
-    this.flush();
-    return this.n;
-  }
-
   /** Adds one value. Non-finite values are refused: a NaN would poison every quantile. */
   add(x: number): void {
     if (!Number.isFinite(x)) throw new RangeError(`t-digest: value must be finite, got ${x}`);
@@ -267,11 +261,6 @@ export class TDigest {
     d.maxV = this.maxV;
     d.mergeCount = this.mergeCount;
     return d;
-  }
-
-  /** Bytes held by this digest's arrays (for memory accounting). */
-  get retainedBytes(): number {
-    return this.mean.byteLength + this.weight.byteLength + this.buf.byteLength;
   }
 
   /** Sorts the buffer and merges it with the centroids in one pass. */

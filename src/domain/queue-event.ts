@@ -4,8 +4,6 @@
  */
 export type QueueEventKind = "offered" | "answered" | "abandoned" | "flowout";
 
-export const QUEUE_EVENT_KINDS: readonly QueueEventKind[] = ["offered", "answered", "abandoned", "flowout"];
-
 /** Media types as Genesys analytics spells them (lower case). */
 export type MediaType = "voice" | "callback" | "chat" | "email" | "message" | string;
 
