@@ -65,7 +65,14 @@ export function demoCommand(program: Command): void {
           `  faults:   curl -XPOST ${emu.url}/emulator/faults -H 'content-type: application/json' -d '{"type":"drop-sockets"}'\n` +
           `  state:    ${config.state.file}\n  Ctrl-C to stop.\n\n`,
       );
-      const timer = setInterval(() => process.stdout.write(table(monitor.engine.snapshot(), new Date(emu.clock.now()).toISOString()) + "\n\n"), flags.every * 1000);
+      const timer = setInterval(() => {
+        const h = monitor.health();
+        const c = h.counters;
+        const stream =
+          `stream: ${h.connected ? "connected" : "RECONNECTING"}, ${h.channels.length} channel(s), ${h.caughtUp ? "caught up" : "backfilling"}; ` +
+          `reconnects ${c.reconnects}, events from stream ${c.streamEvents}, recovered by backfill ${c.backfilledEvents}, duplicates dropped ${c.duplicatesDropped}`;
+        process.stdout.write(table(monitor.engine.snapshot(), new Date(emu.clock.now()).toISOString()) + "\n" + stream + "\n\n");
+      }, flags.every * 1000);
       const stop = () => {
         clearInterval(timer);
         void monitor.stop().then(() => emu.stop()).then(() => process.exit(0));
