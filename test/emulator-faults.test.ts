@@ -106,3 +106,17 @@ test("unknown faults are refused with the list of known ones", async (t) => {
   assert.match(r.body.message, /drop-sockets/);
   assert.equal((await fault(emu, { type: "stall-heartbeats", seconds: -1 })).status, 400);
 });
+
+test("fault drop-events: the next N conversation notifications are silently never sent", async (t) => {
+  const { emu, sock } = await connected();
+  t.after(() => emu.stop());
+  await sock.waitFor(() => sock.frame("v2.routing.queues."), 8000, "a first conversation frame");
+  await fault(emu, { type: "drop-events", count: 1_000_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const mark = sock.frames.length;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(sock.frames.slice(mark).filter((f) => f.topicName.startsWith("v2.routing.queues.")).length, 0);
+  assert.ok(sock.frames.slice(mark).some((f) => f.topicName === "channel.metadata"), "heartbeats go on: the socket looks healthy");
+  assert.ok(emu.notifications.stats.notificationsOmitted > 0);
+  assert.equal(sock.closed, undefined);
+});

@@ -156,3 +156,17 @@ test("with a long ingestion delay, the settling re-query recovers what the immed
   assert.ok(h.counters.backfills >= 3, `immediate and settling passes (merged when they overlap): ${h.counters.backfills}`);
   assert.ok(h.counters.backfilledEvents > 0);
 });
+
+test("notifications the service silently leaves out are recovered by periodic reconciliation", async (t) => {
+  const { emu, monitor } = await setup(t, { speed: 300, durationMinutes: 30 }, { backfill: { reconcileMinutes: 3 } });
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  await new Promise((r) => setTimeout(r, 500));
+  emu.fault({ type: "drop-events", count: 150 });
+  await waitUntil(() => emu.sim.settled, 30_000, "settle");
+  await waitUntil(() => totalsEqualTruth(emu, monitor), 20_000, "totals equal the truth");
+  const h = monitor.health();
+  assert.equal(emu.notifications.stats.notificationsOmitted, 150);
+  assert.equal(h.counters.reconnects, 0, "no gap: nothing but reconciliation could have found them");
+  assert.ok(h.counters.reconciles > 0);
+  assert.ok(h.counters.backfilledEvents > 0, "reconciliation counted what the stream never delivered");
+});

@@ -54,9 +54,15 @@ export const configSchema = z
         /** First start: count from the start of the business day, or this many minutes back. */
         initial: z.union([z.literal("today"), z.number().nonnegative()]).default("today"),
         chunkMinutes: z.number().positive().default(360),
+        /**
+         * Re-read the last this-many minutes from analytics every this-many minutes even without a
+         * gap, in case the service left a notification out (delivery is unconfirmed). 0 = off:
+         * each pass re-reads `lookbackMinutes` too, which is costly for large organizations.
+         */
+        reconcileMinutes: z.number().nonnegative().default(0),
       })
       .strict()
-      .default({ overlapSeconds: 60, lookbackMinutes: 120, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360 }),
+      .default({ overlapSeconds: 60, lookbackMinutes: 120, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360, reconcileMinutes: 0 }),
     stats: z
       .object({
         windowsMinutes: z.array(z.number().int().min(1).max(1440)).min(1).default(d.windowsMinutes),

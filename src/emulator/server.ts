@@ -66,7 +66,7 @@ export const emulatorDefaults = {
   pagerDutyPerMinute: 120,
 };
 
-const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels"];
+const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels", "drop-events"];
 
 const QUEUE_TOPIC = /^v2\.routing\.queues\.([0-9a-f-]{36})\.conversations(?:\.(calls|callbacks|chats|emails|messages))?$/;
 const OBS_TOPIC = /^v2\.analytics\.queues\.([0-9a-f-]{36})\.observations$/;
@@ -179,6 +179,10 @@ export class Emulator {
       case "server-errors":
         affected = positive(f.count, "count", 5);
         for (let i = 0; i < affected; i++) this.failNext.push(f.type === "rate-limit" ? 429 : 503);
+        break;
+      case "drop-events":
+        affected = positive(f.count, "count", 5);
+        this.notifications.omitNext += affected;
         break;
       case "revoke-tokens":
         this.auth.revokeAll();

@@ -77,6 +77,8 @@ export class Monitor {
   private job: BackfillJob | null = null;
   private running: BackfillJob | null = null;
   private initialDone = false;
+  /** Clock time up to which reconciliation has been scheduled. */
+  private reconciledUntil: number | null = null;
   private pending: { id: string; event: QueueEvent }[] = [];
   private timers: NodeJS.Timeout[] = [];
   private server?: Server;
@@ -137,6 +139,7 @@ export class Monitor {
     this.every(10_000, () => this.maintain());
     this.every(cfg.queues.refreshSeconds * 1000, () => void this.refreshQueues());
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
+    if (cfg.backfill.reconcileMinutes > 0) this.every((cfg.backfill.reconcileMinutes * 60_000) / this.clock.speed, () => this.reconcile());
     await this.refreshQueues();
   }
 
@@ -241,6 +244,20 @@ export class Monitor {
     const to = now + this.allowanceMs();
     this.schedule({ from: this.watermark, to, readyAt: now, settle: false, queueIds: null, liveAtReal: Date.now(), attempts: 0 });
     this.log.info({ from: new Date(this.watermark).toISOString(), to: new Date(to).toISOString() }, "stream live; backfill scheduled");
+  }
+
+  /**
+   * Without any gap, re-read the last `reconcileMinutes` once the ingestion delay has passed, so
+   * a notification the service left out is still counted (dedup drops what the stream had).
+   */
+  private reconcile(): void {
+    if (!this.connected || !this.caughtUp || this.job) return;
+    const now = this.clock.now();
+    // Each pass starts where the previous one ended, so a skipped turn leaves no hole.
+    const from = this.reconciledUntil ?? now - this.config.backfill.reconcileMinutes * 60_000;
+    this.reconciledUntil = now;
+    this.counters.reconciles = (this.counters.reconciles ?? 0) + 1;
+    this.schedule({ from, to: now, readyAt: now + this.ingestionDelayMs(), settle: true, queueIds: null, liveAtReal: Date.now(), attempts: 0 });
   }
 
   private schedule(job: BackfillJob): void {
