@@ -141,15 +141,14 @@ export class Bucket implements BucketCounts {
   }
 
   /**
-   * Sum of several buckets (digests merged in one pass); the parts are left untouched.
-   * `digestsOf` supplies digests already read (sealed buckets would otherwise be read again).
+   * Sum of several buckets, given with their digests already read (a sealed bucket's digests
+   * are bytes; reading them once per query is the caller's job). Digests merge in one pass.
    */
-  static merged(parts: Bucket[], digestsOf?: (b: Bucket) => { answered: TDigest | null; abandoned: TDigest | null }): Bucket {
+  static merged(parts: { bucket: Bucket; answered: TDigest | null; abandoned: TDigest | null }[]): Bucket {
     const out = new Bucket();
     const answered: TDigest[] = [];
     const abandoned: TDigest[] = [];
-    let a: TDigest | null;
-    for (const p of parts) {
+    for (const { bucket: p, answered: a, abandoned: b } of parts) {
       out.offered += p.offered;
       out.answered += p.answered;
       out.abandoned += p.abandoned;
@@ -157,9 +156,8 @@ export class Bucket implements BucketCounts {
       out.flowout += p.flowout;
       out.overSla += p.overSla;
       out.answeredWaitMsSum += p.answeredWaitMsSum;
-      const d = digestsOf?.(p);
-      if ((a = d ? d.answered : p.answeredWaits)) answered.push(a);
-      if ((a = d ? d.abandoned : p.abandonedWaits)) abandoned.push(a);
+      if (a) answered.push(a);
+      if (b) abandoned.push(b);
     }
     if (answered.length > 0) out.answeredSlot = DigestSlot.of(newDigest().merge(...answered));
     if (abandoned.length > 0) out.abandonedSlot = DigestSlot.of(newDigest().merge(...abandoned));

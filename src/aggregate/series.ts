@@ -237,7 +237,7 @@ export class Series {
     const windows: Record<string, Figures> = {};
     for (const w of this.s.windowsMinutes) {
       const parts = read.filter((r) => r.minute > nowMinute - w);
-      windows[`${w}m`] = figures(Bucket.merged(parts.map((r) => r.bucket), (b) => parts.find((r) => r.bucket === b)!), this.s.policy);
+      windows[`${w}m`] = figures(Bucket.merged(parts), this.s.policy);
     }
     const [cs, ce] = this.s.calendar.interval(now);
     const intervalFigures = (start: number, end: number) => ({

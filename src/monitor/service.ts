@@ -71,7 +71,8 @@ export class Monitor {
   readonly queues = new Map<string, MonitoredQueue>();
   private dedup = new Dedup();
   private readonly channels: NotificationChannel[] = [];
-  private readonly channelOf = new Map<string, NotificationChannel>();
+  /** Stable sharding: which queues each channel carries. */
+  private readonly queuesOf = new Map<NotificationChannel, Set<string>>();
   private watermark = 0;
   private gapOpen = true;
   private job: BackfillJob | null = null;
@@ -190,19 +191,20 @@ export class Monitor {
   /** Stable sharding: a queue keeps its channel; new queues fill channels with room first. */
   private async assignTopics(added: string[], removed: string[]): Promise<void> {
     const perChannel = Math.floor(this.config.stream.topicsPerChannel / 2);
-    for (const id of removed) this.channelOf.delete(id);
+    for (const id of removed) for (const set of this.queuesOf.values()) set.delete(id);
     const fresh: NotificationChannel[] = [];
     for (const id of added) {
-      let ch = this.channels.find((c) => this.queuesOn(c).length < perChannel);
+      let ch = this.channels.find((c) => this.queuesOf.get(c)!.size < perChannel);
       if (!ch) {
         ch = this.newChannel(`channel-${this.channels.length + 1}`);
         this.channels.push(ch);
+        this.queuesOf.set(ch, new Set());
         fresh.push(ch);
       }
-      this.channelOf.set(id, ch);
+      this.queuesOf.get(ch)!.add(id);
     }
     for (const ch of this.channels) {
-      const topics = this.queuesOn(ch).flatMap((id) => [`v2.routing.queues.${id}.conversations`, `v2.analytics.queues.${id}.observations`]);
+      const topics = [...this.queuesOf.get(ch)!].flatMap((id) => [`v2.routing.queues.${id}.conversations`, `v2.analytics.queues.${id}.observations`]);
       if (fresh.includes(ch)) {
         await ch.setTopics(topics);
         ch.start();
@@ -210,10 +212,6 @@ export class Monitor {
         await ch.setTopics(topics);
       }
     }
-  }
-
-  private queuesOn(ch: NotificationChannel): string[] {
-    return [...this.channelOf].filter(([, c]) => c === ch).map(([id]) => id);
   }
 
   private newChannel(name: string): NotificationChannel {

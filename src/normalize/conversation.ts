@@ -15,6 +15,7 @@
  * leave the leg waiting; transfers to another queue add a new acd leg there and end this one
  * as a flow-out; callbacks, chats, emails and messages are legs of their own media type.
  */
+import { ms } from "./time.js";
 import type { MediaType, QueueEvent } from "../domain/queue-event.js";
 
 interface Communication {
@@ -57,12 +58,6 @@ export function mediaOf(p: SnapshotParticipant): MediaType | undefined {
     if (Array.isArray(list) && list.length > 0) return media;
   }
   return undefined;
-}
-
-function ms(iso: string | undefined): number | undefined {
-  if (typeof iso !== "string") return undefined;
-  const t = Date.parse(iso);
-  return Number.isFinite(t) ? t : undefined;
 }
 
 function comms(p: SnapshotParticipant): Communication[] {

@@ -9,6 +9,7 @@
  * segment ended is an answer; a "peer" disconnect or the customer leaving is an abandon; else a
  * flow-out). Either placement of tAnswered works.
  */
+import { ms } from "./time.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 
 interface Metric {
@@ -37,12 +38,6 @@ export interface DetailsConversation {
   conversationId?: string;
   participants?: Participant[];
 }
-
-const ms = (iso: string | undefined): number | undefined => {
-  if (typeof iso !== "string") return undefined;
-  const t = Date.parse(iso);
-  return Number.isFinite(t) ? t : undefined;
-};
 
 export function eventsFromDetails(conv: DetailsConversation, accept: (queueId: string) => boolean = () => true): QueueEvent[] {
   if (!conv || typeof conv.conversationId !== "string" || !Array.isArray(conv.participants)) return [];
