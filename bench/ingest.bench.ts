@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultEngineSettings, Engine } from "../src/aggregate/engine.js";
-import { eventIdentity, type QueueEvent } from "../src/domain/queue-event.js";
+import type { QueueEvent } from "../src/domain/queue-event.js";
 import { conversationSnapshot } from "../src/emulator/render.js";
 import { scenarioSchema } from "../src/emulator/simulator/scenario.js";
 import { Simulator } from "../src/emulator/simulator/simulator.js";
@@ -57,12 +57,12 @@ for (let i = 0; i < frames.length; i++) {
   clock.set(frames[i].at);
   const frame = JSON.parse(frames[i].text) as { eventBody: unknown };
   for (const e of eventsFromSnapshot(frame.eventBody)) {
-    const id = eventIdentity(e);
-    if (dedup.has(id)) {
+    const a = dedup.admit(e);
+    if (a.verdict !== "new") {
       duplicates++;
       continue;
     }
-    dedup.add(id, e.time);
+    const id = a.stored;
     engine.apply(e);
     pending.push({ id, event: e });
     fresh++;

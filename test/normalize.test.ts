@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { eventIdentity, type QueueEvent } from "../src/domain/queue-event.js";
+import type { QueueEvent } from "../src/domain/queue-event.js";
+import { storedIdentity as eventIdentity } from "../src/ingest/dedup.js";
 import { conversationDetails, conversationSnapshot } from "../src/emulator/render.js";
 import { loadScenario } from "../src/emulator/simulator/scenario.js";
 import { Simulator } from "../src/emulator/simulator/simulator.js";

@@ -21,11 +21,12 @@ export interface QueueEvent {
 }
 
 /**
- * Stable identity shared by the live stream and the backfill: the same leg and kind
- * always yields the same key, whichever path delivered it.
+ * A queue visit (conversation, acd participant, queue) is offered once and ends once. The
+ * identity names the fact, not its reading: "offered" or "end", so a visit that one source reads
+ * as answered and another as a flow-out collides instead of counting twice.
  */
-export function eventIdentity(e: Pick<QueueEvent, "conversationId" | "participantId" | "kind">): string {
-  return `${e.conversationId}/${e.participantId}/${e.kind}`;
+export function visitIdentity(e: Pick<QueueEvent, "conversationId" | "participantId" | "queueId" | "kind">): string {
+  return `${e.conversationId}/${e.participantId}/${e.queueId}/${e.kind === "offered" ? "offered" : "end"}`;
 }
 
 /** The statistics key: figures are kept per queue and media type. */

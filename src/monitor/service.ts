@@ -15,7 +15,7 @@
 import type { Server } from "node:http";
 import { defaultEngineSettings, Engine } from "../aggregate/engine.js";
 import type { Config } from "../config/config.js";
-import { eventIdentity, type QueueEvent } from "../domain/queue-event.js";
+import type { QueueEvent } from "../domain/queue-event.js";
 import { backfill } from "../genesys/backfill.js";
 import { NotificationChannel, type Frame } from "../genesys/channel.js";
 import { GenesysClient } from "../genesys/client.js";
@@ -97,6 +97,7 @@ export class Monitor {
     backfills: 0,
     backfillFailures: 0,
     badPayloads: 0,
+    outcomeConflicts: 0,
   };
 
   constructor(
@@ -298,17 +299,22 @@ export class Monitor {
   private ingest(events: QueueEvent[], source: "stream" | "backfill", floor = -Infinity): void {
     for (const e of events) {
       if (e.time < floor) continue;
-      const id = eventIdentity(e);
-      if (this.dedup.has(id)) {
-        this.counters.duplicatesDropped++;
-        continue;
-      }
-      if (e.time < this.dedupHorizon()) {
+      if (e.time < this.dedupHorizon() && !this.dedup.has(e)) {
         // Too old to tell whether it was counted: never risk a double.
         this.counters.lateDropped++;
         continue;
       }
-      this.dedup.add(id, e.time);
+      const a = this.dedup.admit(e);
+      if (a.verdict === "duplicate") {
+        this.counters.duplicatesDropped++;
+        continue;
+      }
+      if (a.verdict === "conflict") {
+        this.counters.outcomeConflicts++;
+        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: a.counted, read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
+        continue;
+      }
+      const id = a.stored;
       this.engine.apply(e);
       this.pending.push({ id, event: e });
       this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
