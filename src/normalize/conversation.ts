@@ -1,71 +1,67 @@
 /**
  * Conversation snapshots (`v2.routing.queues.{id}.conversations`) -> QueueEvents. Pure.
  *
- * Each acd participant is one visit of the conversation to a queue: a leg. A leg moves through
- *   (absent) -> waiting -> answered | abandoned | flowout
- * and every transition is one event with the identity (conversation, acd participant, kind):
- *   offered   when the acd participant appears          time = acd.connectedTime
- *   answered  when an agent of that queue connects      time = agent connect, wait = agent connect - acd connect
- *   abandoned when the acd leg ends, customer gone      time = acd.endTime,   wait = end - acd connect
- *   flowout   when the acd leg ends without an agent    time = acd.endTime,   wait = end - acd connect
- * Snapshots are full conversation states, so each one yields every transition visible in it;
- * the dedup store remembers which identities were counted, which makes repeated, late and
- * out-of-order snapshots harmless (a leg can never move backwards: its terminal event, once
- * counted, stays). Agent no-answers (an agent leg that ends without connecting) and re-queues
- * leave the leg waiting; transfers to another queue add a new acd leg there and end this one
- * as a flow-out; callbacks, chats, emails and messages are legs of their own media type.
+ * A snapshot is the whole conversation as it stands: every participant with its communications
+ * (calls, callbacks, chats, emails, messages). This reader only extracts the legs (acd legs,
+ * agent connections, the customer's end) and leaves the decision to the shared outcome rules
+ * (outcome.ts), so live and analytics readings follow one set of rules. Each snapshot yields
+ * every fact visible in it; dedup makes repeated, late and out-of-order snapshots harmless.
+ * Input is untrusted: anything malformed in a participant is skipped, never thrown on; a body
+ * that is not a conversation at all throws SnapshotError for the caller to count.
  */
 import { ms } from "./time.js";
 import type { MediaType, QueueEvent } from "../domain/queue-event.js";
+import { visitEvents, type AcdLeg, type AgentConnect } from "./outcome.js";
 
 interface Communication {
-  state?: string;
-  disconnectType?: string;
-  connectedTime?: string;
-  disconnectedTime?: string;
+  state?: unknown;
+  initialState?: unknown;
+  disconnectType?: unknown;
+  connectedTime?: unknown;
+  disconnectedTime?: unknown;
 }
 
 export interface SnapshotParticipant {
-  id?: string;
-  purpose?: string;
-  queueId?: string;
-  userId?: string;
-  connectedTime?: string;
-  endTime?: string;
-  calls?: Communication[];
-  callbacks?: Communication[];
-  chats?: Communication[];
-  emails?: Communication[];
-  messages?: Communication[];
+  id?: unknown;
+  purpose?: unknown;
+  queueId?: unknown;
+  userId?: unknown;
+  connectedTime?: unknown;
+  endTime?: unknown;
+  calls?: unknown;
+  callbacks?: unknown;
+  chats?: unknown;
+  emails?: unknown;
+  messages?: unknown;
 }
 
 export interface ConversationSnapshot {
-  id?: string;
-  participants?: SnapshotParticipant[];
+  id?: unknown;
+  participants?: unknown;
 }
 
-const MEDIA_KEYS: [keyof SnapshotParticipant, MediaType][] = [
+const MEDIA_KEYS = [
   ["calls", "voice"],
   ["callbacks", "callback"],
   ["chats", "chat"],
   ["emails", "email"],
   ["messages", "message"],
-];
+] as const;
 
-export function mediaOf(p: SnapshotParticipant): MediaType | undefined {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
+
+/** The participant's communications and their media type (the first non-empty list). */
+function commsOf(p: SnapshotParticipant): { media?: MediaType; comms: Communication[] } {
   for (const [key, media] of MEDIA_KEYS) {
     const list = p[key];
-    if (Array.isArray(list) && list.length > 0) return media;
+    if (Array.isArray(list) && list.length > 0) return { media, comms: list.filter(isObject) as Communication[] };
   }
-  return undefined;
+  return { comms: [] };
 }
 
-function comms(p: SnapshotParticipant): Communication[] {
-  for (const [key] of MEDIA_KEYS) {
-    const list = p[key];
-    if (Array.isArray(list) && list.length > 0) return list as Communication[];
-  }
-  return [];
+export function mediaOf(p: SnapshotParticipant): MediaType | undefined {
+  return commsOf(p).media;
 }
 
 /** Thrown for payloads that are not conversation snapshots at all; callers log and skip them. */
@@ -76,43 +72,53 @@ export class SnapshotError extends Error {}
  * Malformed participants are skipped; a body that is not a conversation throws SnapshotError.
  */
 export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => boolean = () => true): QueueEvent[] {
-  if (!body || typeof body !== "object") throw new SnapshotError("conversation event body is not an object");
+  if (!isObject(body)) throw new SnapshotError("conversation event body is not an object");
   const conv = body as ConversationSnapshot;
-  if (typeof conv.id !== "string" || !Array.isArray(conv.participants)) {
-    throw new SnapshotError("conversation event body has no id or participants");
-  }
-  const participants = conv.participants.filter((p): p is SnapshotParticipant => !!p && typeof p === "object");
+  const id = str(conv.id);
+  if (id === undefined || !Array.isArray(conv.participants)) throw new SnapshotError("conversation event body has no id or participants");
+  const participants = conv.participants.filter(isObject) as SnapshotParticipant[];
+
   const customer = participants.find((p) => p.purpose === "customer" || p.purpose === "external");
-  const customerEnd = customer ? (ms(customer.endTime) ?? ms(comms(customer)[0]?.disconnectedTime)) : undefined;
-  const agents = participants.filter((p) => p.purpose === "agent" || p.purpose === "user");
-  const out: QueueEvent[] = [];
-  for (const acd of participants) {
-    if (acd.purpose !== "acd" || typeof acd.id !== "string" || typeof acd.queueId !== "string" || !accept(acd.queueId)) continue;
-    const start = ms(acd.connectedTime) ?? ms(comms(acd)[0]?.connectedTime);
-    if (start === undefined) continue;
-    const mediaType = mediaOf(acd) ?? (customer && mediaOf(customer)) ?? "voice";
-    const base = { queueId: acd.queueId, mediaType, conversationId: conv.id, participantId: acd.id };
-    out.push({ ...base, kind: "offered", time: start });
-    const end = ms(acd.endTime) ?? ms(comms(acd)[0]?.disconnectedTime);
-    // The agent who answered this leg: same queue, connected while the leg was waiting.
-    let answeredAt: number | undefined;
-    for (const a of agents) {
-      if (a.queueId !== undefined && a.queueId !== acd.queueId) continue;
-      const c = ms(a.connectedTime) ?? ms(comms(a).find((x) => x.connectedTime)?.connectedTime);
-      if (c === undefined || c < start || (end !== undefined && c > end)) continue;
-      if (answeredAt === undefined || c < answeredAt) answeredAt = c;
+  const legs: AcdLeg[] = [];
+  const agents: AgentConnect[] = [];
+  for (const p of participants) {
+    const { media, comms } = commsOf(p);
+    if (p.purpose === "acd") {
+      const pid = str(p.id);
+      const queueId = str(p.queueId);
+      // The leg's times: the participant's own, else its communication's (first start, last end).
+      const start = ms(p.connectedTime) ?? ms(comms[0]?.connectedTime);
+      if (pid === undefined || queueId === undefined || start === undefined) continue;
+      const last = comms[comms.length - 1];
+      const end = ms(p.endTime) ?? (comms.length > 0 && comms.every((c) => ms(c.disconnectedTime) !== undefined) ? ms(last?.disconnectedTime) : undefined);
+      const mediaType = media ?? (customer && mediaOf(customer)) ?? "voice";
+      legs.push({ participantId: pid, queueId, mediaType, start, end, disconnectType: str(last?.disconnectType)?.toLowerCase() });
+    } else if (p.purpose === "agent" || p.purpose === "user") {
+      // Every connection of the agent participant: one participant can carry several
+      // communications, each routed from a queue (a transfer back to the same agent).
+      const queueId = str(p.queueId);
+      const times = new Set<number>();
+      for (const c of comms) {
+        const at = ms(c.connectedTime);
+        if (at !== undefined) times.add(at);
+      }
+      const own = ms(p.connectedTime);
+      if (own !== undefined && times.size === 0) times.add(own);
+      for (const at of times) agents.push({ queueId: comms.length > 1 ? undefined : queueId, at });
     }
-    if (answeredAt !== undefined) {
-      out.push({ ...base, kind: "answered", time: answeredAt, waitMs: answeredAt - start });
-      continue;
-    }
-    if (end === undefined) continue; // still waiting
-    const disconnectType = comms(acd)[0]?.disconnectType ?? "";
-    const customerLeft = customerEnd !== undefined && customerEnd <= end;
-    // The caller hanging up ends the wait as an abandon; anything else that ends it unanswered
-    // (transfer to another queue, voicemail, callback, in-queue flow) is a flow-out.
-    const kind = customerLeft || disconnectType === "peer" ? "abandoned" : "flowout";
-    out.push({ ...base, kind, time: end, waitMs: end - start });
   }
-  return out;
+  return visitEvents(id, legs, agents, { endedAt: customerEnd(customer) }, accept);
+}
+
+/** When the customer's leg ended: its end time, or its last communication's disconnect. */
+function customerEnd(customer: SnapshotParticipant | undefined): number | undefined {
+  if (!customer) return undefined;
+  // A scheduled callback is a request, not a presence: its end says nothing about leaving.
+  const all = commsOf(customer).comms;
+  const comms = all.filter((c) => c.initialState !== "scheduled");
+  if (all.length > 0 && comms.length === 0) return undefined;
+  const own = ms(customer.endTime);
+  if (own !== undefined) return own;
+  if (comms.length === 0 || !comms.every((c) => ms(c.disconnectedTime) !== undefined)) return undefined;
+  return Math.max(...comms.map((c) => ms(c.disconnectedTime)!));
 }

@@ -1,106 +1,92 @@
 /**
- * Analytics conversation details (details query pages) -> the same QueueEvents, with the same
- * identities, as the live snapshots give. Pure.
+ * Analytics conversation details (details query pages, single-conversation details) -> the same
+ * QueueEvents, with the same identities, as the live snapshots give. Pure.
  *
- * Per acd participant session: offered at its interact segment's start (nOffered); the outcome
- * from metrics when present (tAbandon, tFlowOut on the acd session; tAnswered on the acd session
- * or on the agent session whose emitDate is the acd segment's end: the captured payloads put it
- * on the agent), otherwise from the segments (an agent interact segment starting when the acd
- * segment ended is an answer; a "peer" disconnect or the customer leaving is an abandon; else a
- * flow-out). Either placement of tAnswered works.
+ * Each acd participant session is a leg: it starts at its first segment's start and ends at its
+ * last segment's end (interact and in-queue `delay` segments alike: tAcd spans them all). Agent
+ * sessions give agent connections: the emit time of their tAnswered, else the start of their
+ * first interact segment (an agent session with neither never connected: a no-answer). The
+ * decision is the shared outcome rules' (outcome.ts); analytics' own tAbandon / tFlowOut /
+ * tAnswered on the acd session, when present, state the outcome outright. Input is untrusted:
+ * malformed parts are skipped, nothing throws.
  */
 import { ms } from "./time.js";
-import type { QueueEvent } from "../domain/queue-event.js";
+import type { QueueEvent, QueueEventKind } from "../domain/queue-event.js";
+import { visitEvents, type AcdLeg, type AgentConnect } from "./outcome.js";
 
-interface Metric {
-  name?: string;
-  value?: number;
-  emitDate?: string;
+export interface DetailsConversation {
+  conversationId?: unknown;
+  participants?: unknown;
 }
+
 interface Segment {
-  segmentStart?: string;
-  segmentEnd?: string;
-  segmentType?: string;
-  queueId?: string;
-  disconnectType?: string;
+  segmentStart?: unknown;
+  segmentEnd?: unknown;
+  segmentType?: unknown;
+  queueId?: unknown;
+  disconnectType?: unknown;
+}
+interface Metric {
+  name?: unknown;
+  value?: unknown;
+  emitDate?: unknown;
 }
 interface Session {
-  mediaType?: string;
-  segments?: Segment[];
-  metrics?: Metric[];
-}
-interface Participant {
-  participantId?: string;
-  purpose?: string;
-  sessions?: Session[];
-}
-export interface DetailsConversation {
-  conversationId?: string;
-  participants?: Participant[];
+  mediaType?: unknown;
+  segments?: unknown;
+  metrics?: unknown;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
+const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v.filter(isObject) as T[]) : []);
+
+const STATED: [string, Exclude<QueueEventKind, "offered">][] = [
+  ["tAbandon", "abandoned"],
+  ["tFlowOut", "flowout"],
+  ["tAnswered", "answered"],
+];
+
 export function eventsFromDetails(conv: DetailsConversation, accept: (queueId: string) => boolean = () => true): QueueEvent[] {
-  if (!conv || typeof conv.conversationId !== "string" || !Array.isArray(conv.participants)) return [];
-  const out: QueueEvent[] = [];
-  const participants = conv.participants.filter((p) => p && Array.isArray(p.sessions));
-  const customer = participants.find((p) => p.purpose === "customer" || p.purpose === "external");
-  const customerEnd = customer?.sessions?.flatMap((s) => s.segments ?? []).reduce<number | undefined>((max, seg) => {
-    const e = ms(seg.segmentEnd);
-    return e === undefined ? max : Math.max(max ?? e, e);
-  }, undefined);
-  const customerOpen = customer?.sessions?.some((s) => (s.segments ?? []).some((seg) => seg.segmentEnd === undefined));
-  const agentSessions = participants.filter((p) => p.purpose === "agent" || p.purpose === "user").flatMap((p) => p.sessions!);
+  if (!isObject(conv)) return [];
+  const id = str(conv.conversationId);
+  if (id === undefined) return [];
+  const participants = list<{ participantId?: unknown; purpose?: unknown; sessions?: unknown }>(conv.participants);
+  const legs: AcdLeg[] = [];
+  const agents: AgentConnect[] = [];
+  let customerEnd: number | undefined;
+  let customerOpen = false;
   for (const p of participants) {
-    if (p.purpose !== "acd" || typeof p.participantId !== "string") continue;
-    for (const session of p.sessions!) {
-      const seg = (session.segments ?? []).find((s) => typeof s.queueId === "string" && (s.segmentType ?? "interact") === "interact");
-      if (!seg || !accept(seg.queueId!)) continue;
-      const metrics = session.metrics ?? [];
-      const start = ms(seg.segmentStart) ?? ms(metrics.find((m) => m.name === "nOffered")?.emitDate);
-      if (start === undefined) continue;
-      const base = { queueId: seg.queueId!, mediaType: (session.mediaType ?? "voice").toLowerCase(), conversationId: conv.conversationId, participantId: p.participantId };
-      out.push({ ...base, kind: "offered", time: start });
-      const end = ms(seg.segmentEnd);
-      const metric = (name: string) => metrics.find((m) => m.name === name && typeof m.value === "number" && ms(m.emitDate) !== undefined);
-      const abandon = metric("tAbandon");
-      const flow = metric("tFlowOut");
-      const answeredHere = metric("tAnswered");
-      if (abandon) {
-        out.push({ ...base, kind: "abandoned", time: ms(abandon.emitDate)!, waitMs: abandon.value! });
-        continue;
-      }
-      if (flow) {
-        out.push({ ...base, kind: "flowout", time: ms(flow.emitDate)!, waitMs: flow.value! });
-        continue;
-      }
-      if (answeredHere) {
-        out.push({ ...base, kind: "answered", time: ms(answeredHere.emitDate)!, waitMs: answeredHere.value! });
-        continue;
-      }
-      // tAnswered on the agent session that picked this leg up.
-      let answer: { time: number; wait: number } | undefined;
-      for (const a of agentSessions) {
-        const aSegs = a.segments ?? [];
-        if (!aSegs.some((s) => s.queueId === undefined || s.queueId === seg.queueId)) continue;
-        const m = (a.metrics ?? []).find((x) => x.name === "tAnswered" && typeof x.value === "number");
-        const at = ms(m?.emitDate);
-        if (m && at !== undefined && at >= start && (end === undefined || at === end)) {
-          answer = { time: at, wait: m.value! };
-          break;
+    for (const session of list<Session>(p.sessions)) {
+      const segments = list<Segment>(session.segments);
+      const metrics = list<Metric>(session.metrics);
+      const metric = (name: string) => metrics.find((m) => m.name === name && ms(m.emitDate) !== undefined);
+      const queueId = segments.map((s) => str(s.queueId)).find((q) => q !== undefined);
+      if (p.purpose === "acd") {
+        const pid = str(p.participantId);
+        const starts = segments.map((s) => ms(s.segmentStart)).filter((t): t is number => t !== undefined);
+        if (pid === undefined || queueId === undefined || starts.length === 0) continue;
+        const start = Math.min(...starts);
+        const ends = segments.map((s) => ms(s.segmentEnd));
+        const end = ends.every((t) => t !== undefined) ? Math.max(...(ends as number[])) : undefined;
+        const last = [...segments].sort((a, b) => (ms(a.segmentStart) ?? 0) - (ms(b.segmentStart) ?? 0)).at(-1);
+        const stated = end === undefined ? undefined : STATED.find(([name]) => metric(name) !== undefined)?.[1];
+        const mediaType = (str(session.mediaType) ?? "voice").toLowerCase();
+        legs.push({ participantId: pid, queueId, mediaType, start, end, disconnectType: str(last?.disconnectType)?.toLowerCase(), stated });
+      } else if (p.purpose === "agent" || p.purpose === "user") {
+        const interact = segments.find((s) => s.segmentType === "interact" && ms(s.segmentStart) !== undefined);
+        const at = ms(metric("tAnswered")?.emitDate) ?? ms(interact?.segmentStart);
+        if (at !== undefined) agents.push({ queueId, at });
+      } else if (p.purpose === "customer" || p.purpose === "external") {
+        for (const s of segments) {
+          // A scheduled callback is a request, not a presence.
+          if (s.segmentType === "scheduled") continue;
+          const e = ms(s.segmentEnd);
+          if (e === undefined) customerOpen = true;
+          else customerEnd = Math.max(customerEnd ?? e, e);
         }
-        const interact = aSegs.find((s) => s.segmentType === "interact" && ms(s.segmentStart) !== undefined);
-        const iStart = ms(interact?.segmentStart);
-        if (!m && iStart !== undefined && end !== undefined && iStart === end) answer = { time: iStart, wait: iStart - start };
       }
-      if (answer) {
-        out.push({ ...base, kind: "answered", time: answer.time, waitMs: answer.wait });
-        continue;
-      }
-      if (end === undefined) continue;
-      const customerLeft = !customerOpen && customerEnd !== undefined && customerEnd <= end;
-      const kind = customerLeft || seg.disconnectType === "peer" ? "abandoned" : "flowout";
-      out.push({ ...base, kind, time: end, waitMs: end - start });
     }
   }
-  return out;
+  return visitEvents(id, legs, agents, { endedAt: customerOpen ? undefined : customerEnd }, accept);
 }
