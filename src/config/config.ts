@@ -13,6 +13,43 @@ const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected HOST:PORT, e.g.
 
 const d = defaultEngineSettings;
 
+// ---- export (issue 9): push sinks; /metrics is always on -------------------------------------
+const labelMap = z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "label names are [a-zA-Z_][a-zA-Z0-9_]*"), z.string());
+const sinkCommon = { name: z.string().min(1).optional(), url: z.string().url(), headers: z.record(z.string(), z.string()).optional() };
+export const sinkSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("victoriametrics"), ...sinkCommon, extraLabels: labelMap.optional() }).strict(),
+  z.object({ type: z.literal("pushgateway"), ...sinkCommon, job: z.string().min(1).default("queue-monitor"), grouping: labelMap.optional() }).strict(),
+  z
+    .object({
+      type: z.literal("influxdb"),
+      ...sinkCommon,
+      database: z.string().min(1).optional(),
+      retentionPolicy: z.string().min(1).optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      org: z.string().optional(),
+      bucket: z.string().min(1).optional(),
+      token: z.string().optional(),
+    })
+    .strict()
+    .refine((c) => (c.database === undefined) !== (c.bucket === undefined), "influxdb needs either database (1.x /write) or bucket (2.x /api/v2/write), not both"),
+  z.object({ type: z.literal("remote-write"), ...sinkCommon }).strict(),
+  z.object({ type: z.literal("webhook"), ...sinkCommon }).strict(),
+]);
+export type SinkConfig = z.infer<typeof sinkSchema>;
+const exportSchema = z
+  .object({
+    /** Monitor-clock seconds between flushes; each pushes the current figures timestamped with that clock. */
+    flushSeconds: z.number().positive().default(60),
+    /** Flushes kept per sink while it is unreachable (a week at 60 s); older ones are dropped and counted. */
+    maxPendingFlushes: z.number().int().min(1).default(10_080),
+    sinks: z.array(sinkSchema).default([]),
+  })
+  .strict()
+  .default({ flushSeconds: 60, maxPendingFlushes: 10_080, sinks: [] });
+export type ExportConfig = z.infer<typeof exportSchema>;
+// ---- end export ------------------------------------------------------------------------------
+
 export const configSchema = z
   .object({
     genesys: z
@@ -111,6 +148,7 @@ export const configSchema = z
     clock: z
       .union([z.literal("system"), z.literal("emulator"), z.object({ start: z.string(), speed: z.number().positive() }).strict()])
       .default("system"),
+    export: exportSchema,
   })
   .strict();
 
@@ -139,6 +177,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (env.GENESYS_ORG_DOMAIN) genesys.orgDomain = env.GENESYS_ORG_DOMAIN;
   if (env.GENESYS_BASE_URL) genesys.baseUrl = env.GENESYS_BASE_URL;
   raw.genesys = genesys;
+  // The original design's TSD_ENDPOINT: one webhook sink.
+  if (env.TSD_ENDPOINT) {
+    const ex = (typeof raw.export === "object" && raw.export !== null ? raw.export : {}) as Record<string, unknown>;
+    ex.sinks = [...(Array.isArray(ex.sinks) ? ex.sinks : []), { type: "webhook", name: "tsd-endpoint", url: env.TSD_ENDPOINT }];
+    raw.export = ex;
+  }
   overrides(raw);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`config${file ? ` ${file}` : ""}: ${formatZodError(parsed.error)}`);

@@ -26,12 +26,24 @@ export async function startHttpServer(monitor: Monitor, listen: string): Promise
         }
         case "/api/health":
           return reply(200, monitor.health());
+        case "/metrics": // export hook (issue 9): Prometheus text format
+          monitor.exporter.metrics().then(
+            (m) => {
+              res.writeHead(200, { "content-type": m.contentType, "cache-control": "no-store" });
+              res.end(req.method === "HEAD" ? undefined : m.body);
+            },
+            (e: Error) => {
+              monitor.log.error({ err: e.message }, "/metrics failed");
+              reply(500, { error: "internal error" });
+            },
+          );
+          return;
         case "/api/queues": {
           const queueId = url.searchParams.get("queueId");
           return reply(200, { generatedAt: new Date(monitor.clock.now()).toISOString(), queues: monitor.engine.snapshot(queueId ? (q) => q === queueId : undefined) });
         }
         default:
-          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/healthz", "/readyz", "/api/queues", "/api/health"] });
+          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/healthz", "/readyz", "/api/queues", "/api/health", "/metrics"] });
       }
     } catch (e) {
       monitor.log.error({ err: (e as Error).message, path: url.pathname }, "request failed");

@@ -25,6 +25,7 @@ import { TokenProvider } from "../genesys/token.js";
 import { Dedup } from "../ingest/dedup.js";
 import { eventsFromSnapshot, SnapshotError } from "../normalize/conversation.js";
 import { observationsFrom } from "../normalize/observation.js";
+import { Exporter } from "../export/exporter.js";
 import { StateStore } from "../store/state-store.js";
 import { backoffMs, HttpTransport } from "../transport/http.js";
 import type { Clock } from "../util/clock.js";
@@ -66,6 +67,7 @@ export interface Health {
 export class Monitor {
   readonly engine: Engine;
   readonly store: StateStore;
+  readonly exporter: Exporter; // export hook (issue 9)
   readonly client: GenesysClient;
   readonly transport = new HttpTransport();
   readonly queues = new Map<string, MonitoredQueue>();
@@ -110,6 +112,9 @@ export class Monitor {
     this.client = new GenesysClient(env, tokens, this.transport);
     this.engine = new Engine({ ...defaultEngineSettings, ...config.stats }, clock);
     this.store = new StateStore(config.state.file, config.state.recordEvents);
+    // export hook (issue 9): /metrics and push sinks; its outbox and histogram live in the state file.
+    this.exporter = new Exporter({ config: config.export, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), health: () => this.health() });
+    this.store.addCommitParticipant(this.exporter.commitParticipant);
   }
 
   get listenUrl(): string | undefined {
@@ -141,6 +146,7 @@ export class Monitor {
     this.every(10_000, () => this.maintain());
     this.every(cfg.queues.refreshSeconds * 1000, () => void this.refreshQueues());
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
+    this.exporter.start(); // export hook (issue 9)
     if (cfg.backfill.reconcileMinutes > 0) this.every((cfg.backfill.reconcileMinutes * 60_000) / this.clock.speed, () => this.reconcile());
     await this.refreshQueues();
   }
@@ -150,6 +156,7 @@ export class Monitor {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const c of this.channels) c.stop();
+    await this.exporter.stop(); // export hook (issue 9)
     this.checkpoint();
     this.store.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -316,6 +323,7 @@ export class Monitor {
       }
       const id = a.stored;
       this.engine.apply(e);
+      this.exporter.observe(e); // export hook (issue 9): cumulative wait histogram
       this.pending.push({ id, event: e });
       this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
       this.lastEventAt = this.clock.now();

@@ -43,6 +43,8 @@ export class StateStore {
   private readonly setCounter: Database.Statement;
   private readonly commitTx: (b: Batch) => void;
   private readonly checkpointTx: (series: SeriesState[]) => void;
+  // export hook (issue 9): state that must commit with each batch (the wait histogram).
+  private readonly participants: { write(): void; committed(): void }[] = [];
 
   /**
    * @param file path of the SQLite file (created if missing)
@@ -105,6 +107,7 @@ export class StateStore {
       }
       if (b.watermark !== null) this.setMeta.run("watermark", String(b.watermark));
       for (const [k, v] of Object.entries(b.counters)) this.setCounter.run(k, v);
+      for (const p of this.participants) p.write();
     });
     // AUTOINCREMENT: sequence numbers never go back, even after the log is trimmed empty.
     const lastSeq = this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq");
@@ -158,7 +161,20 @@ export class StateStore {
   /** Appends a batch: events, identities, watermark, counters, in one transaction. */
   commit(b: Batch): void {
     this.commitTx(b);
+    for (const p of this.participants) p.committed();
   }
+
+  // ---- export hooks (issue 9) ----
+  /** The connection, for tables that live in the same file (the export outbox); the lock is ours. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** `write` runs inside every batch transaction, `committed` after it succeeded. */
+  addCommitParticipant(p: { write(): void; committed(): void }): void {
+    this.participants.push(p);
+  }
+  // ---- end export hooks ----
 
   /**
    * Writes the engine's changed series as of everything committed so far, and trims the log

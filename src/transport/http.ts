@@ -44,7 +44,8 @@ export interface HttpRequest {
   method: string;
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Bytes for binary bodies (remote write's snappy protobuf). */
+  body?: string | Uint8Array;
 }
 
 export interface HttpResponse {

@@ -1,0 +1,41 @@
+/**
+ * VictoriaMetrics: Prometheus text lines with millisecond timestamps, POSTed to
+ * /api/v1/import/prometheus. Success is 204, even for lines VictoriaMetrics could not parse and
+ * skipped (it logs them), so the encoder must only ever write valid lines (golden-file tests) and
+ * the integration test reads every value back.
+ */
+import type { HttpRequest } from "../transport/http.js";
+import type { Flush } from "./samples.js";
+import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
+
+export interface VictoriaMetricsSinkConfig {
+  name?: string;
+  url: string;
+  /** Added to every series by the server (`extra_label`), e.g. {monitor: "a"} for HA pairs. */
+  extraLabels?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+/** One line per sample: name{labels} value timestamp_ms. */
+export function encodeImportText(flush: Flush): string {
+  const out: string[] = [];
+  for (const s of flush.samples) {
+    const labels = Object.entries(s.labels)
+      .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+      .join(",");
+    out.push(`${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)} ${flush.at}`);
+  }
+  return out.length ? `${out.join("\n")}\n` : "";
+}
+
+export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig): Sink {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(c.extraLabels ?? {})) q.append("extra_label", `${k}=${v}`);
+  const url = joinUrl(c.url, `/api/v1/import/prometheus${q.size ? `?${q}` : ""}`);
+  return {
+    name,
+    type: "victoriametrics",
+    latestOnly: false,
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportText(flush) }),
+  };
+}
