@@ -33,8 +33,14 @@ class HoldableClock implements Clock {
 }
 
 test("every sink on: each server's query API gives back the /api/queues figures at the flush time", { timeout: 240_000 }, async (t) => {
-  const [vm, prom, pgw, influx] = await Promise.all([startVictoriaMetrics(), startPrometheus(), startPushgateway(), startInfluxDb("genesys")]);
-  t.after(() => Promise.all([vm.stop(), prom.stop(), pgw.stop(), influx.stop()]));
+  const vm = await startVictoriaMetrics();
+  t.after(() => vm.stop());
+  const prom = await startPrometheus();
+  t.after(() => prom.stop());
+  const pgw = await startPushgateway();
+  t.after(() => pgw.stop());
+  const influx = await startInfluxDb("genesys");
+  t.after(() => influx.stop());
   const hooks: any[] = [];
   const hook = createServer((req, res) => {
     let b = "";

@@ -44,9 +44,20 @@ export class ServerProcess {
 
   /** Spawns and waits (bounded) for the health URL to answer 2xx. */
   async start(timeoutMs = 20_000): Promise<void> {
+    try {
+      await this.spawnAndWait(timeoutMs);
+    } catch (e) {
+      await this.stop(); // never leave a half-started server behind (it would hold the test open)
+      throw e;
+    }
+  }
+
+  private async spawnAndWait(timeoutMs: number): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
     const log = createWriteStream(join(this.dir, `${this.name}.log`), { flags: "a" });
     const child = spawn(this.bin, this.args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
+    child.once("error", () => {}); // reported through exitCode / the health wait
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     const deadline = Date.now() + timeoutMs;
@@ -151,6 +162,7 @@ bind-address = "127.0.0.1:${rpc}"
 export async function startPrometheus(dir = tempDir("prom"), port?: number, scrape: string[] = []): Promise<ServerProcess> {
   const bin = requireBinary("prometheus");
   const p = port ?? (await freePort());
+  mkdirSync(dir, { recursive: true });
   const conf = join(dir, "prometheus.yml");
   const jobs = scrape.length ? `scrape_configs:\n  - job_name: monitor\n    honor_labels: true\n    static_configs:\n      - targets: [${scrape.map((t) => `"${t}"`).join(", ")}]\n` : "";
   writeFileSync(conf, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n${jobs}`);
