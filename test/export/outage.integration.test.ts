@@ -16,7 +16,7 @@ import { getJson, influxSelect, parseExposition, vmExport } from "./readback.js"
 
 /** Monitor-clock times of the flushes the monitor logged as stored in its outbox. */
 function loggedFlushes(logFile: string): number[] {
-  let text = "";
+  let text: string;
   try {
     text = readFileSync(logFile, "utf8");
   } catch {
