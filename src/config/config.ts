@@ -30,10 +30,11 @@ export const sinkSchema = z.discriminatedUnion("type", [
       org: z.string().optional(),
       bucket: z.string().min(1).optional(),
       token: z.string().optional(),
+      extraLabels: labelMap.optional(),
     })
     .strict()
     .refine((c) => (c.database === undefined) !== (c.bucket === undefined), "influxdb needs either database (1.x /write) or bucket (2.x /api/v2/write), not both"),
-  z.object({ type: z.literal("remote-write"), ...sinkCommon }).strict(),
+  z.object({ type: z.literal("remote-write"), ...sinkCommon, extraLabels: labelMap.optional() }).strict(),
   z.object({ type: z.literal("webhook"), ...sinkCommon }).strict(),
 ]);
 export type SinkConfig = z.infer<typeof sinkSchema>;

@@ -6,7 +6,7 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import type { Flush } from "./samples.js";
-import { joinUrl, type Sink } from "./sink.js";
+import { joinUrl, withLabels, type Sink } from "./sink.js";
 
 export interface InfluxSinkConfig {
   name?: string;
@@ -21,6 +21,8 @@ export interface InfluxSinkConfig {
   bucket?: string;
   token?: string;
   headers?: Record<string, string>;
+  /** Added as tags to every point, e.g. {monitor: "a"} for HA pairs. */
+  extraLabels?: Record<string, string>;
 }
 
 const escKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
@@ -61,7 +63,7 @@ export function influxSink(name: string, c: InfluxSinkConfig): Sink {
     name,
     type: "influxdb",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocol(flush) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocol(withLabels(flush, c.extraLabels)) }),
     // 1.x answers 404 to writes into a database that does not exist; CREATE DATABASE is idempotent.
     prepare: v2
       ? undefined

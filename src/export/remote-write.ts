@@ -8,12 +8,14 @@ import protobuf from "protobufjs";
 import { compressSync, uncompressSync } from "snappy";
 import type { HttpRequest } from "../transport/http.js";
 import type { Flush } from "./samples.js";
-import type { Sink } from "./sink.js";
+import { withLabels, type Sink } from "./sink.js";
 
 export interface RemoteWriteSinkConfig {
   name?: string;
   url: string;
   headers?: Record<string, string>;
+  /** Added to every series, e.g. {replica: "a"} for HA pairs deduplicated at query time. */
+  extraLabels?: Record<string, string>;
 }
 
 // The spec's messages (prometheus/prompb types.proto, fields used by 1.0).
@@ -75,7 +77,7 @@ export function remoteWriteSink(name: string, c: RemoteWriteSinkConfig): Sink {
         "x-prometheus-remote-write-version": "0.1.0",
         ...c.headers,
       },
-      body: encodeRemoteWrite(flush),
+      body: encodeRemoteWrite(withLabels(flush, c.extraLabels)),
     }),
   };
 }

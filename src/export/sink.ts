@@ -37,3 +37,9 @@ export function formatValue(v: number): string {
   if (v === -Infinity) return "-Inf";
   return String(v);
 }
+
+/** The flush with `extra` labels on every sample (a sample's own label of the same name wins). */
+export function withLabels(flush: Flush, extra: Record<string, string> | undefined): Flush {
+  if (!extra || Object.keys(extra).length === 0) return flush;
+  return { at: flush.at, samples: flush.samples.map((s) => ({ ...s, labels: { ...extra, ...s.labels } })) };
+}

@@ -85,6 +85,14 @@ test("remote write: snappy protobuf with __name__, sorted labels and the flush t
   golden("remote-write.json", JSON.stringify(series, null, 1) + "\n");
   golden("remote-write.pb", encodeWriteRequest(f));
   assert.deepEqual(decodeRemoteWrite(encodeRemoteWrite(f)), series);
+  // HA: a replica label on every series, sorted in with the rest; a sample's own label wins.
+  const ha = (await remoteWriteSink("rw", { url: "http://h/api/v1/write", extraLabels: { replica: "a", queue_id: "not-this" } }).request(f)) as unknown as { body: Buffer };
+  for (const [i, ts] of decodeRemoteWrite(ha.body).entries()) {
+    const names = ts.labels.map((l) => l.name);
+    assert.deepEqual(names, [...names].sort());
+    assert.equal(ts.labels.find((l) => l.name === "replica")?.value, "a");
+    if (f.samples[i].labels.queue_id) assert.equal(ts.labels.find((l) => l.name === "queue_id")?.value, f.samples[i].labels.queue_id);
+  }
 });
 
 test("webhook JSON keeps the original shape {timestamp, metrics: {queueId: {name: value}}}", () => {
