@@ -20,7 +20,7 @@ export interface OutboxItem {
 export class Outbox {
   private readonly counts = new Map<string, number>();
   private cache: OutboxItem | null = null;
-  private readonly st: Record<"insertFlush" | "insertPending" | "oldest" | "newest" | "deletePending" | "deleteOlder" | "orphans" | "orphan" | "flush" | "count" | "trim" | "dead", Database.Statement>;
+  private readonly st: Record<"insertFlush" | "insertPending" | "oldest" | "newest" | "deletePending" | "deleteOlder" | "orphans" | "orphan" | "flush" | "count" | "trim" | "dead" | "trimDead", Database.Statement>;
   private readonly addTx: (flush: Flush, sinks: string[]) => { seq: number; dropped: Record<string, number> };
 
   constructor(
@@ -48,6 +48,8 @@ export class Outbox {
       count: db.prepare("SELECT COUNT(*) AS n FROM export_pending WHERE sink = ?"),
       trim: db.prepare("DELETE FROM export_pending WHERE sink = ? AND seq IN (SELECT seq FROM export_pending WHERE sink = ? ORDER BY seq LIMIT ?)"),
       dead: db.prepare("INSERT INTO export_dead_letters (sink, at, failed_at, status, message) VALUES (?, ?, ?, ?, ?)"),
+      // A sink that refuses everything (a revoked token) must not grow the file without bound.
+      trimDead: db.prepare("DELETE FROM export_dead_letters WHERE id <= (SELECT MAX(id) FROM export_dead_letters) - 1000"),
     };
     // Sinks removed from the configuration: what waited for them can never be sent.
     const known = new Set(sinks);
@@ -122,9 +124,10 @@ export class Outbox {
     return n;
   }
 
-  /** Records a refused flush (the figures are not kept: they would be refused again) and drops it. */
+  /** Records a refused flush (the last 1,000 refusals are kept, not their figures: they would be refused again). */
   deadLetter(sink: string, item: OutboxItem, status: number, message: string): void {
     this.st.dead.run(sink, item.flush.at, Date.now(), status, message.slice(0, 2000));
+    this.st.trimDead.run();
     this.done(sink, item.seq);
   }
 
