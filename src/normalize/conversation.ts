@@ -25,7 +25,12 @@ export interface SnapshotParticipant {
   id?: unknown;
   purpose?: unknown;
   queueId?: unknown;
+  /** REST bodies (GET /conversations/calls) carry `queue: {id}` instead of `queueId`. */
+  queue?: unknown;
   userId?: unknown;
+  state?: unknown;
+  disconnectType?: unknown;
+  initialState?: unknown;
   connectedTime?: unknown;
   endTime?: unknown;
   calls?: unknown;
@@ -51,14 +56,22 @@ const MEDIA_KEYS = [
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
 
-/** The participant's communications and their media type (the first non-empty list). */
+/**
+ * The participant's communications and their media type (the first non-empty list). Media REST
+ * bodies (GET /conversations/calls) keep the communication's fields on the participant itself.
+ */
 function commsOf(p: SnapshotParticipant): { media?: MediaType; comms: Communication[] } {
   for (const [key, media] of MEDIA_KEYS) {
     const list = p[key];
     if (Array.isArray(list) && list.length > 0) return { media, comms: list.filter(isObject) as Communication[] };
   }
-  return { comms: [] };
+  return { comms: p.state !== undefined || p.disconnectType !== undefined ? [p as Communication] : [] };
 }
+
+const queueOf = (p: SnapshotParticipant): string | undefined => str(p.queueId) ?? (isObject(p.queue) ? str(p.queue.id) : undefined);
+
+/** Agent legs: `agent`, or a `user` routed from a queue (an internal caller is a `user` without one). */
+const isAgent = (p: SnapshotParticipant): boolean => p.purpose === "agent" || (p.purpose === "user" && queueOf(p) !== undefined);
 
 export function mediaOf(p: SnapshotParticipant): MediaType | undefined {
   return commsOf(p).media;
@@ -78,25 +91,25 @@ export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => b
   if (id === undefined || !Array.isArray(conv.participants)) throw new SnapshotError("conversation event body has no id or participants");
   const participants = conv.participants.filter(isObject) as SnapshotParticipant[];
 
-  const customer = participants.find((p) => p.purpose === "customer" || p.purpose === "external");
+  const customer = participants.find((p) => p.purpose === "customer" || p.purpose === "external") ?? participants.find((p) => p.purpose === "user" && queueOf(p) === undefined);
   const legs: AcdLeg[] = [];
   const agents: AgentConnect[] = [];
   for (const p of participants) {
     const { media, comms } = commsOf(p);
     if (p.purpose === "acd") {
       const pid = str(p.id);
-      const queueId = str(p.queueId);
+      const queueId = queueOf(p);
       // The leg's times: the participant's own, else its communication's (first start, last end).
       const start = ms(p.connectedTime) ?? ms(comms[0]?.connectedTime);
       if (pid === undefined || queueId === undefined || start === undefined) continue;
       const last = comms[comms.length - 1];
       const end = ms(p.endTime) ?? (comms.length > 0 && comms.every((c) => ms(c.disconnectedTime) !== undefined) ? ms(last?.disconnectedTime) : undefined);
       const mediaType = media ?? (customer && mediaOf(customer)) ?? "voice";
-      legs.push({ participantId: pid, queueId, mediaType, start, end, disconnectType: str(last?.disconnectType)?.toLowerCase() });
-    } else if (p.purpose === "agent" || p.purpose === "user") {
+      legs.push({ participantId: pid, queueId, mediaType, start, end, disconnectType: (str(last?.disconnectType) ?? str(p.disconnectType))?.toLowerCase() });
+    } else if (isAgent(p)) {
       // Every connection of the agent participant: one participant can carry several
       // communications, each routed from a queue (a transfer back to the same agent).
-      const queueId = str(p.queueId);
+      const queueId = queueOf(p);
       const times = new Set<number>();
       for (const c of comms) {
         const at = ms(c.connectedTime);
