@@ -145,26 +145,37 @@ export async function readDocuments(file: string, onDocument: (d: Document) => v
   // The first non-blank line is not JSON by itself: the file is one (multi-line) document, or a
   // JSON-lines file whose first line is broken.
   const text = await readFile(file, "utf8");
+  let wholeError: Error;
   try {
     const value: unknown = JSON.parse(text);
     const first = text.search(/\S/);
     await emit(value, first < 0 ? 1 : lineAt(text, first));
     return;
-  } catch {
-    // Not one document either: line by line, reporting each broken line.
+  } catch (e) {
+    wholeError = e as Error;
   }
+  // Not one document. If some lines are JSON it is a JSON-lines file: report each broken line.
   const all = text.split(/\r?\n/);
-  for (let i = 0; i < all.length; i++) {
-    const t = all[i].trim();
-    if (t === "") continue;
-    let value: unknown;
+  const parsed = all.map((l) => {
+    const t = l.trim();
+    if (t === "") return { blank: true as const };
     try {
-      value = JSON.parse(t);
+      return { value: JSON.parse(t) as unknown };
     } catch (e) {
-      onIssue({ line: i + 1, reason: `not JSON (${(e as Error).message})` });
-      continue;
+      return { error: (e as Error).message };
     }
-    await emit(value, i + 1);
+  });
+  if (!parsed.some((p) => "value" in p)) {
+    // One broken document: a single report, at the line the parser stopped on.
+    const pos = /at position (\d+)/.exec(wholeError.message);
+    const line = pos ? lineAt(text, Number(pos[1])) : lineAt(text, Math.max(0, text.search(/\S/)));
+    onIssue({ line, reason: `not JSON (${wholeError.message})` });
+    return;
+  }
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i];
+    if ("error" in p) onIssue({ line: i + 1, reason: `not JSON (${p.error})` });
+    else if ("value" in p) await emit(p.value, i + 1);
   }
 }
 
