@@ -3,10 +3,10 @@
  * input is reported with file:line and skipped, the recorder survives write errors and cut lines,
  * and a recorded monitor run replays to the totals the live monitor served.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -154,8 +154,14 @@ function details(c: ConvState): Record<string, unknown> {
 
 const sortEvents = (es: Ev[]) => [...es].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), "qm-replay-"));
+  const d = mkdtempSync(join(tmpdir(), "qm-replay-"));
+  dirs.push(d);
+  return d;
 }
 
 /** Runs the built CLI; resolves with its exit code and output. Bounded: killed after 60 s. */
