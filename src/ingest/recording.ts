@@ -67,7 +67,7 @@ export class Recorder {
   private write(kind: RecordKind, body: unknown): void {
     if (this.fd === null) return;
     try {
-      const line: RecordLine = { receivedAt: new Date(this.clock.now()).toISOString(), kind, body };
+      const line: RecordLine = { receivedAt: new Date(this.clock.now()).toISOString(), kind, body: body ?? null };
       writeSync(this.fd, `${JSON.stringify(line)}\n`);
       this.written++;
     } catch (e) {
@@ -211,8 +211,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function classify(doc: unknown): Item[] {
   if (!isObject(doc)) return [{ type: "malformed", reason: `expected a JSON object, got ${Array.isArray(doc) ? "an array" : JSON.stringify(doc)?.slice(0, 40)}` }];
   if ("kind" in doc && "body" in doc) {
-    if (doc.kind === "frame") return isObject(doc.body) && typeof doc.body.topicName === "string" ? classifyFrame(doc.body) : [{ type: "malformed", reason: "recorded frame has no topicName" }];
-    if (doc.kind === "details") return isObject(doc.body) ? classifyDocument(doc.body, true) : [{ type: "malformed", reason: "recorded details body is not an object" }];
+    // The monitor skips frames without a topic and pages without a body; so does replay.
+    if (doc.kind === "frame") return isObject(doc.body) && typeof doc.body.topicName === "string" ? classifyFrame(doc.body) : [{ type: "ignored", what: "frame without topicName" }];
+    if (doc.kind === "details") return isObject(doc.body) ? classifyDocument(doc.body, true) : doc.body === null ? [] : [{ type: "malformed", reason: "recorded details body is not an object" }];
     return [{ type: "malformed", reason: `unknown recording kind ${JSON.stringify(doc.kind)}` }];
   }
   if (typeof doc.topicName === "string") return classifyFrame(doc);
