@@ -30,7 +30,8 @@ export interface BackfillResult {
 
 const QUEUES_PER_QUERY = 50;
 
-export async function backfill(client: GenesysClient, req: BackfillRequest, onEvents: (events: QueueEvent[]) => void): Promise<BackfillResult> {
+/** `onPage` [replay hook] sees every details response body as received (run --record). */
+export async function backfill(client: GenesysClient, req: BackfillRequest, onEvents: (events: QueueEvent[]) => void, onPage?: (body: unknown) => void): Promise<BackfillResult> {
   const result: BackfillResult = { conversations: 0, events: 0, pages: 0 };
   if (req.queueIds.length === 0 || req.to <= req.from) return result;
   const monitored = new Set(req.queueIds);
@@ -49,6 +50,7 @@ export async function backfill(client: GenesysClient, req: BackfillRequest, onEv
           segmentFilters: [{ type: "or", predicates: group.map((q) => ({ type: "dimension", dimension: "queueId", operator: "matches", value: q })) }],
         });
         result.pages++;
+        onPage?.(res.body); // [replay hook]
         const convs = Array.isArray(res.body?.conversations) ? res.body.conversations : [];
         result.conversations += convs.length;
         const events = convs.flatMap((c) => eventsFromDetails(c, (q) => monitored.has(q)));

@@ -38,6 +38,8 @@ export interface ChannelListener {
   live(since: number): void;
   /** The stream broke; events after `lastFrameAt` may have been missed. */
   down(lastFrameAt: number, reason: string): void;
+  /** [replay hook] Every frame as parsed, before any filtering (run --record). */
+  raw?(frame: unknown): void;
 }
 
 interface ChannelInfo {
@@ -214,6 +216,7 @@ export class NotificationChannel {
       this.log.warn({ channel: this.name, frame: String(data).slice(0, 200) }, "frame is not JSON; skipped");
       return;
     }
+    this.listener.raw?.(msg); // [replay hook]
     if (!msg || typeof msg.topicName !== "string") return;
     if (msg.topicName === "channel.metadata") return;
     if (msg.topicName === "v2.system.socket_closing") {

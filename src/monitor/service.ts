@@ -63,6 +63,12 @@ export interface Health {
   backfill: { pending: boolean; settling: boolean; running: boolean; lastDurationMs: number | null; lastCatchUpMs: number | null };
 }
 
+/** [replay hook] Observers of what the monitor receives (run --record). */
+export interface MonitorTaps {
+  onRawFrame?(frame: unknown): void;
+  onDetailsPage?(body: unknown): void;
+}
+
 export class Monitor {
   readonly engine: Engine;
   readonly store: StateStore;
@@ -104,6 +110,7 @@ export class Monitor {
     readonly config: Config,
     readonly clock: Clock,
     readonly log: Logger,
+    private readonly taps: MonitorTaps = {}, // [replay hook]
   ) {
     const env = genesysEnvironment(config.genesys);
     const tokens = new TokenProvider(env, config.genesys.clientId!, config.genesys.clientSecret!, this.transport);
@@ -227,6 +234,7 @@ export class Monitor {
       {
         frame: (f) => this.onFrame(f),
         live: () => this.onLive(),
+        raw: (m) => this.taps.onRawFrame?.(m), // [replay hook]
         down: (lastFrameAt, reason) => {
           this.counters.reconnects++;
           this.gapOpen = true;
@@ -343,6 +351,7 @@ export class Monitor {
       const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
       const r = await backfill(this.client, { queueIds: ids, from: floor, to: j.to, lookbackMs: cfg.lookbackMinutes * 60_000, chunkMs: cfg.chunkMinutes * 60_000 }, (events) =>
         this.ingest(events, "backfill", floor),
+        (body) => this.taps.onDetailsPage?.(body), // [replay hook]
       );
       this.counters.backfills++;
       this.lastBackfillMs = Date.now() - started;
