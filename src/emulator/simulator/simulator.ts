@@ -61,8 +61,8 @@ export interface SimSession {
   flowInType?: string;
   /** agent sessions: alerted but never answered (tNotResponding). */
   noAnswer?: boolean;
-  /** agent sessions: tAnswered (value = the acd leg's wait) and its emit time. */
-  answered?: { value: number; emitAt: number };
+  /** agent sessions: tAnswered (value = the acd leg's wait), its emit time, and the acd participant answered (not rendered). */
+  answered?: { value: number; emitAt: number; acdParticipantId: string };
   flow?: SimFlow;
 }
 
@@ -587,9 +587,9 @@ export class Simulator {
     first();
     if (showBetween) this.changed(call.conv);
     const finish = () => {
-      if (skew !== 0) second();
+      second();
       const waitMs = call.acd.sessions[0].waitMs!;
-      session.answered = { value: waitMs, emitAt: answeredEmit(acdEnd, agentConnect) };
+      session.answered = { value: waitMs, emitAt: answeredEmit(acdEnd, agentConnect), acdParticipantId: call.acd.id };
       this.changed(call.conv);
       this.scheduleHandling(call, agent, session, agentConnect);
     };
