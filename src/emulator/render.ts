@@ -137,7 +137,8 @@ function sessionMetrics(p: SimParticipant, s: SimSession): Metric[] {
       }
       break;
     case "acd": {
-      const first = s.segments[0]?.start ?? s.startTime;
+      // nOffered at the interact start: a leading delay is not in the queue wait (published details).
+      const first = s.segments.find((g) => g.type === "interact")?.start ?? s.startTime;
       metric("nOffered", 1, first);
       if (s.endTime !== undefined && s.waitMs !== undefined) {
         metric("tAcd", s.waitMs, s.endTime);

@@ -11,7 +11,7 @@
  */
 import { ms } from "./time.js";
 import type { MediaType, QueueEvent } from "../domain/queue-event.js";
-import { visitEvents, type AcdLeg, type AgentConnect } from "./outcome.js";
+import { visitEvents, type AcdLeg, type AgentAlert, type AgentConnect } from "./outcome.js";
 
 interface Communication {
   state?: unknown;
@@ -28,6 +28,7 @@ export interface SnapshotParticipant {
   /** REST bodies (GET /conversations/calls) carry `queue: {id}` instead of `queueId`. */
   queue?: unknown;
   userId?: unknown;
+  startTime?: unknown;
   state?: unknown;
   disconnectType?: unknown;
   initialState?: unknown;
@@ -94,6 +95,7 @@ export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => b
   const customer = participants.find((p) => p.purpose === "customer" || p.purpose === "external") ?? participants.find((p) => p.purpose === "user" && queueOf(p) === undefined);
   const legs: AcdLeg[] = [];
   const agents: AgentConnect[] = [];
+  const alerting: AgentAlert[] = [];
   for (const p of participants) {
     const { media, comms } = commsOf(p);
     if (p.purpose === "acd") {
@@ -118,9 +120,15 @@ export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => b
       const own = ms(p.connectedTime);
       if (own !== undefined && times.size === 0) times.add(own);
       for (const at of times) agents.push({ queueId: comms.length > 1 ? undefined : queueId, at });
+      // A communication neither connected nor ended is still alerting.
+      for (const c of comms) {
+        if (ms(c.connectedTime) !== undefined || ms(c.disconnectedTime) !== undefined || c.state === "disconnected" || c.state === "terminated") continue;
+        if (comms.length === 1 && (own !== undefined || ms(p.endTime) !== undefined)) continue;
+        alerting.push({ queueId: comms.length > 1 ? undefined : queueId, since: ms(p.startTime) });
+      }
     }
   }
-  return visitEvents(id, legs, agents, { endedAt: customerEnd(customer) }, accept);
+  return visitEvents(id, legs, agents, { endedAt: customerEnd(customer) }, accept, alerting);
 }
 
 /** When the customer's leg ended: its end time, or its last communication's disconnect. */

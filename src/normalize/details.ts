@@ -12,7 +12,7 @@
  */
 import { ms } from "./time.js";
 import type { QueueEvent, QueueEventKind } from "../domain/queue-event.js";
-import { visitEvents, type AcdLeg, type AgentConnect } from "./outcome.js";
+import { visitEvents, type AcdLeg, type AgentAlert, type AgentConnect } from "./outcome.js";
 
 export interface DetailsConversation {
   conversationId?: unknown;
@@ -59,6 +59,7 @@ export function eventsFromDetails(conv: DetailsConversation, accept: (queueId: s
   const caller = participants.find((p) => p.purpose === "customer" || p.purpose === "external") ?? participants.find((p) => p.purpose === "user" && queueless(p));
   const legs: AcdLeg[] = [];
   const agents: AgentConnect[] = [];
+  const alerting: AgentAlert[] = [];
   let customerEnd: number | undefined;
   let customerOpen = false;
   for (const p of participants) {
@@ -86,6 +87,11 @@ export function eventsFromDetails(conv: DetailsConversation, accept: (queueId: s
         const interact = segments.find((s) => type(s) === "interact" && ms(s.segmentStart) !== undefined);
         const at = ms(metric("tAnswered")?.emitDate) ?? ms(interact?.segmentStart);
         if (at !== undefined) agents.push({ queueId, at });
+        else {
+          // An alert segment still open: the agent may yet answer.
+          const open = segments.find((s) => type(s) === "alert" && ms(s.segmentStart) !== undefined && s.segmentEnd === undefined);
+          if (open) alerting.push({ queueId, since: ms(open.segmentStart)! });
+        }
       } else if (p === caller) {
         for (const s of segments) {
           // A scheduled callback is a request, not a presence.
@@ -97,5 +103,5 @@ export function eventsFromDetails(conv: DetailsConversation, accept: (queueId: s
       }
     }
   }
-  return visitEvents(id, legs, agents, { endedAt: customerOpen ? undefined : customerEnd }, accept);
+  return visitEvents(id, legs, agents, { endedAt: customerOpen ? undefined : customerEnd }, accept, alerting);
 }

@@ -324,3 +324,30 @@ test("malformed input: snapshots throw only SnapshotError, details never throw; 
   }
   assert.deepEqual(summary(eventsFromSnapshot(junk.at(-1))), ["offered b@A voice t=00:00.000 w=-"]);
 });
+
+test("hand-over: the acd leg ends a few ms before the agent's connect shows; the snapshot in between decides nothing", () => {
+  const between = snapshot("calls", [
+    { id: "c", purpose: "customer", start: T("00:00.000") },
+    { id: "a", purpose: "acd", queueId: QA, start: T("00:01.000"), end: T("00:20.000"), disconnectType: "transfer" },
+    { id: "g", purpose: "agent", queueId: QA, start: T("00:15.000") },
+  ]);
+  assert.deepEqual(summary(eventsFromSnapshot(between)), ["offered a@A voice t=00:01.000 w=-"], "not a flow-out while the agent is still alerting");
+  const connected = snapshot("calls", [
+    { id: "c", purpose: "customer", start: T("00:00.000") },
+    { id: "a", purpose: "acd", queueId: QA, start: T("00:01.000"), end: T("00:20.000"), disconnectType: "transfer" },
+    { id: "g", purpose: "agent", queueId: QA, start: T("00:15.000"), connected: T("00:20.060") },
+  ]);
+  assert.deepEqual(summary(eventsFromSnapshot(connected)).at(-1), "answered a@A voice t=00:20.000 w=19000");
+  const gone = snapshot("calls", [
+    { id: "c", purpose: "customer", start: T("00:00.000") },
+    { id: "a", purpose: "acd", queueId: QA, start: T("00:01.000"), end: T("00:20.000"), disconnectType: "transfer" },
+    { id: "g", purpose: "agent", queueId: QA, start: T("00:15.000"), end: T("00:21.000"), disconnectType: "system" },
+  ]);
+  assert.deepEqual(summary(eventsFromSnapshot(gone)).at(-1), "flowout a@A voice t=00:20.000 w=19000", "the alert ended unanswered: the caller went elsewhere");
+  const d = details([
+    { id: "c", purpose: "customer", sessions: [{ segments: [{ type: "interact", start: T("00:00.000") }] }] },
+    { id: "a", purpose: "acd", sessions: [{ segments: [{ type: "interact", start: T("00:01.000"), end: T("00:20.000"), queueId: QA, disconnectType: "transfer" }] }] },
+    { id: "g", purpose: "agent", sessions: [{ segments: [{ type: "alert", start: T("00:15.000"), queueId: QA }] }] },
+  ]);
+  assert.deepEqual(summary(eventsFromDetails(d)), ["offered a@A voice t=00:01.000 w=-"], "analytics caught mid-hand-over alike");
+});

@@ -428,15 +428,16 @@ export class Simulator {
       s.segments.push({ type: "interact", start: t });
     }
     this.changed(conv);
-    this.at(t + durationMs, () => {
-      this.endSession(s, "transfer");
-      this.enterQueue(conv, rt, purpose);
-    });
+    // Published voice legs often open with a `delay` of a few to tens of ms between the IVR's
+    // transfer and the acd interact segment (the wait starts after it).
+    const lead = purpose === "ivr" && this.detail() < 0.3 ? 4 + Math.round(this.detail() * 46) : 0;
+    this.at(t + durationMs - lead, () => this.endSession(s, "transfer"));
+    this.at(t + durationMs, () => this.enterQueue(conv, rt, purpose, lead));
   }
 
   // ---- queueing -------------------------------------------------------------------------
 
-  private enterQueue(conv: SimConversation, rt: QueueRuntime, flowInType: string): void {
+  private enterQueue(conv: SimConversation, rt: QueueRuntime, flowInType: string, leadDelayMs = 0): void {
     const t = this.now;
     const acd = this.participant(conv, "acd", rt.q.name);
     acd.queueId = rt.q.id;
@@ -449,7 +450,7 @@ export class Simulator {
     const call: WaitingCall = { conv, acd, queue: rt, done: false };
     rt.waiting.push(call);
     this.record("offered", conv, acd, t);
-    this.planQueueSegments(conv, s, rt.q.id);
+    this.planQueueSegments(conv, s, rt.q.id, leadDelayMs);
     const spec = rt.q.spec;
     if (spec.patienceSeconds !== undefined) {
       this.at(Math.round(t + exponential(this.traffic, spec.patienceSeconds * 1000)), () => this.abandon(call));
@@ -462,25 +463,23 @@ export class Simulator {
   }
 
   /**
-   * The acd leg's segments: mostly one `interact`; sometimes in-queue flow audio shows as a
-   * `delay` segment first, or between two `interact` segments. The leg still spans from its first
-   * segment's start to its last segment's end, whichever kind they are.
+   * The acd leg's segments: mostly one `interact`. A voice leg may open with a short `delay`
+   * *before* the interact segment (`leadDelayMs`, after the IVR's transfer): as in published
+   * details it is not in tAcd, nOffered is emitted at the interact start, and the acd
+   * participant's connectedTime is that start. Sometimes in-queue flow audio shows as a `delay`
+   * between two `interact` segments (unconfirmed): that one is inside the leg.
    */
-  private planQueueSegments(conv: SimConversation, s: SimSession, queueId: string): void {
+  private planQueueSegments(conv: SimConversation, s: SimSession, queueId: string, leadDelayMs: number): void {
     const t = this.now;
     const u = this.detail();
     const delayMs = 2000 + Math.round(this.detail() * 20_000);
+    if (leadDelayMs > 0) s.segments.push({ type: "delay", start: t - leadDelayMs, end: t, queueId });
+    s.segments.push({ type: "interact", start: t, queueId });
     if (u < 0.15) {
-      s.segments.push({ type: "delay", start: t, queueId });
-      this.at(t + delayMs, () => this.switchSegment(conv, s, "interact", queueId));
-    } else if (u < 0.3) {
-      s.segments.push({ type: "interact", start: t, queueId });
       const after = 1000 + Math.round(this.detail() * 30_000);
       this.at(t + after, () => {
         if (this.switchSegment(conv, s, "delay", queueId)) this.at(this.now + delayMs, () => this.switchSegment(conv, s, "interact", queueId));
       });
-    } else {
-      s.segments.push({ type: "interact", start: t, queueId });
     }
   }
 
@@ -683,7 +682,8 @@ export class Simulator {
     if (i >= 0) rt.waiting.splice(i, 1);
     const s = call.acd.sessions[0];
     s.outcome = outcome;
-    s.waitMs = t - s.segments[0].start;
+    // From the first interact segment: a leading delay is not queue time (tAcd leaves it out).
+    s.waitMs = t - (s.segments.find((g) => g.type === "interact") ?? s.segments[0]).start;
     this.endSession(s, disconnectType);
     this.record(outcome, call.conv, call.acd, t, s.waitMs);
   }
