@@ -9,11 +9,17 @@
  *  - silence: no frame for about two heartbeats -> ping; no answer -> the socket is dead.
  * Anything that ends the socket otherwise (drop, revoked token, expired or evicted channel)
  * reports `down` with the time of the last frame, and reconnects with capped, jittered
- * exponential backoff, re-creating the channel if it is gone. Timers run on real time; the
- * times reported (`live`, `down`) are on the injected clock, i.e. event time.
+ * exponential backoff, re-creating the channel if it is gone. Every (re)creation path backs off
+ * (./transport/retry.ts), so a proxy that answers 404/410 cannot make us create channels as fast
+ * as the rate limit allows and evict our own other channels (20 per client). Timers run on real
+ * time; the times reported (`live`, `down`) are on the injected clock, i.e. event time.
+ *
+ * Every frame is untrusted: a frame that is not JSON, not an envelope, or whose handler throws
+ * is logged (topic and a short excerpt), counted in `malformedFrames` and skipped.
  */
 import WebSocket from "ws";
-import { backoffMs } from "../transport/http.js";
+import { Backoff, sleep } from "../transport/retry.js";
+import { excerpt } from "../util/redact.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { GenesysClient } from "./client.js";
@@ -55,8 +61,14 @@ export class NotificationChannel {
   private lastFrameReal = 0;
   private pingSentReal = 0;
   private watchdog?: NodeJS.Timeout;
-  private attempt = 0;
+  /** Frames skipped as unreadable or whose handler failed (since start). */
+  malformedFrames = 0;
+  private readonly backoff: Backoff;
+  /** Rollover retries back off too: real time before which no new attempt starts. */
+  private readonly rolloverBackoff: Backoff;
+  private rolloverNotBefore = 0;
   private rolling = false;
+  private handingOver = false;
   private connectingNow = false;
 
   constructor(
@@ -67,7 +79,11 @@ export class NotificationChannel {
     private readonly log: Logger,
     private readonly opts: ChannelOptions,
     private readonly listener: ChannelListener,
-  ) {}
+  ) {
+    const policy = { baseMs: opts.reconnectInitialSeconds * 1000, capMs: opts.reconnectMaxSeconds * 1000, minMs: Math.min(50, opts.reconnectInitialSeconds * 500) };
+    this.backoff = new Backoff(policy);
+    this.rolloverBackoff = new Backoff(policy);
+  }
 
   private get stopped(): boolean {
     return this.state === "stopped";
@@ -110,27 +126,31 @@ export class NotificationChannel {
     this.connectingNow = true;
     this.state = "connecting";
     while (!this.stopped) {
+      let why: string;
       try {
         const ch = this.channel && this.channel.expires - this.clock.now() > this.opts.rolloverMarginMs ? this.channel : await this.createChannel();
         this.channel = ch;
-        if (!(await this.subscribe(ch))) {
-          this.channel = null; // gone (expired, evicted): make a new one
-          continue;
+        if (await this.subscribe(ch)) {
+          const ws = await this.open(ch);
+          if (ws && !this.stopped) {
+            this.adopt(ws);
+            this.backoff.reset();
+            this.connectingNow = false;
+            return;
+          }
+          if (ws) ws.terminate();
+          why = "channel refused the socket (404/410): it is gone";
+        } else {
+          why = "channel not found on subscribe (404): it is gone";
         }
-        const ws = await this.open(ch);
-        if (!ws) {
-          this.channel = null;
-          continue;
-        }
-        this.adopt(ws);
-        this.attempt = 0;
-        this.connectingNow = false;
-        return;
+        this.channel = null; // gone (expired, evicted): make a new one, after the backoff below
       } catch (e) {
-        const delay = backoffMs(this.attempt++, this.opts.reconnectInitialSeconds * 1000, this.opts.reconnectMaxSeconds * 1000) + 50;
-        this.log.warn({ channel: this.name, err: (e as Error).message, retryInMs: delay }, "channel connect failed");
-        await new Promise((r) => setTimeout(r, delay));
+        why = (e as Error).message;
       }
+      if (this.stopped) break;
+      const delay = this.backoff.next();
+      this.log.warn({ channel: this.name, err: excerpt(why, 300), attempt: this.backoff.attempts, retryInMs: delay }, "channel connect failed");
+      await sleep(delay);
     }
     this.connectingNow = false;
   }
@@ -201,45 +221,69 @@ export class NotificationChannel {
     this.listener.live(since);
   }
 
+  /** One frame, untrusted: whatever it holds and whatever the handler does, nothing escapes. */
   private onMessage(ws: WebSocket, data: WebSocket.RawData): void {
     if (ws === this.socket) {
       this.lastFrameReal = Date.now();
       this.lastFrameAt = this.clock.now();
       this.pingSentReal = 0;
     }
-    let msg: Frame;
+    let text = "";
+    let topic: string | undefined;
     try {
-      msg = JSON.parse(String(data));
+      text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+      let msg: unknown;
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        return this.malformed("frame is not JSON; skipped", text);
+      }
+      if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return this.malformed("frame is not an object; skipped", text);
+      const topicName = (msg as { topicName?: unknown }).topicName;
+      if (typeof topicName !== "string" || topicName === "") return this.malformed("frame has no topicName; skipped", text);
+      topic = topicName;
+      if (topicName === "channel.metadata") return;
+      if (topicName === "v2.system.socket_closing") {
+        if (ws === this.socket) void this.handover();
+        return;
+      }
+      const eventBody = (msg as { eventBody?: unknown }).eventBody;
+      if (topicName.startsWith("v2.system")) {
+        this.log.info({ channel: this.name, topic: topicName, body: excerpt(eventBody) }, "system message");
+        return;
+      }
+      this.listener.frame({ topicName, eventBody });
+    } catch (e) {
+      this.malformed("frame handler failed; frame skipped", text, topic, e);
+    }
+  }
+
+  private malformed(what: string, text: string, topic?: string, err?: unknown): void {
+    this.malformedFrames++;
+    try {
+      const e = err instanceof Error ? `${err.name}: ${err.message}` : err === undefined ? undefined : String(err);
+      this.log[err === undefined ? "warn" : "error"]({ channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
     } catch {
-      this.log.warn({ channel: this.name, frame: String(data).slice(0, 200) }, "frame is not JSON; skipped");
-      return;
+      // Logging must not be the thing that escapes.
     }
-    if (!msg || typeof msg.topicName !== "string") return;
-    if (msg.topicName === "channel.metadata") return;
-    if (msg.topicName === "v2.system.socket_closing") {
-      if (ws === this.socket) void this.handover();
-      return;
-    }
-    if (msg.topicName.startsWith("v2.system")) {
-      this.log.info({ channel: this.name, body: msg.eventBody }, "system message");
-      return;
-    }
-    this.listener.frame(msg);
   }
 
   /** socket_closing: connect a new socket to the same channel; the server then drops the old one. */
   private async handover(): Promise<void> {
     const ch = this.channel;
-    if (!ch) return;
+    if (!ch || this.handingOver) return; // one at a time, however many socket_closing frames arrive
+    this.handingOver = true;
     try {
       const ws = await this.open(ch);
-      if (ws) {
+      if (ws && this.stopped) ws.terminate();
+      else if (ws) {
         this.adopt(ws);
         this.log.info({ channel: this.name }, "socket handed over before maintenance");
-        return;
       }
     } catch (e) {
-      this.log.warn({ channel: this.name, err: (e as Error).message }, "handover failed; waiting for close to reconnect");
+      this.log.warn({ channel: this.name, err: excerpt((e as Error).message, 300) }, "handover failed; waiting for close to reconnect");
+    } finally {
+      this.handingOver = false;
     }
   }
 
@@ -255,7 +299,7 @@ export class NotificationChannel {
       this.log.warn({ channel: this.name, silenceMs: silence }, "no heartbeat or pong: socket presumed dead");
       this.socket.terminate(); // the close handler reports down and reconnects
     }
-    if (this.channel && !this.rolling && this.channel.expires - this.clock.now() <= this.opts.rolloverMarginMs) void this.rollover();
+    if (this.channel && !this.rolling && Date.now() >= this.rolloverNotBefore && this.channel.expires - this.clock.now() <= this.opts.rolloverMarginMs) void this.rollover();
   }
 
   /** A new channel before the old one expires; both overlap until the new socket is open. */
@@ -266,11 +310,18 @@ export class NotificationChannel {
       if (!(await this.subscribe(ch))) throw new Error("new channel vanished before subscribing");
       const ws = await this.open(ch);
       if (!ws) throw new Error("new channel refused the socket");
+      if (this.stopped) {
+        ws.terminate();
+        return;
+      }
       this.channel = ch;
       this.adopt(ws);
+      this.rolloverBackoff.reset();
       this.log.info({ channel: this.name, id: ch.id, expires: new Date(ch.expires).toISOString() }, "channel rolled over");
     } catch (e) {
-      this.log.warn({ channel: this.name, err: (e as Error).message }, "rollover failed; will retry");
+      const delay = this.rolloverBackoff.next();
+      this.rolloverNotBefore = Date.now() + delay;
+      this.log.warn({ channel: this.name, err: excerpt((e as Error).message, 300), attempt: this.rolloverBackoff.attempts, retryInMs: delay }, "rollover failed; will retry");
     } finally {
       this.rolling = false;
     }
