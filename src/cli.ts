@@ -7,6 +7,10 @@ import { Command } from "commander";
 import { emulateCommand } from "./commands/emulate.js";
 import { runCommand } from "./commands/run.js";
 import { demoCommand } from "./commands/demo.js";
+import { installCrashHandlers } from "./util/crash.js";
+import { redact } from "./util/redact.js";
+
+installCrashHandlers("queue-monitor");
 
 const program = new Command()
   .name("queue-monitor")
@@ -18,6 +22,6 @@ runCommand(program);
 demoCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
-  process.stderr.write(`queue-monitor: ${(e as Error).message}\n`);
+  process.stderr.write(`queue-monitor: ${redact(e instanceof Error ? e.message : String(e))}\n`);
   process.exit(1);
 });

@@ -76,13 +76,29 @@ test("log lines are scrubbed: headers, token fields and registered secrets", () 
   void pino;
 });
 
-/** A pass-through HTTP proxy that records every bearer token the monitor sends. */
-async function recordingProxy(target: string): Promise<{ url: string; tokens: Set<string>; close: () => void }> {
+/**
+ * A pass-through HTTP proxy that records every bearer token the monitor sends, and misbehaves:
+ * the first token request and the first details queries are refused with a body that echoes
+ * the request's Authorization header back (so a client that logs error bodies would leak it).
+ */
+async function recordingProxy(target: string): Promise<{ url: string; tokens: Set<string>; echoed: () => number; close: () => void }> {
   const tokens = new Set<string>();
+  let tokenCalls = 0;
+  let detailsCalls = 0;
+  let echoed = 0;
   const server = createServer((req, res) => {
     const auth = req.headers.authorization ?? "";
     const m = /^bearer\s+(\S+)/i.exec(auth);
     if (m) tokens.add(m[1]);
+    const isToken = (req.url ?? "").startsWith("/oauth/token");
+    const isDetails = (req.url ?? "").startsWith("/api/v2/analytics/conversations/details/query");
+    if ((isToken && ++tokenCalls === 1) || (isDetails && ++detailsCalls <= 2)) {
+      echoed++;
+      req.resume();
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `request refused: Authorization: ${auth}`, error_description: `refused ${auth}`, code: "bad.request" }));
+      return;
+    }
     const up = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r: IncomingMessage) => {
       const chunks: Buffer[] = [];
       r.on("data", (c: Buffer) => chunks.push(c));
@@ -98,7 +114,7 @@ async function recordingProxy(target: string): Promise<{ url: string; tokens: Se
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens, close: () => server.close() };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens, echoed: () => echoed, close: () => server.close() };
 }
 
 test("monitor and emulator processes never print the client secret or a bearer token", { timeout: 90_000 }, async (t) => {
@@ -153,12 +169,21 @@ test("monitor and emulator processes never print the client secret or a bearer t
   const bad = new MonitorProcess(configFile, await freePort(), join(dir, "monitor-bad.log"));
   bad.start();
   t.after(() => bad.stop());
-  await waitUntil(() => readFileSync(join(dir, "monitor-bad.log"), "utf8").includes("invalid_client"), 15_000, "the refusal logged");
+  const badLog = () => {
+    try {
+      return readFileSync(join(dir, "monitor-bad.log"), "utf8");
+    } catch {
+      return "";
+    }
+  };
+  await waitUntil(() => badLog().includes("invalid_client"), 15_000, "the refusal logged");
   await bad.stop();
 
   assert.ok(proxy.tokens.size >= 2, `bearer tokens seen: ${proxy.tokens.size}`);
+  assert.ok(proxy.echoed() >= 3, "the proxy echoed credentials in error bodies");
   const logs = { monitor: readFileSync(join(dir, "monitor.log"), "utf8"), "monitor-bad": readFileSync(join(dir, "monitor-bad.log"), "utf8"), emulator: emuOut.join("") };
   assert.ok(logs.monitor.split("\n").length > 10, "the monitor logged");
+  assert.ok(logs.monitor.includes("[redacted]"), "the echoed credentials reached the log path and were scrubbed");
   const secrets = [SECRET, wrong, Buffer.from(`known-client-id:${SECRET}`).toString("base64"), Buffer.from(`known-client-id:${wrong}`).toString("base64"), ...proxy.tokens];
   for (const [name, text] of Object.entries(logs)) {
     for (const line of text.split("\n")) {
