@@ -44,6 +44,11 @@ test("the group's queueId wins over the topic's; media types are lower-cased; qu
   assert.deepEqual(parseObservation(Q, body).updates, [{ queueId: other, mediaType: "voice", at: Date.parse(T), waiting: 1 }]);
 });
 
+test("unknown media types are not series", () => {
+  const body = { group: { queueId: Q, mediaType: "hologram" }, data: [{ interval: `${T}/${T}`, metrics: [{ metric: "oWaiting", stats: { count: 1 } }] }] };
+  assert.deepEqual(parseObservation(Q, body), { updates: [], aggregates: [] });
+});
+
 test("30-minute aggregates are typed: offered, answered, abandoned, flow-outs, with sums", () => {
   const body = {
     group: { queueId: Q, mediaType: "voice" },

@@ -68,6 +68,9 @@ const MAX_TIME = Date.UTC(2200, 0, 1);
 /** A bucket longer than a day is not one of the topic's aggregates. */
 const MAX_BUCKET_MS = 86_400_000;
 
+/** Media types of the Analytics API (lower-cased); anything else is not a series of ours. */
+export const MEDIA_TYPES: ReadonlySet<string> = new Set(["voice", "chat", "email", "callback", "message", "cobrowse", "video", "screenshare", "internalmessage"]);
+
 const INSTANT: Record<string, "waiting" | "interacting" | "alerting"> = { oWaiting: "waiting", oInteracting: "interacting", oAlerting: "alerting" };
 const TIMERS: Record<string, ["answered" | "abandoned" | "flowout" | "waitCount", "answeredSumMs" | "abandonedSumMs" | "flowoutSumMs" | "waitSumMs"]> = {
   tAnswered: ["answered", "answeredSumMs"],
@@ -107,6 +110,7 @@ export function parseObservation(topicQueueId: unknown, body: unknown, opts: Par
     // Queue-level groups (no mediaType) carry member statuses: nothing per media.
     if (!queueId || !media) return out;
     const mediaType = media.toLowerCase();
+    if (!MEDIA_TYPES.has(mediaType)) return out;
     const data = own(body, "data");
     if (!Array.isArray(data)) return out;
     for (const d of data) {
