@@ -142,3 +142,19 @@ test("a failing rollover is retried with backoff, not on every watchdog tick", a
   assert.ok(rollovers >= 2 && rollovers <= 15, `${rollovers} rollover attempts in 3 s`);
   assert.equal(ch.state, "live", "the current socket stays live meanwhile");
 });
+
+test("channels handed out already inside the rollover margin do not make the rollover loop", async (t) => {
+  const fake = await new FakeGenesys().start();
+  t.after(() => fake.stop());
+  fake.channelTtlMs = 10_000; // every channel, old and new, is inside the 60 s margin
+  const ch = channelAgainst(fake, {}, { heartbeatSeconds: 0.4 });
+  t.after(() => ch.stop());
+  ch.start();
+  await waitUntil(() => ch.state === "live", 5000, "live");
+  const keepAlive = setInterval(() => fake.sendRaw(JSON.stringify({ topicName: "channel.metadata", eventBody: { message: "WebSocket Heartbeat" } })), 50);
+  t.after(() => clearInterval(keepAlive));
+  const before = fake.creates;
+  await sleep(3000);
+  const rollovers = fake.creates - before;
+  assert.ok(rollovers >= 1 && rollovers <= 15, `${rollovers} rollovers in 3 s`);
+});

@@ -156,25 +156,29 @@ export class NotificationChannel {
   }
 
   private async createChannel(): Promise<ChannelInfo> {
-    const res = await this.client.call<{ id: string; connectUri: string; expires?: string }>("POST", "/api/v2/notifications/channels");
-    const b = res.body;
-    if (!b || typeof b.id !== "string" || typeof b.connectUri !== "string") throw new Error(`channel create answered without id/connectUri: ${JSON.stringify(b).slice(0, 200)}`);
-    const expires = b.expires ? Date.parse(b.expires) : NaN;
-    // Without an expiry, assume the documented 24 h.
+    const res = await this.client.call<unknown>("POST", "/api/v2/notifications/channels");
+    const b = res.body as { id?: unknown; connectUri?: unknown; expires?: unknown } | null;
+    if (!b || typeof b !== "object" || typeof b.id !== "string" || b.id === "" || typeof b.connectUri !== "string" || !/^wss?:\/\//i.test(b.connectUri)) {
+      throw new Error(`channel create answered without id/connectUri: ${excerpt(b)}`);
+    }
+    const expires = typeof b.expires === "string" ? Date.parse(b.expires) : NaN;
+    // Without a readable expiry, assume the documented 24 h.
     return { id: b.id, connectUri: b.connectUri, expires: Number.isFinite(expires) ? expires : this.clock.now() + 86_400_000 };
   }
 
   /** PUT the topic list; false when the channel no longer exists. Rejected topics are logged, not fatal. */
   private async subscribe(ch: ChannelInfo): Promise<boolean> {
-    const res = await this.client.call<{ entities?: { id: string; state?: string; rejectionReason?: string }[] }>(
+    const res = await this.client.call<unknown>(
       "PUT",
       `/api/v2/notifications/channels/${encodeURIComponent(ch.id)}/subscriptions?ignoreErrors=true`,
       this.topics.map((id) => ({ id })),
       [404],
     );
     if (res.status === 404) return false;
-    for (const t of res.body?.entities ?? []) {
-      if (t.state === "Rejected") this.log.error({ channel: this.name, topic: t.id, reason: t.rejectionReason }, "topic rejected; other queues continue");
+    const entities = (res.body as { entities?: unknown } | null)?.entities;
+    for (const t of Array.isArray(entities) ? entities : []) {
+      const topic = t as { id?: unknown; state?: unknown; rejectionReason?: unknown } | null;
+      if (topic?.state === "Rejected") this.log.error({ channel: this.name, topic: excerpt(topic.id, 150), reason: excerpt(topic.rejectionReason, 200) }, "topic rejected; other queues continue");
     }
     return true;
   }
@@ -316,7 +320,9 @@ export class NotificationChannel {
       }
       this.channel = ch;
       this.adopt(ws);
-      this.rolloverBackoff.reset();
+      if (ch.expires - this.clock.now() > this.opts.rolloverMarginMs) this.rolloverBackoff.reset();
+      // A server that hands out channels already inside the margin must not make us roll over in a loop.
+      else this.rolloverNotBefore = Date.now() + this.rolloverBackoff.next();
       this.log.info({ channel: this.name, id: ch.id, expires: new Date(ch.expires).toISOString() }, "channel rolled over");
     } catch (e) {
       const delay = this.rolloverBackoff.next();
