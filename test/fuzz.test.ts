@@ -59,8 +59,11 @@ function deep(n: number): unknown {
 /** Every [parent, key] in a JSON tree (bounded). */
 function slots(root: unknown, out: [Record<string, unknown> | unknown[], string | number][] = [], depth = 0): typeof out {
   if (out.length > 2000 || depth > 12 || typeof root !== "object" || root === null) return out;
-  if (Array.isArray(root)) root.forEach((v, i) => (out.push([root, i]), slots(v, out, depth + 1)));
-  else for (const [k, v] of Object.entries(root)) out.push([root as Record<string, unknown>, k]), slots(v, out, depth + 1);
+  const entries: [string | number, unknown][] = Array.isArray(root) ? root.map((v, i) => [i, v]) : Object.entries(root);
+  for (const [k, v] of entries) {
+    out.push([root as Record<string, unknown>, k]);
+    slots(v, out, depth + 1);
+  }
   return out;
 }
 
