@@ -83,6 +83,11 @@ test("malformed frames and throwing handlers are logged briefly, counted and ski
   assert.ok(warnings.length >= 9, `${warnings.length} warnings`);
   for (const l of lines) assert.ok(l.length < 800, `a log line of ${l.length} chars: ${l.slice(0, 300)}`);
   assert.ok(warnings.some((l) => l.includes("handler bug") && l.includes("v2.routing.queues.q1.conversations")), "a handler failure names the topic and the error");
+  // A flood of garbage is counted in full but logged at most 20 times a minute.
+  for (let i = 0; i < 100; i++) fake.sendRaw(`garbage ${i}`);
+  await waitUntil(() => ch.malformedFrames === 109, 5000, "the flood counted");
+  const logged = lines.filter((l) => /frame/.test(l) && /"level":(40|50)/.test(l)).length;
+  assert.equal(logged, 20, `${logged} lines logged for 109 bad frames`);
 });
 
 async function countCreates(fake: FakeGenesys, windowMs: number, opts: Parameters<typeof channelAgainst>[2] = {}): Promise<number> {

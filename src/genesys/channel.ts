@@ -63,6 +63,7 @@ export class NotificationChannel {
   private watchdog?: NodeJS.Timeout;
   /** Frames skipped as unreadable or whose handler failed (since start). */
   malformedFrames = 0;
+  private malformedLog = { since: 0, logged: 0, suppressed: 0 };
   private readonly backoff: Backoff;
   /** Rollover retries back off too: real time before which no new attempt starts. */
   private readonly rolloverBackoff: Backoff;
@@ -235,7 +236,7 @@ export class NotificationChannel {
     let text = "";
     let topic: string | undefined;
     try {
-      text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+      text = Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8");
       let msg: unknown;
       try {
         msg = JSON.parse(text);
@@ -265,6 +266,17 @@ export class NotificationChannel {
   private malformed(what: string, text: string, topic?: string, err?: unknown): void {
     this.malformedFrames++;
     try {
+      // A server sending nothing but garbage must not flood the log: at most 20 lines a minute.
+      const now = Date.now();
+      if (now - this.malformedLog.since >= 60_000) {
+        if (this.malformedLog.suppressed > 0) this.log.warn({ channel: this.name, suppressed: this.malformedLog.suppressed, malformedFrames: this.malformedFrames }, "more bad frames skipped (not logged one by one)");
+        this.malformedLog = { since: now, logged: 0, suppressed: 0 };
+      }
+      if (this.malformedLog.logged >= 20) {
+        this.malformedLog.suppressed++;
+        return;
+      }
+      this.malformedLog.logged++;
       const e = err instanceof Error ? `${err.name}: ${err.message}` : err === undefined ? undefined : String(err);
       this.log[err === undefined ? "warn" : "error"]({ channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
     } catch {
