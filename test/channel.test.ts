@@ -163,3 +163,17 @@ test("channels handed out already inside the rollover margin do not make the rol
   const rollovers = fake.creates - before;
   assert.ok(rollovers >= 1 && rollovers <= 15, `${rollovers} rollovers in 3 s`);
 });
+
+test("a server that accepts the socket and drops it at once gets backoff, not a tight reconnect loop", async (t) => {
+  const fake = await new FakeGenesys().start();
+  t.after(() => fake.stop());
+  fake.closeOnOpen = true;
+  let downs = 0;
+  const ch = channelAgainst(fake, { down: () => void downs++ });
+  ch.start();
+  await sleep(2000);
+  ch.stop();
+  assert.ok(fake.upgrades >= 2 && fake.upgrades <= 20, `${fake.upgrades} sockets opened in 2 s`);
+  assert.equal(fake.creates, 1, "the channel itself is kept");
+  assert.ok(downs >= 1);
+});

@@ -24,6 +24,9 @@ import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { GenesysClient } from "./client.js";
 
+/** A socket that stayed open this long (real ms) counts as a successful connection. */
+const STABLE_SOCKET_MS = 5000;
+
 export interface ChannelOptions {
   /** Expected heartbeat interval (real seconds; Genesys: 30). */
   heartbeatSeconds: number;
@@ -122,10 +125,15 @@ export class NotificationChannel {
 
   // ---- connecting -----------------------------------------------------------------------
 
-  private async connect(): Promise<void> {
+  private async connect(backOffFirst = false): Promise<void> {
     if (this.connectingNow || this.state === "stopped") return;
     this.connectingNow = true;
     this.state = "connecting";
+    if (backOffFirst) {
+      const delay = this.backoff.next();
+      this.log.warn({ channel: this.name, attempt: this.backoff.attempts, retryInMs: delay }, "socket closed soon after opening; backing off");
+      await sleep(delay);
+    }
     while (!this.stopped) {
       let why: string;
       try {
@@ -134,8 +142,7 @@ export class NotificationChannel {
         if (await this.subscribe(ch)) {
           const ws = await this.open(ch);
           if (ws && !this.stopped) {
-            this.adopt(ws);
-            this.backoff.reset();
+            this.adopt(ws); // the backoff is reset once the socket proves stable (see adopt)
             this.connectingNow = false;
             return;
           }
@@ -212,13 +219,19 @@ export class NotificationChannel {
     this.lastFrameAt = this.clock.now();
     this.pingSentReal = 0;
     ws.on("error", (e) => this.log.debug({ channel: this.name, err: e.message }, "socket error"));
+    const openedReal = Date.now();
     ws.on("close", (code, reason) => {
       if (this.socket !== ws || this.state === "stopped") return; // retired or shutting down
       this.socket = null;
       this.state = "connecting";
       this.reconnects++;
-      this.listener.down(this.lastFrameAt, `socket closed (${code} ${String(reason)})`);
-      void this.connect();
+      this.listener.down(this.lastFrameAt, `socket closed (${excerpt(`${code} ${String(reason)}`, 150)})`);
+      // A socket that lived a while was a success: start the backoff afresh. One closed soon
+      // after opening is a failure like any other (a server that accepts and drops at once
+      // must not get a tight reconnect loop).
+      const stable = Date.now() - openedReal >= STABLE_SOCKET_MS;
+      if (stable) this.backoff.reset();
+      void this.connect(!stable);
     });
     if (previous && previous !== ws) previous.close(1000, "replaced");
     const since = this.clock.now();

@@ -26,6 +26,8 @@ export class FakeGenesys {
   onSubscribe: (channelId: string) => FakeAnswer | undefined = () => undefined;
   /** Status to refuse the WebSocket upgrade with (e.g. 404, 410), or undefined to accept. */
   onUpgrade: (channelId: string) => number | undefined = () => undefined;
+  /** Close every socket right after accepting it. */
+  closeOnOpen = false;
   /** Expiry of created channels, ms from now. */
   channelTtlMs = 86_400_000;
   private channelSeq = 0;
@@ -43,6 +45,7 @@ export class FakeGenesys {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.sockets.push(ws);
         ws.on("error", () => {});
+        if (this.closeOnOpen) ws.close(1011, "going away at once");
       });
     });
   }
