@@ -8,6 +8,10 @@ import { emulateCommand } from "./commands/emulate.js";
 import { runCommand } from "./commands/run.js";
 import { demoCommand } from "./commands/demo.js";
 import { replayCommand } from "./commands/replay.js";
+import { installCrashHandlers } from "./util/crash.js";
+import { redact } from "./util/redact.js";
+
+installCrashHandlers("queue-monitor");
 
 const program = new Command()
   .name("queue-monitor")
@@ -20,6 +24,6 @@ demoCommand(program);
 replayCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
-  process.stderr.write(`queue-monitor: ${(e as Error).message}\n`);
+  process.stderr.write(`queue-monitor: ${redact(e instanceof Error ? e.message : String(e))}\n`);
   process.exit(1);
 });

@@ -26,13 +26,15 @@ export interface BackfillResult {
   conversations: number;
   events: number;
   pages: number;
+  /** Conversations skipped because they could not be read (untrusted input: skip, never stop). */
+  malformed: number;
 }
 
 const QUEUES_PER_QUERY = 50;
 
 /** `onPage` [replay hook] sees every details response body as received (run --record). */
 export async function backfill(client: GenesysClient, req: BackfillRequest, onEvents: (events: QueueEvent[]) => void, onPage?: (body: unknown) => void): Promise<BackfillResult> {
-  const result: BackfillResult = { conversations: 0, events: 0, pages: 0 };
+  const result: BackfillResult = { conversations: 0, events: 0, pages: 0, malformed: 0 };
   if (req.queueIds.length === 0 || req.to <= req.from) return result;
   const monitored = new Set(req.queueIds);
   const chunk = req.chunkMs ?? 6 * 3_600_000;
@@ -53,7 +55,15 @@ export async function backfill(client: GenesysClient, req: BackfillRequest, onEv
         onPage?.(res.body); // [replay hook]
         const convs = Array.isArray(res.body?.conversations) ? res.body.conversations : [];
         result.conversations += convs.length;
-        const events = convs.flatMap((c) => eventsFromDetails(c, (q) => monitored.has(q)));
+        // One unreadable conversation must not fail the page (the retry would meet it again, forever).
+        const events = convs.flatMap((c) => {
+          try {
+            return eventsFromDetails(c, (q) => monitored.has(q));
+          } catch {
+            result.malformed++;
+            return [];
+          }
+        });
         result.events += events.length;
         if (events.length > 0) onEvents(events);
         if (convs.length < pageSize || page * pageSize >= 100_000) break;

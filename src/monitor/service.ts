@@ -450,7 +450,7 @@ export class Monitor {
         lastFrameAgeSeconds: c.lastFrameAt ? Math.max(0, (now - c.lastFrameAt) / 1000) : null,
       })),
       lastEventAgeSeconds: this.lastEventAt === null ? null : Math.max(0, (now - this.lastEventAt) / 1000),
-      counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.dedup.size },
+      counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.dedup.size, malformedFrames: this.channels.reduce((n, c) => n + c.malformedFrames, 0) },
       http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus } },
       backfill: { pending: this.job !== null && !this.job.settle, settling: this.job?.settle === true, running: this.running !== null, lastDurationMs: this.lastBackfillMs, lastCatchUpMs: this.lastCatchUpMs },
     };
