@@ -32,7 +32,7 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
   MonitorProcess.write(configFile, {
     genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
     stream: { heartbeatSeconds: 0.5, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.2, reconnectMaxSeconds: 2, rolloverMarginMinutes: 10 },
-    backfill: { ingestionDelaySeconds: 1.5, overlapSeconds: 60, lookbackMinutes: 120 },
+    backfill: { ingestionDelaySeconds: 1.5, overlapSeconds: 60 },
     state: { file: join(dir, "state.sqlite"), recordEvents: true, commitIntervalMs: 200 },
     clock: "emulator",
   });

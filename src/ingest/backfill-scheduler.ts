@@ -31,6 +31,8 @@ export interface BackfillJob {
   passes: number;
   /** Identities of the events in the range that the previous pass returned. */
   previous: Set<string> | null;
+  /** API pages this job's passes have cost so far. */
+  pages: number;
 }
 
 export interface SchedulerSettings {
@@ -52,7 +54,7 @@ export function sameSet(a: Set<string>, b: Set<string>): boolean {
 
 /** A new job, with no settling history. */
 export function newJob(j: Pick<BackfillJob, "from" | "to" | "readyAt" | "queueIds" | "cause"> & Partial<BackfillJob>): BackfillJob {
-  return { settle: false, liveAtReal: Date.now(), attempts: 0, passes: 0, previous: null, ...j };
+  return { settle: false, liveAtReal: Date.now(), attempts: 0, passes: 0, previous: null, pages: 0, ...j };
 }
 
 export class BackfillScheduler {
@@ -85,6 +87,7 @@ export class BackfillScheduler {
     j.liveAtReal = Math.max(j.liveAtReal, job.liveAtReal);
     j.queueIds = j.queueIds === null || job.queueIds === null ? null : new Set([...j.queueIds, ...job.queueIds]);
     j.attempts = Math.min(j.attempts, job.attempts);
+    j.pages += job.pages;
     if (!sameRange || !j.settle) {
       j.passes = 0;
       j.previous = null;

@@ -43,6 +43,8 @@ export class Watermark {
   private readonly pickups = new Map<string, number>();
   private known: Set<string> | null;
   private readonly removed = new Map<string, number>();
+  /** Bumped whenever the coverage (not W) changes, so it is persisted only then. */
+  version = 0;
 
   constructor(
     state: WatermarkState,
@@ -75,6 +77,7 @@ export class Watermark {
     const out: [string, number][] = [];
     if (initial || this.known === null) {
       this.known = new Set([...(this.known ?? []), ...selected]);
+      this.version++;
       return out;
     }
     for (const q of selected) {
@@ -85,6 +88,7 @@ export class Watermark {
       this.known.add(q);
       out.push([q, floor]);
     }
+    if (out.length > 0) this.version++;
     return out;
   }
 
@@ -93,6 +97,7 @@ export class Watermark {
     this.known?.delete(queueId);
     this.pickups.delete(queueId);
     this.removed.set(queueId, t);
+    this.version++;
   }
 
   /** The pickups still waiting for their backfill to settle. */
@@ -106,7 +111,7 @@ export class Watermark {
 
   /** A settled backfill covered these queues from their floor on: they are ordinary queues now. */
   settled(queueIds: Iterable<string>): void {
-    for (const q of queueIds) this.pickups.delete(q);
+    for (const q of queueIds) if (this.pickups.delete(q)) this.version++;
   }
 
   /** Unseen events of this queue older than this are dropped (they may have been counted). */
@@ -125,7 +130,12 @@ export class Watermark {
 
   /** Forgets removal times before `t` (a re-add then starts at the day start anyway). */
   forgetRemovedBefore(t: number): void {
-    for (const [q, at] of this.removed) if (at < t) this.removed.delete(q);
+    for (const [q, at] of this.removed) {
+      if (at < t) {
+        this.removed.delete(q);
+        this.version++;
+      }
+    }
   }
 
   toState(): WatermarkState {
