@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BackfillScheduler, newJob } from "../src/ingest/backfill-scheduler.js";
+import { apiCaughtUp, BackfillScheduler, newJob } from "../src/ingest/backfill-scheduler.js";
 
 const D = 30_000;
 const set = (...xs: string[]) => new Set(xs);
@@ -48,4 +48,18 @@ test("a new gap during settling restarts the evidence; a failure retries as an i
   const j = s.take(1500)!;
   s.failed(j, 5000);
   assert.deepEqual([s.job!.settle, s.job!.attempts, s.job!.readyAt, s.scheduled.retry], [false, 1, 5000, 1]);
+});
+
+test("two empty passes prove nothing while the API is behind the stream", () => {
+  const s = new BackfillScheduler({ ingestionDelayMs: D, maxSettlePasses: 6 });
+  s.schedule(newJob({ from: 0, to: 1000, readyAt: 0, queueIds: null, cause: "gap" }));
+  s.succeeded(s.take(0)!, set(), 0);
+  // The API's latest activity is older than the range while the stream has seen past its end.
+  assert.equal(apiCaughtUp(-200, 1500, 1000), false);
+  assert.equal(s.succeeded(s.take(1e6)!, set(), 1e6, apiCaughtUp(-200, 1500, 1000)).kind, "unsettled");
+  assert.equal(s.succeeded(s.take(2e6)!, set("a"), 2e6, apiCaughtUp(1200, 1500, 1000)).kind, "unsettled");
+  assert.deepEqual(s.succeeded(s.take(3e6)!, set("a"), 3e6, apiCaughtUp(1400, 1500, 1000)), { kind: "settled", passes: 3, stable: true });
+  // A quiet stream: the API need only show what the stream last saw.
+  assert.equal(apiCaughtUp(700, 700, 1000), true);
+  assert.equal(apiCaughtUp(600, 700, 1000), false);
 });

@@ -67,8 +67,11 @@ test("a queue picked up mid-day has its whole day admitted, once", () => {
 
 test("seen collects the identities in the range whatever their verdict", () => {
   const { p } = setup();
-  const seen = { set: new Set<string>(), until: NOW - 10_000 };
+  const seen = { set: new Set<string>(), until: NOW - 10_000, frontier: -Infinity };
   p.ingest([ev("offered", NOW - 120_000, "a"), ev("offered", NOW - 5_000, "b")], "backfill", NOW - 200_000, seen);
   p.ingest([ev("offered", NOW - 120_000, "a")], "backfill", NOW - 200_000, seen);
   assert.equal(seen.set.size, 1);
+  assert.equal(seen.frontier, NOW - 5_000, "the latest event, in the range or not");
+  p.ingest([ev("offered", NOW - 1_000, "s", "q7")], "stream");
+  assert.equal(p.streamFrontier.get("q7"), NOW - 1_000);
 });

@@ -30,6 +30,11 @@ export interface BackfillRequest {
   /** Start of the range of interest: the caller drops events before it. */
   from: number;
   to: number;
+  /**
+   * Where the query interval ends (default `to`); later than `to` when the caller wants to see how
+   * far the API has ingested (its latest activity), not only the range.
+   */
+  queryTo?: number;
   /** The longest a conversation can have been in progress; the query starts this long before `from`. */
   maxConversationMs: number;
   chunkMs?: number;
@@ -118,9 +123,10 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
   };
 
   const start = req.from - req.maxConversationMs;
+  const end = Math.max(req.to, req.queryTo ?? req.to);
   for (let g = 0; g < req.queueIds.length; g += QUEUES_PER_QUERY) {
     const group = req.queueIds.slice(g, g + QUEUES_PER_QUERY);
-    for (let a = start; a < req.to; a += chunk) await query(group, a, Math.min(a + chunk, req.to), null, null);
+    for (let a = start; a < end; a += chunk) await query(group, a, Math.min(a + chunk, end), null, null);
   }
   return result;
 }

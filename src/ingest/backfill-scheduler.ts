@@ -6,9 +6,11 @@
  *    (union of ranges and queues), so bursts of gaps cost one query.
  *  - A job first runs an *immediate* pass, as soon as the stream is back. The details API lags
  *    behind (ingestion delay), so *settling* passes re-read the whole range after the configured
- *    delay, then twice that, four times ... until two consecutive passes return the same events
- *    in the range (the API has caught up), at most `maxSettlePasses`. The configured delay is a
- *    guess; agreement between passes is the evidence. Only a settled job may move W.
+ *    delay, then twice that, four times ... until the API has evidently caught up, at most
+ *    `maxSettlePasses`. The configured delay is a guess; the evidence is (a) the API shows
+ *    activity at least as recent as the stream's (up to the range's end: `apiCaughtUp`), and (b)
+ *    two consecutive passes return the same events in the range. Two empty passes alone prove
+ *    nothing when the lag exceeds the range, hence (a). Only a settled job may move W.
  *  - A failed pass is retried as an immediate pass after a backoff.
  */
 
@@ -45,6 +47,15 @@ export type PassOutcome =
   | { kind: "immediate" }
   | { kind: "unsettled"; passes: number; nextAt: number }
   | { kind: "settled"; passes: number; stable: boolean };
+
+/**
+ * Whether the details API has ingested up to where it matters: its latest event (`apiFrontier`,
+ * over everything a pass returned) reaches the range's end `to`, or, if the stream itself has
+ * seen nothing that recent, the latest event the stream saw (`streamFrontier`).
+ */
+export function apiCaughtUp(apiFrontier: number, streamFrontier: number, to: number): boolean {
+  return apiFrontier >= Math.min(to, streamFrontier);
+}
 
 export function sameSet(a: Set<string>, b: Set<string>): boolean {
   if (a.size !== b.size) return false;
@@ -105,9 +116,10 @@ export class BackfillScheduler {
 
   /**
    * A pass over `job` returned `seen` (identities of the events in its range), queried at
-   * `queriedAt` (clock). Decides what follows: a settling pass, another one, or settled.
+   * `queriedAt` (clock); `caughtUp`: see apiCaughtUp. Decides what follows: a settling pass,
+   * another one, or settled.
    */
-  succeeded(job: BackfillJob, seen: Set<string>, queriedAt: number): PassOutcome {
+  succeeded(job: BackfillJob, seen: Set<string>, queriedAt: number, caughtUp = true): PassOutcome {
     this.running = null;
     const d = this.s.ingestionDelayMs;
     if (!job.settle) {
@@ -115,7 +127,7 @@ export class BackfillScheduler {
       return { kind: "immediate" };
     }
     const passes = job.passes + 1;
-    const stable = job.previous !== null && sameSet(job.previous, seen);
+    const stable = caughtUp && job.previous !== null && sameSet(job.previous, seen);
     if (stable || passes >= this.s.maxSettlePasses) return { kind: "settled", passes, stable };
     // Still changing: the API had not caught up. Wait twice as long past the range's end.
     const nextAt = Math.max(queriedAt, job.to + d * 2 ** passes);

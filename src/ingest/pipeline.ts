@@ -22,11 +22,20 @@ export interface PipelineSettings {
   maxClockSkewMs: number;
 }
 
+/** What a backfill pass returned: identities in its range (up to `until`), and its latest event. */
+export interface Seen {
+  set: Set<string>;
+  until: number;
+  frontier: number;
+}
+
 export const pipelineCounterNames = ["streamEvents", "backfilledEvents", "duplicatesDropped", "lateDropped", "outcomeConflicts", "skewRejected"] as const;
 
 export class Pipeline {
   dedup = new Dedup();
   lastEventAt: number | null = null;
+  /** Latest event time the stream has delivered, per queue (counted or not). */
+  readonly streamFrontier = new Map<string, number>();
   private lastSkewLog = 0;
 
   constructor(
@@ -45,14 +54,13 @@ export class Pipeline {
   /**
    * Counts the new events once. `floor` drops backfilled events before the range asked for;
    * `seen`, when given, collects the identities of the events in [floor, until] (whatever their
-   * verdict), so two backfill passes can be compared.
+   * verdict), so two backfill passes can be compared, and the latest event time (`frontier`).
    * @returns how many were counted
    */
-  ingest(events: QueueEvent[], source: Source, floor = -Infinity, seen?: { set: Set<string>; until: number }): number {
+  ingest(events: QueueEvent[], source: Source, floor = -Infinity, seen?: Seen): number {
     const now = this.clock.now();
     let counted = 0;
     for (const e of events) {
-      if (e.time < floor) continue;
       // A timestamp from the future (a wrong clock somewhere) would move every rolling window past
       // the present and empty it; far past ones are ordinary backfill.
       if (!(e.time <= now + this.settings.maxClockSkewMs)) {
@@ -63,6 +71,9 @@ export class Pipeline {
         }
         continue;
       }
+      if (source === "stream" && !(e.time <= (this.streamFrontier.get(e.queueId) ?? -Infinity))) this.streamFrontier.set(e.queueId, e.time);
+      if (seen && e.time > seen.frontier) seen.frontier = e.time;
+      if (e.time < floor) continue;
       if (seen && e.time <= seen.until) seen.set.add(storedIdentity(e));
       if (e.time < this.watermark.horizon(e.queueId) && !this.dedup.has(e)) {
         // Too old to tell whether it was counted: never risk a double.

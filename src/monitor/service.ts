@@ -17,9 +17,9 @@ import { GenesysClient } from "../genesys/client.js";
 import { genesysEnvironment } from "../genesys/environment.js";
 import { discoverQueues, type MonitoredQueue } from "../genesys/queues.js";
 import { TokenProvider } from "../genesys/token.js";
-import { BackfillScheduler, newJob, type BackfillJob } from "../ingest/backfill-scheduler.js";
+import { apiCaughtUp, BackfillScheduler, newJob, type BackfillJob } from "../ingest/backfill-scheduler.js";
 import { Dedup } from "../ingest/dedup.js";
-import { Pipeline } from "../ingest/pipeline.js";
+import { Pipeline, type Seen } from "../ingest/pipeline.js";
 import { streamWatermark, Watermark, type WatermarkState } from "../ingest/watermark.js";
 import { eventsFromSnapshot, SnapshotError } from "../normalize/conversation.js";
 import { observationsFrom } from "../normalize/observation.js";
@@ -37,7 +37,7 @@ const CONVERSATIONS = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/
 const OBSERVATIONS = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
 /** Identities are kept this long behind W - overlap (a margin for late re-deliveries). */
 const DEDUP_MARGIN_MS = 3_600_000;
-/** A blocked area (permanent API error, backfill too large) is retried this often (real ms). */
+/** A blocked area (permanent API error, backfill too large) is retried at most this far apart (real ms). */
 const BLOCKED_RETRY_MS = 60_000;
 const COVERAGE_KEY = "coverage";
 
@@ -315,9 +315,11 @@ export class Monitor {
     const cfg = this.config.backfill;
     const floor = j.from - cfg.overlapSeconds * 1000;
     const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
-    const seen = { set: new Set<string>(), until: j.to };
+    const seen: Seen = { set: new Set<string>(), until: j.to, frontier: -Infinity };
     try {
-      const r = await backfill(this.client, { queueIds: ids, from: floor, to: j.to, maxConversationMs: cfg.maxConversationHours * 3_600_000, chunkMs: cfg.chunkMinutes * 60_000 }, (events) =>
+      // A settling pass reads up to now, to see how far the API has ingested (apiCaughtUp).
+      const queryTo = j.settle ? Math.max(j.to, queriedAt) : j.to;
+      const r = await backfill(this.client, { queueIds: ids, from: floor, to: j.to, queryTo, maxConversationMs: cfg.maxConversationHours * 3_600_000, chunkMs: cfg.chunkMinutes * 60_000 }, (events) =>
         this.pipeline.ingest(events, "backfill", floor, seen),
       );
       this.problems.clear("backfill");
@@ -327,7 +329,9 @@ export class Monitor {
       this.lastBackfillMs = Date.now() - started;
       if (j.queueIds === null) this.initialDone = true;
       if (j.settle) this.counters.settlePasses++;
-      const outcome = this.scheduler.succeeded({ ...j, pages: j.pages + r.pages }, seen.set, queriedAt);
+      const streamFrontier = Math.max(-Infinity, ...ids.map((q) => this.pipeline.streamFrontier.get(q) ?? -Infinity));
+      const caught = apiCaughtUp(seen.frontier, streamFrontier, j.to);
+      const outcome = this.scheduler.succeeded({ ...j, pages: j.pages + r.pages }, seen.set, queriedAt, caught);
       if (outcome.kind === "immediate") this.lastCatchUpMs = Date.now() - j.liveAtReal;
       if (outcome.kind === "settled") {
         this.lastSettle = { passes: outcome.passes, stable: outcome.stable, pages: j.pages + r.pages };
@@ -345,7 +349,7 @@ export class Monitor {
       this.log.info(
         {
           pass: j.settle ? "settling" : "immediate",
-          ...(j.settle ? { settlePass: j.passes + 1, next: outcome.kind } : { catchUpMs: this.lastCatchUpMs }),
+          ...(j.settle ? { settlePass: j.passes + 1, apiCaughtUp: caught, next: outcome.kind } : { catchUpMs: this.lastCatchUpMs }),
           cause: j.cause,
           queues: j.queueIds === null ? "all" : ids.length,
           from: new Date(floor).toISOString(),
@@ -358,7 +362,8 @@ export class Monitor {
     } catch (e) {
       this.counters.backfillFailures++;
       const permanent = this.problems.report(areaOf(e, "backfill"), e);
-      const retryMs = permanent ? BLOCKED_RETRY_MS : backoffMs(j.attempts, 1000, 30_000) + 500;
+      // Retried with backoff either way (a standing problem is logged once a minute, not per retry).
+      const retryMs = backoffMs(j.attempts, 1000, permanent ? BLOCKED_RETRY_MS : 30_000) + 500;
       if (!permanent) this.log.error({ err: (e as Error).message, retryMs }, "backfill failed; will retry");
       this.scheduler.failed(j, this.clock.now() + retryMs * this.clock.speed);
     }
