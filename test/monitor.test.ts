@@ -84,7 +84,7 @@ test("a silent socket is detected by the heartbeat watchdog and replaced", async
   emu.fault({ type: "stall-heartbeats", seconds: 30 });
   await waitUntil(() => emu.notifications.stats.socketsOpened > opened, 5000, "a new socket");
   await waitUntil(() => monitor.ready, 10_000, "ready again");
-  assert.equal(monitor.health().counters.reconnects, 1);
+  assert.ok(monitor.health().counters.reconnects >= 1);
 });
 
 test("topics are sharded over channels and a queue selection limits what is watched", async (t) => {
