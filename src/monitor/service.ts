@@ -85,6 +85,7 @@ export class Monitor {
   private lastCatchUpMs: number | null = null;
   private lastSettle: Health["backfill"]["lastSettle"] = null;
   private stopped = false;
+  private probing = false;
 
   constructor(
     readonly config: Config,
@@ -399,7 +400,26 @@ export class Monitor {
     if (this.committer.checkpoint(this.batchState())) this.coverageWritten = v;
   }
 
+  /**
+   * While the stream is down, one cheap authenticated call tells a refused client (revoked,
+   * invalid_client, 403) from a network problem, so readyz can say which; channels retry alone.
+   */
+  private async probe(): Promise<void> {
+    if (this.stopped || this.connected || this.channels.length === 0 || this.probing) return;
+    this.probing = true;
+    try {
+      await this.client.call("GET", "/api/v2/routing/queues?pageSize=1&pageNumber=1");
+      this.problems.clear("token");
+      this.problems.clear("queues");
+    } catch (e) {
+      this.problems.report(areaOf(e, "queues"), e);
+    } finally {
+      this.probing = false;
+    }
+  }
+
   private maintain(): void {
+    void this.probe();
     this.engine.maintain();
     const before = this.pipeline.prune();
     this.watermark.forgetRemovedBefore(this.engine.dayStart(this.clock.now()));
