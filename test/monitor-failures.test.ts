@@ -158,3 +158,31 @@ for (const settleMaxPasses of [6]) {
     assert.ok(h.counters.settlePasses > h.backfill.scheduled.initial + h.backfill.scheduled.gap, "more settling passes than jobs: the API was re-read until it agreed");
   });
 }
+
+test("a backfill too large for the API's result cap fails loudly and holds W", { timeout: 60_000 }, async (t) => {
+  const { emu, monitor, started } = await setup(t, { speed: 120 });
+  await started;
+  await waitUntil(() => monitor.ready, 10_000, "ready");
+  // From now on every details query claims 200,000 hits: no split can make it fit.
+  let huge = true;
+  const call = monitor.client.call.bind(monitor.client);
+  monitor.client.call = (async (method: string, path: string, body?: unknown, allow?: number[]) => {
+    const res = await call(method, path, body, allow);
+    if (huge && path.includes("/analytics/conversations/details/query")) return { ...res, body: { ...(res.body as object), totalHits: 200_000 } };
+    return res;
+  }) as typeof monitor.client.call;
+  emu.fault({ type: "drop-sockets" });
+  await waitUntil(() => monitor.health().problems.some((p) => p.area === "backfill"), 10_000, "the problem reported");
+  const h = monitor.health();
+  const p = h.problems.find((x) => x.area === "backfill")!;
+  assert.equal(p.status, null);
+  assert.match(p.reason, /100000-result cap/);
+  const res = await fetch(`${monitor.listenUrl}/readyz`);
+  assert.equal(res.status, 503);
+  const frozen = h.watermark;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(monitor.health().watermark, frozen, "W does not move past what could not be read");
+  huge = false;
+  await waitUntil(() => monitor.ready, 70_000, "ready once the queries fit");
+  await waitUntil(() => Date.parse(monitor.health().watermark!) > Date.parse(frozen!), 10_000, "W moving again");
+});
