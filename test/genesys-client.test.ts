@@ -139,7 +139,7 @@ test("backfill: unreadable conversations in a details page are skipped; the good
   const client = new GenesysClient(env, new TokenProvider(env, "id", "secret-value", transport), transport);
   const got: unknown[] = [];
   const queueIds = sim.queues.map((q) => q.id);
-  const r = await backfill(client, { queueIds, from: sim.options.start, to: sim.options.start + 60_000, lookbackMs: 0, chunkMs: 3_600_000 }, (ev) => got.push(...ev));
+  const r = await backfill(client, { queueIds, from: sim.options.start, to: sim.options.start + 60_000, maxConversationMs: 0, chunkMs: 3_600_000 }, (ev) => got.push(...ev));
   const expected = sim.events.filter((e) => good.some((c: any) => c.conversationId === e.conversationId)).length;
   assert.ok(expected > 0);
   assert.equal(got.length, expected, "every event of the readable conversations");
