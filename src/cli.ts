@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 /**
  * queue-monitor command line: `emulate` (the Genesys Cloud emulator), `run` (the monitor),
- * `demo` (both, with simulated callers).
+ * `demo` (both, with simulated callers), `replay` (re-read what a monitor received).
  */
 import { Command } from "commander";
 import { emulateCommand } from "./commands/emulate.js";
 import { runCommand } from "./commands/run.js";
 import { demoCommand } from "./commands/demo.js";
+import { replayCommand } from "./commands/replay.js";
+import { installCrashHandlers } from "./util/crash.js";
+import { redact } from "./util/redact.js";
+
+installCrashHandlers("queue-monitor");
 
 const program = new Command()
   .name("queue-monitor")
@@ -16,8 +21,9 @@ const program = new Command()
 emulateCommand(program);
 runCommand(program);
 demoCommand(program);
+replayCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
-  process.stderr.write(`queue-monitor: ${(e as Error).message}\n`);
+  process.stderr.write(`queue-monitor: ${redact(e instanceof Error ? e.message : String(e))}\n`);
   process.exit(1);
 });

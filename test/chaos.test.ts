@@ -1,8 +1,9 @@
 /**
  * Chaos: the monitor runs against the emulator for 70 simulated minutes while every fault the
  * emulator offers is injected, and the monitor process is killed with SIGKILL twice and
- * restarted. Afterwards its totals per queue, media and kind equal the ground truth exactly and
- * its answered waits equal the truth to the millisecond.
+ * restarted, and a queue joins the selection mid-run (its pick-up crossed by a kill -9). Afterwards
+ * its totals per queue, media and kind equal the ground truth exactly (the late queue's whole day
+ * included) and its answered waits equal the truth to the millisecond.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,6 +26,7 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
     ingestionDelaySeconds: 1,
     tokenTtlSeconds: 20,
     channelTtlHours: 0.5, // 30 virtual minutes: the monitor must roll channels over
+    start: Date.parse("2026-05-04T09:00:00Z"), // a fixed morning: "today" holds the whole run
   });
   t.after(() => emu.stop());
   const port = await freePort();
@@ -32,7 +34,8 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
   MonitorProcess.write(configFile, {
     genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
     stream: { heartbeatSeconds: 0.5, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.2, reconnectMaxSeconds: 2, rolloverMarginMinutes: 10 },
-    backfill: { ingestionDelaySeconds: 1.5, overlapSeconds: 60, lookbackMinutes: 120 },
+    backfill: { ingestionDelaySeconds: 1.5, overlapSeconds: 60 },
+    queues: { refreshSeconds: 1 },
     state: { file: join(dir, "state.sqlite"), recordEvents: true, commitIntervalMs: 200 },
     clock: "emulator",
   });
@@ -46,6 +49,7 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
   };
   const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
   const kills: number[] = [];
+  let lateQueue = "";
   const restart = async (pauseSeconds: number) => {
     kills.push(Date.now());
     await monitor.kill9();
@@ -67,7 +71,16 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
       await fault({ type: "drop-sockets" }); // ... and the 503s
     }],
     [5, () => fault({ type: "revoke-tokens" })],
-    [4, () => restart(2)],
+    [3, async () => {
+      // A queue joins the selection mid-run; the kill -9 below lands during its pick-up.
+      const res = await fetch(`${emu.url}/emulator/queues`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Retention", arrivalsPerHour: 90, agents: 2, handleSeconds: 120, patienceSeconds: 90 }),
+      });
+      lateQueue = ((await res.json()) as { id: string }).id;
+    }],
+    [1, () => restart(2)],
     [5, () => fault({ type: "expire-channels" })],
     [5, () => restart(0)],
     [5, () => fault({ type: "stall-heartbeats", seconds: 2 })],
@@ -107,6 +120,12 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
   for (const g of truth.queues) {
     const s = final.queues.find((x: any) => x.queueId === g.queueId && x.mediaType === g.mediaType);
     assert.deepEqual(s.totals, g.counts, `${g.queueId} ${g.mediaType}`);
+  }
+  const late = truth.queues.filter((g) => g.queueId === lateQueue);
+  assert.ok(late.length > 0 && late.every((g) => g.counts.offered > 0), "the queue added mid-run had traffic, counted above");
+  for (const g of late) {
+    const s = final.queues.find((x: any) => x.queueId === g.queueId && x.mediaType === g.mediaType);
+    assert.equal(s.intervals.today.offered, g.counts.offered, "its day is whole in today's figures");
   }
   const health = await monitor.get("/api/health");
   await monitor.stop();

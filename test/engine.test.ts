@@ -248,3 +248,40 @@ test("bad settings are refused with the field named", () => {
   assert.throws(() => new Engine({ ...defaultEngineSettings, windowsMinutes: [0] }, clock), /windows/);
   assert.throws(() => new Engine({ ...defaultEngineSettings, dailyReset: "25:00" }, clock), /daily reset/);
 });
+
+test("an end that arrives before its offer never shows as waiting, even after maintenance and reads in between", () => {
+  const { clock, engine, snap } = engineAt("2026-05-04T10:10:30Z");
+  // The stream delivers the end; the offer only comes with a backfill minutes later.
+  engine.apply(ev("answered", "2026-05-04T10:10:00Z", 12_000, "late-offer"));
+  clock.advance(20_000);
+  engine.maintain();
+  snap();
+  clock.advance(5 * 60_000);
+  engine.maintain();
+  engine.apply(ev("offered", "2026-05-04T10:09:48Z", undefined, "late-offer"));
+  const s = snap();
+  assert.equal(s.now.waiting, 0, "the visit ended: nobody is waiting");
+  assert.equal(s.now.longestWaitingSeconds, null);
+});
+
+test("reading figures never changes state", () => {
+  const { clock, engine } = engineAt("2026-05-04T10:10:30Z");
+  standardMix(engine, "2026-05-04T10:10:00Z");
+  engine.apply(ev("abandoned", "2026-05-04T10:10:10Z", 4000, "tomb"));
+  clock.advance(3 * 60_000);
+  const before = JSON.stringify(engine.allStates());
+  engine.snapshot();
+  engine.snapshot();
+  assert.equal(JSON.stringify(engine.allStates()), before);
+});
+
+test("a failed checkpoint write keeps the changed series for the next one", () => {
+  const { engine } = engineAt("2026-05-04T10:10:30Z");
+  engine.apply(ev("offered", "2026-05-04T10:10:00Z"));
+  assert.throws(() => engine.persistDirty(() => { throw new Error("disk full"); }), /disk full/);
+  let written: string[] = [];
+  engine.persistDirty((states) => (written = states.map((s) => `${s.queueId}/${s.mediaType}`)));
+  assert.deepEqual(written, [`${Q}/voice`]);
+  engine.persistDirty((states) => (written = states.map((s) => s.queueId)));
+  assert.deepEqual(written, [], "clean once written");
+});

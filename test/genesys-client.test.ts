@@ -95,3 +95,54 @@ test("queue selection by id, name, pattern and division", async (t) => {
   assert.deepEqual(billing.serviceLevels.voice, { percentage: 0.9, durationMs: 30_000 });
   assert.ok(selects({ ...none, patterns: ["a*"] }, { id: "1", name: "Alpha" }));
 });
+
+test("queue listings are untrusted: unreadable entities are skipped, paging stops, nothing throws", async (t) => {
+  const pages: unknown[] = [
+    { entities: [null, 5, "x", { id: "q-1", name: "Good", division: { id: 7, name: ["x"] }, mediaSettings: { call: { serviceLevel: { percentage: 0.8, durationMs: 20000 } }, constructor: { serviceLevel: { percentage: 0.5, durationMs: 1 } }, chat: { serviceLevel: { percentage: 5, durationMs: -1 } } } }, { id: "bad id.with.dots", name: "Dots" }, { id: "q-2", name: 5 }], pageCount: 3 },
+    { entities: { not: "an array" }, pageCount: "many" },
+    { entities: [{ id: "q-3", name: "Never read" }] },
+  ];
+  let calls = 0;
+  const server = (await import("node:http")).createServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    if (req.url?.startsWith("/oauth")) return res.end(JSON.stringify({ access_token: "t0ken-abcdef", expires_in: 3600 }));
+    res.end(JSON.stringify(pages[calls++] ?? null));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const env = genesysEnvironment({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+  const transport = new HttpTransport();
+  const client = new GenesysClient(env, new TokenProvider(env, "id", "secret-value", transport), transport);
+  const none: QueueSelection = { ids: [], names: [], patterns: [], divisions: [] };
+  const found = await discoverQueues(client, none);
+  assert.deepEqual(found, [{ id: "q-1", name: "Good", divisionId: undefined, divisionName: undefined, serviceLevels: { voice: { percentage: 0.8, durationMs: 20000 } } }]);
+  assert.equal(calls, 2, "a pageCount that is not a number ends the paging");
+});
+
+test("backfill: unreadable conversations in a details page are skipped; the good ones are counted", async (t) => {
+  const { Simulator } = await import("../src/emulator/simulator/simulator.js");
+  const { loadScenario } = await import("../src/emulator/simulator/scenario.js");
+  const { conversationDetails } = await import("../src/emulator/render.js");
+  const { backfill } = await import("../src/genesys/backfill.js");
+  const sim = new Simulator(loadScenario("steady"), { seed: 3, start: Date.parse("2026-02-02T09:00:00Z"), durationMinutes: 20 });
+  sim.advanceTo(sim.options.start + 3_600_000);
+  const good = [...sim.conversations.values()].slice(0, 5).map((c) => JSON.parse(JSON.stringify(conversationDetails(c, c.versions[c.versions.length - 1].participants, c.end))));
+  const page = { conversations: [null, 5, "x", { participants: null }, { participants: [null, { sessions: 7 }] }, ...good] };
+  const server = (await import("node:http")).createServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(req.url?.startsWith("/oauth") ? { access_token: "t0ken-abcdef", expires_in: 3600 } : page));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const env = genesysEnvironment({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+  const transport = new HttpTransport();
+  const client = new GenesysClient(env, new TokenProvider(env, "id", "secret-value", transport), transport);
+  const got: unknown[] = [];
+  const queueIds = sim.queues.map((q) => q.id);
+  const r = await backfill(client, { queueIds, from: sim.options.start, to: sim.options.start + 60_000, maxConversationMs: 0, chunkMs: 3_600_000 }, (ev) => got.push(...ev));
+  const expected = sim.events.filter((e) => good.some((c: any) => c.conversationId === e.conversationId)).length;
+  assert.ok(expected > 0);
+  assert.equal(got.length, expected, "every event of the readable conversations");
+  assert.ok(r.malformed <= 5, `malformed ${r.malformed}`);
+  assert.equal(r.conversations, page.conversations.length);
+});

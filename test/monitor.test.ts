@@ -19,7 +19,7 @@ async function setup(t: { after: (f: () => unknown) => void }, emuOver: Partial<
   const config = configSchema.parse({
     genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
     stream: { heartbeatSeconds: 0.3, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.1, reconnectMaxSeconds: 1, ...cfgOver.stream },
-    backfill: { ingestionDelaySeconds: 0.5, ...cfgOver.backfill },
+    backfill: { ingestionDelaySeconds: 0.5, maxConversationHours: 2, ...cfgOver.backfill },
     server: { listen: "127.0.0.1:0" },
     state: { file: join(dir, "state.sqlite"), commitIntervalMs: 100, recordEvents: true },
     queues: cfgOver.queues ?? {},
@@ -74,7 +74,7 @@ test("channel rollover before expiry and socket_closing handover open no gap", a
   assert.equal(h.counters.reconnects, 0, `no gap was opened: ${JSON.stringify(h)}`);
   assert.equal(h.backfill.pending, false);
   assert.equal(h.connected, true);
-  assert.equal(h.counters.backfills, 2, "only the initial backfill ran (immediate and settling passes)");
+  assert.deepEqual(h.backfill.scheduled, { initial: 1, gap: 0, pickup: 0, reconcile: 0, retry: 0 }, "only the initial backfill ran");
 });
 
 test("a silent socket is detected by the heartbeat watchdog and replaced", async (t) => {
@@ -84,7 +84,7 @@ test("a silent socket is detected by the heartbeat watchdog and replaced", async
   emu.fault({ type: "stall-heartbeats", seconds: 30 });
   await waitUntil(() => emu.notifications.stats.socketsOpened > opened, 5000, "a new socket");
   await waitUntil(() => monitor.ready, 10_000, "ready again");
-  assert.equal(monitor.health().counters.reconnects, 1);
+  assert.ok(monitor.health().counters.reconnects >= 1);
 });
 
 test("topics are sharded over channels and a queue selection limits what is watched", async (t) => {

@@ -31,7 +31,9 @@ test("mmc scenario: share of calls waiting longer than t matches Erlang C within
   const waits = sim.events.filter((e) => e.kind === "answered" && e.time > warm).map((e) => e.waitMs! / 1000);
   assert.ok(waits.length > 100_000, `${waits.length} answered calls`);
   assert.equal(sim.events.filter((e) => e.kind !== "offered" && e.kind !== "answered").length, 0, "nobody abandons in M/M/c");
-  for (const t of [0, 30, 60, 120]) {
+  // 0.2 s rather than 0: the acd leg ends up to 100 ms after the agent connects (the real
+  // service's skew), so a call answered at once can show a wait of a few ms.
+  for (const t of [0.2, 30, 60, 120]) {
     const expected = pWait * Math.exp(-(c * mu - lambda) * t);
     const observed = waits.filter((w) => w > t).length / waits.length;
     const rel = Math.abs(observed - expected) / expected;

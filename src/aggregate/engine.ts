@@ -115,6 +115,17 @@ export class Engine {
     return out;
   }
 
+  /**
+   * Hands the changed series to `write`; they count as persisted only if it returns. If it
+   * throws, they stay changed and go with the next call (a failed checkpoint loses nothing).
+   */
+  persistDirty(write: (states: SeriesState[]) => void): number {
+    const taken = [...this.dirty];
+    write(taken.map((s) => s.toState()));
+    for (const s of taken) this.dirty.delete(s);
+    return taken.length;
+  }
+
   allStates(): SeriesState[] {
     return [...this.series.values()].map((s) => s.toState());
   }

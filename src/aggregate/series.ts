@@ -14,6 +14,8 @@ import { figures, waitSummary, type Figures, type ServiceLevelPolicy } from "./f
 import type { TDigest } from "./tdigest.js";
 
 const MINUTE = 60_000;
+/** A leg waiting longer than this is noise from before the state began. */
+const OPEN_LEG_MAX_MS = 86_400_000;
 
 export interface SeriesSettings {
   windowsMinutes: number[];
@@ -57,7 +59,10 @@ export interface SeriesState {
   minutes: [number, BucketState][];
   intervals: [number, BucketState][];
   today: [number, number, BucketState] | null;
+  /** Waiting legs: "conversation/participant" -> offered time. */
   open: [string, number][];
+  /** Legs whose end came before their offer: "conversation/participant" -> end time. */
+  ended?: [string, number][];
   observation: Observation | null;
   dropped: { window: number; interval: number; today: number };
   lastEventTime?: number;
@@ -85,6 +90,12 @@ export class Series {
   observation: Observation | null = null;
   /** Waiting legs: "conversation/participant" -> offered time. */
   readonly open = new Map<string, number>();
+  /**
+   * Legs whose end arrived before their offer (the stream saw the end, a backfill brings the
+   * offer later, possibly hours later): "conversation/participant" -> end time. Kept as long as
+   * a waiting leg would be, so the late offer never shows as waiting.
+   */
+  private readonly endedFirst = new Map<string, number>();
 
   private readonly ring: (Slot | undefined)[];
   private readonly intervals = new Map<number, Bucket>();
@@ -153,13 +164,9 @@ export class Series {
   private trackOpen(e: QueueEvent): void {
     const key = `${e.conversationId}/${e.participantId}`;
     if (e.kind === "offered") {
-      // An end that arrived first (out of order) leaves a tombstone (-1): the leg is not waiting.
-      if (this.open.get(key) === -1) this.open.delete(key);
-      else this.open.set(key, e.time);
-    } else if (this.open.has(key)) {
-      this.open.delete(key);
-    } else {
-      this.open.set(key, -1);
+      if (!this.endedFirst.delete(key)) this.open.set(key, e.time);
+    } else if (!this.open.delete(key)) {
+      this.endedFirst.set(key, e.time);
     }
   }
 
@@ -190,19 +197,21 @@ export class Series {
     }
     if (this.today && now >= this.today.end) this.version++;
     this.rollDay(now);
-    // Tombstones and legs waiting for over a day are noise from before the state began.
-    for (const [k, since] of this.open) if (since === -1 || since < now - 86_400_000) this.open.delete(k);
+    // Legs waiting for over a day are noise from before the state began; an offer more than a
+    // day behind its end is not coming.
+    for (const [k, since] of this.open) if (since < now - OPEN_LEG_MAX_MS) this.open.delete(k);
+    for (const [k, at] of this.endedFirst) if (at < now - OPEN_LEG_MAX_MS) this.endedFirst.delete(k);
   }
 
+  /** The figures as of `now`. Reads only: maintenance (sealing, forgetting) is `maintain`'s job. */
   snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
-    this.maintain(now);
     const nowMinute = Math.floor(now / MINUTE);
     const key = `${this.version}/${nowMinute}/${th.serviceLevelMs}/${targetPercentage}`;
     if (this.cache?.key !== key) this.cache = { key, part: this.figuresAt(now, th, targetPercentage) };
     let oldestWait: number | null = null;
     let waitingLegs = 0;
     for (const since of this.open.values()) {
-      if (since < 0) continue;
+      if (since < now - OPEN_LEG_MAX_MS) continue;
       waitingLegs++;
       if (oldestWait === null || since < oldestWait) oldestWait = since;
     }
@@ -246,7 +255,9 @@ export class Series {
       end: new Date(end).toISOString(),
     });
     const len = this.s.calendar.intervalMinutes * MINUTE;
-    const today = this.today!;
+    // The day rolls over in maintain(); until then a read shows the new, empty day.
+    const [dayStart, dayEnd] = this.today && now >= this.today.start && now < this.today.end ? [this.today.start, this.today.end] : this.s.calendar.day(now);
+    const today = this.today && this.today.start === dayStart ? this.today : { start: dayStart, end: dayEnd, bucket: new Bucket() };
     return {
       windows,
       intervals: {
@@ -304,6 +315,7 @@ export class Series {
       intervals: [...this.intervals].map(([s, b]) => [s, b.toState()]),
       today: this.today ? [this.today.start, this.today.end, this.today.bucket.toState()] : null,
       open: [...this.open],
+      ...(this.endedFirst.size > 0 ? { ended: [...this.endedFirst] } : {}),
       observation: this.observation,
       dropped: { ...this.dropped },
       ...(Number.isFinite(this.lastEventTime) ? { lastEventTime: this.lastEventTime } : {}),
@@ -320,7 +332,9 @@ export class Series {
     }
     for (const [start, b] of st.intervals) series.intervals.set(start, Bucket.fromState(b));
     if (st.today) series.today = { start: st.today[0], end: st.today[1], bucket: Bucket.fromState(st.today[2]) };
-    for (const [k, v] of st.open) series.open.set(k, v);
+    // Older files kept ended-first legs in `open` as -1, without their time: they are dropped.
+    for (const [k, v] of st.open) if (v >= 0) series.open.set(k, v);
+    for (const [k, v] of st.ended ?? []) series.endedFirst.set(k, v);
     series.observation = st.observation;
     if (typeof st.lastEventTime === "number") series.lastEventTime = st.lastEventTime;
     Object.assign(series.dropped, st.dropped);

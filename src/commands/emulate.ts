@@ -1,8 +1,17 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { number } from "../cli-args.js";
 import { Emulator, emulatorDefaults, type EmulatorOptions } from "../emulator/server.js";
 import { loadScenario, scenarioNames } from "../emulator/simulator/scenario.js";
 import { createLogger } from "../util/log.js";
+
+/** A commander parser for a share 0..1 that names the flag in its error. */
+function shareArg(name: string) {
+  return (v: string): number => {
+    const n = number(name, { min: 0 })(v);
+    if (n > 1) throw new InvalidArgumentError(`${name} must be a number 0..1, got "${v}"`);
+    return n;
+  };
+}
 
 /** Options shared by `emulate` and `demo`. */
 export function addEmulatorOptions(cmd: Command): Command {
@@ -22,8 +31,9 @@ export function addEmulatorOptions(cmd: Command): Command {
     .addOption(new Option("--invalid-client-status <code>", "HTTP status of invalid_client (unconfirmed: 400 or 401)").choices(["400", "401"]).default("401"))
     .option("--heartbeat <seconds>", "WebSocket heartbeat interval (real seconds)", number("--heartbeat", { min: 0.05 }), d.heartbeatSeconds)
     .option("--channel-ttl <hours>", "channel lifetime in virtual hours", number("--channel-ttl", { min: 0.001 }), d.channelTtlHours)
-    .option("--ingestion-delay <seconds>", "analytics details lag (real seconds)", number("--ingestion-delay", { min: 0 }), d.ingestionDelaySeconds)
-    .addOption(new Option("--details-interval <mode>", "details query interval selects conversations that start in it, or overlap it").choices(["start", "overlap"]).default("start"))
+    .option("--ingestion-delay <seconds>", "typical analytics details lag per conversation version (real seconds; each draws 0.5x..1.5x)", number("--ingestion-delay", { min: 0 }), d.ingestionDelaySeconds)
+    .option("--ingestion-lag-tail <seconds>", "the long lag a few versions get instead (real seconds; 0 = none)", number("--ingestion-lag-tail", { min: 0 }), d.ingestionLagTailSeconds)
+    .option("--ingestion-lag-tail-share <p>", "share of versions with the long lag (0..1)", shareArg("--ingestion-lag-tail-share"), d.ingestionLagTailShare)
     .option("--retention <hours>", "finished conversations stay in analytics this long (virtual hours)", number("--retention", { min: 0.01 }), d.retentionHours)
     .option("--ground-truth <file>", "write every ground-truth QueueEvent as a JSON line")
     .option("--pagerduty-rate <n>", "PagerDuty events per minute per routing key before 429", number("--pagerduty-rate", { min: 1, integer: true }), d.pagerDutyPerMinute);
@@ -45,10 +55,18 @@ export interface EmulatorCliOptions {
   heartbeat: number;
   channelTtl: number;
   ingestionDelay: number;
-  detailsInterval: "start" | "overlap";
+  ingestionLagTail: number;
+  ingestionLagTailShare: number;
   retention: number;
   groundTruth?: string;
   pagerdutyRate: number;
+}
+
+/** Where the accepted secret came from: printed instead of the secret, which is never printed or logged. */
+export function secretSource(o: Pick<EmulatorCliOptions, "clientSecret">, env: NodeJS.ProcessEnv = process.env): string {
+  if (o.clientSecret !== undefined) return "(from --client-secret)";
+  if (env.GENESYS_CLIENT_SECRET) return "(from env GENESYS_CLIENT_SECRET)";
+  return "(the default; see README)";
 }
 
 export function emulatorOptions(o: EmulatorCliOptions, log: ReturnType<typeof createLogger>): EmulatorOptions {
@@ -73,7 +91,8 @@ export function emulatorOptions(o: EmulatorCliOptions, log: ReturnType<typeof cr
     heartbeatSeconds: o.heartbeat,
     channelTtlHours: o.channelTtl,
     ingestionDelaySeconds: o.ingestionDelay,
-    detailsInterval: o.detailsInterval,
+    ingestionLagTailSeconds: o.ingestionLagTail,
+    ingestionLagTailShare: o.ingestionLagTailShare,
     retentionHours: o.retention,
     groundTruthFile: o.groundTruth,
     pagerDutyPerMinute: o.pagerdutyRate,
@@ -81,7 +100,7 @@ export function emulatorOptions(o: EmulatorCliOptions, log: ReturnType<typeof cr
   };
 }
 
-export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+export async function startEmulator(options: EmulatorOptions, secret = "(not shown)"): Promise<Emulator> {
   const emu = new Emulator(options);
   await emu.start();
   const queues = emu.sim.queues.map((q) => `${q.name}=${q.id}`).join(", ");
@@ -89,7 +108,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     {
       url: emu.url,
       clientId: options.clientId,
-      clientSecret: options.clientSecret,
+      clientSecret: secret,
       clockStart: new Date(emu.clock.start).toISOString(),
       speed: options.speed,
       scenario: options.scenario.name,
@@ -103,10 +122,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 export function emulateCommand(program: Command): void {
   addEmulatorOptions(program.command("emulate").description("Run the Genesys Cloud emulator with simulated callers")).action(async (o: EmulatorCliOptions) => {
     const log = createLogger("emulator");
-    const emu = await startEmulator(emulatorOptions(o, log));
+    const secret = secretSource(o);
+    const emu = await startEmulator(emulatorOptions(o, log), secret);
     process.stdout.write(
       `Genesys Cloud emulator on ${emu.url}\n` +
-        `  client id / secret: ${emu.options.clientId} / ${emu.options.clientSecret}\n` +
+        `  client id: ${emu.options.clientId}, secret: ${secret}\n` +
         `  virtual clock: starts ${new Date(emu.clock.start).toISOString()}, speed x${emu.options.speed}\n` +
         `  scenario: ${emu.options.scenario.name} (${emu.sim.queues.map((q) => q.name).join(", ")})\n`,
     );

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig, setPath, type Config } from "../config/config.js";
+import { Recorder } from "../ingest/recording.js";
 import { Monitor } from "../monitor/service.js";
 import { systemClock, VirtualClock, type Clock } from "../util/clock.js";
 import { createLogger, type Logger } from "../util/log.js";
@@ -9,6 +10,8 @@ export interface RunFlags {
   listen?: string;
   state?: string;
   clock?: string;
+  /** Append every frame and details page received to this file (see `replay`). */
+  record?: string;
 }
 
 /** "system", "emulator" (asks the emulator's /emulator/clock), or "ISO@SPEED". */
@@ -46,7 +49,11 @@ export async function createMonitor(flags: RunFlags, log: Logger, env = process.
     if (flags.clock) setPath(raw, ["clock"], parseClockFlag(flags.clock));
   });
   const clock = await resolveClock(config.clock, config.genesys.baseUrl);
-  return new Monitor(config, clock, log);
+  if (!flags.record) return new Monitor(config, clock, log);
+  // Opened up front: a path that cannot be written fails the start, not the running monitor.
+  const rec = new Recorder(flags.record, clock, log);
+  log.info({ file: rec.file }, "recording frames and details pages");
+  return new Monitor(config, clock, log, { onRawFrame: (f) => rec.frame(f), onDetailsPage: (b) => rec.details(b) });
 }
 
 export function runCommand(program: Command): void {
@@ -57,6 +64,7 @@ export function runCommand(program: Command): void {
     .option("--listen <host:port>", "HTTP listen address (default 127.0.0.1:9464)")
     .option("--state <file>", "SQLite state file (default queue-monitor.sqlite)")
     .option("--clock <clock>", "system | emulator | ISO@SPEED (event time source)")
+    .option("--record <file>", "append every notification frame and details page received to FILE (JSON lines, for `replay`)")
     .action(async (flags: RunFlags) => {
       const log = createLogger("monitor");
       const monitor = await createMonitor(flags, log);

@@ -80,13 +80,28 @@ export const configSchema = z
         reconnectInitialSeconds: z.number().positive().default(1),
         reconnectMaxSeconds: z.number().positive().default(60),
         rolloverMarginMinutes: z.number().positive().default(30),
+        /** Events timed further than this ahead of the monitor's clock are rejected (counted in skewRejected). */
+        maxClockSkewSeconds: z.number().positive().default(300),
       })
       .strict()
-      .default({ heartbeatSeconds: 30, topicsPerChannel: 1000, latencyAllowanceSeconds: 10, reconnectInitialSeconds: 1, reconnectMaxSeconds: 60, rolloverMarginMinutes: 30 }),
+      .default({ heartbeatSeconds: 30, topicsPerChannel: 1000, latencyAllowanceSeconds: 10, reconnectInitialSeconds: 1, reconnectMaxSeconds: 60, rolloverMarginMinutes: 30, maxClockSkewSeconds: 300 }),
     backfill: z
       .object({
         overlapSeconds: z.number().nonnegative().default(60),
-        lookbackMinutes: z.number().nonnegative().default(120),
+        /** Superseded by maxConversationHours; accepted so older files still load, otherwise unused. */
+        lookbackMinutes: z.number().nonnegative().optional(),
+        /**
+         * The longest a conversation can have been in progress when one of its queue visits ends:
+         * a backfill query starts this long before the gap (on the UTC day the oldest such
+         * conversation began, where the details API indexes it), and events before the gap are
+         * dropped on our side.
+         */
+        maxConversationHours: z.number().positive().default(24),
+        /**
+         * The settling pass re-queries (waiting twice as long each time) until two consecutive
+         * passes return the same events, at most this many passes; the ingestion delay is a guess.
+         */
+        settleMaxPasses: z.number().int().min(1).max(20).default(6),
         /** Real seconds the details API lags behind; backfills wait this long past a gap's end. */
         ingestionDelaySeconds: z.number().nonnegative().default(30),
         /** First start: count from the start of the business day, or this many minutes back. */
@@ -95,12 +110,12 @@ export const configSchema = z
         /**
          * Re-read the last this-many minutes from analytics every this-many minutes even without a
          * gap, in case the service left a notification out (delivery is unconfirmed). 0 = off:
-         * each pass re-reads `lookbackMinutes` too, which is costly for large organizations.
+         * each pass re-reads `maxConversationHours` too, which is costly for large organizations.
          */
         reconcileMinutes: z.number().nonnegative().default(0),
       })
       .strict()
-      .default({ overlapSeconds: 60, lookbackMinutes: 120, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360, reconcileMinutes: 0 }),
+      .default({ overlapSeconds: 60, maxConversationHours: 24, settleMaxPasses: 6, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360, reconcileMinutes: 0 }),
     stats: z
       .object({
         windowsMinutes: z.array(z.number().int().min(1).max(1440)).min(1).default(d.windowsMinutes),

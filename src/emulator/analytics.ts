@@ -1,16 +1,20 @@
 /**
- * Analytics endpoints (genesys-api.md §4a, §4b):
- * - details query: conversations as they stood `ingestionDelayMs` ago (the real API lags),
- *   filtered, ordered and paged (pageSize <= 100, 100,000-result cap);
- * - queue observations query: waiting / interacting / alerting now, with detail observations.
- * Whether the details interval selects conversations that *start* in it or that *overlap* it is
- * unconfirmed; `intervalSemantics` chooses, so the monitor is tested against both.
+ * Analytics endpoints (genesys-api.md §4a, §4b, §10):
+ * - details query: conversations as the analytics store holds them now. Each version of a
+ *   conversation becomes visible after its own ingestion lag (mostly around the typical delay,
+ *   occasionally a long tail), so a query can see a newer state before an older one, or an old
+ *   state for minutes. Filtered, ordered and paged (pageSize <= 100, 100,000-result cap).
+ *   The interval has the documented reading only: conversations are stored in daily indexes by
+ *   their start (UTC day); a query finds those that started on a UTC day the interval touches AND
+ *   had activity (started, ended or in progress) during it. Intervals over 7 days are refused
+ *   (31 with a filter).
+ * - queue observations query: waiting / interacting / alerting now, with detail observations,
+ *   and queue-level member figures in a group without mediaType.
  */
 import { conversationDetails } from "./render.js";
 import { HttpError, json, type Reply } from "./http.js";
 import type { SimConversation, Simulator } from "./simulator/simulator.js";
-
-export type IntervalSemantics = "start" | "overlap";
+import { mulberry32 } from "../util/random.js";
 
 interface Predicate {
   type?: string;
@@ -35,6 +39,12 @@ const OBSERVATION_METRICS = new Set([
   "oUserRoutingStatuses",
   "oWaiting",
 ]);
+/** Metrics about the queue's members rather than its conversations: a group without mediaType. */
+const QUEUE_LEVEL_METRICS = new Set(["oActiveUsers", "oMemberUsers", "oOffQueueUsers", "oOnQueueUsers", "oUserPresences", "oUserRoutingStatuses"]);
+
+const DAY_MS = 86_400_000;
+const MAX_DAYS = 7;
+const MAX_DAYS_FILTERED = 31;
 
 export function parseInterval(interval: unknown): [number, number] {
   if (typeof interval !== "string") throw new HttpError(400, "bad.request", "interval is required (ISO-8601 start/end)");
@@ -45,6 +55,24 @@ export function parseInterval(interval: unknown): [number, number] {
     throw new HttpError(400, "bad.request", `interval "${interval}" is not a valid ISO-8601 start/end`);
   }
   return [from, to];
+}
+
+/** How long each version of a conversation takes to reach the details store (virtual ms). */
+export interface IngestionLag {
+  /** Typical delay; each version draws 0.5x..1.5x of it. */
+  typicalMs: () => number;
+  /** A long lag some versions get instead (0 = none). */
+  tailMs: () => number;
+  /** Share of versions with the long lag, 0..1. */
+  tailShare: number;
+}
+
+/** A stable uniform draw per (conversation, version), so repeated queries agree. */
+function draw(convId: string, version: number): [number, number] {
+  let h = 0x811c9dc5 ^ version;
+  for (let i = 0; i < convId.length; i++) h = Math.imul(h ^ convId.charCodeAt(i), 0x01000193);
+  const rng = mulberry32(h);
+  return [rng(), rng()];
 }
 
 function filterMatches(filter: Filter | undefined, test: (p: Predicate) => boolean): boolean {
@@ -67,21 +95,29 @@ function predicateOn(values: (string | undefined)[], p: Predicate): boolean {
 export class Analytics {
   constructor(
     private readonly sim: Simulator,
-    private readonly options: { ingestionDelayMs: () => number; intervalSemantics: IntervalSemantics },
+    private readonly lag: IngestionLag,
   ) {}
 
-  /** The conversation as the analytics store knows it now, or undefined if not ingested yet. */
+  /** Virtual ms version `i` of `conv` takes to become visible to the details query. */
+  lagMs(conv: SimConversation, i: number): number {
+    const [u, v] = draw(conv.id, i);
+    const tail = this.lag.tailMs();
+    const base = v < this.lag.tailShare && tail > 0 ? tail : this.lag.typicalMs();
+    return Math.round(base * (0.5 + u));
+  }
+
+  /** The conversation as the analytics store knows it now: its newest ingested version, if any. */
   private visible(conv: SimConversation): { participants: SimConversation["participants"]; end?: number } | undefined {
-    const cutoff = this.sim.now - this.options.ingestionDelayMs();
+    const now = this.sim.now;
     let v: SimConversation["versions"][number] | undefined;
     for (let i = conv.versions.length - 1; i >= 0; i--) {
-      if (conv.versions[i].time <= cutoff) {
+      if (conv.versions[i].time + this.lagMs(conv, i) <= now) {
         v = conv.versions[i];
         break;
       }
     }
     if (!v) return undefined;
-    const ended = v.participants.every((p) => p.endTime !== undefined);
+    const ended = v.participants.every((p) => p.sessions.every((s) => s.endTime !== undefined));
     return { participants: v.participants, end: ended ? v.time : undefined };
   }
 
@@ -101,14 +137,21 @@ export class Analytics {
     if ((pageNumber as number) * (pageSize as number) > 100_000) {
       throw new HttpError(400, "bad.request", "Pagination may not exceed 100000 results");
     }
-    const segmentFilters = (q.segmentFilters ?? []) as Filter[];
-    const conversationFilters = (q.conversationFilters ?? []) as Filter[];
+    const segmentFilters = (Array.isArray(q.segmentFilters) ? q.segmentFilters : []) as Filter[];
+    const conversationFilters = (Array.isArray(q.conversationFilters) ? q.conversationFilters : []) as Filter[];
+    const maxDays = segmentFilters.length + conversationFilters.length > 0 ? MAX_DAYS_FILTERED : MAX_DAYS;
+    if (to - from > maxDays * DAY_MS) {
+      throw new HttpError(400, "bad.request", `the interval may not exceed ${maxDays} days${maxDays === MAX_DAYS ? ` (${MAX_DAYS_FILTERED} with a filter)` : ""}`);
+    }
+    // Daily indexes: only conversations that started on a UTC day the interval touches are searched.
+    const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
+    const afterLastDay = (Math.floor(Math.max(from, to - 1) / DAY_MS) + 1) * DAY_MS;
     const matches: { conv: SimConversation; rendered: Record<string, unknown> }[] = [];
     for (const conv of this.sim.conversations.values()) {
-      if (conv.start >= to) continue;
+      if (conv.start >= to || conv.start < firstDay || conv.start >= afterLastDay) continue;
       const seen = this.visible(conv);
-      if (!seen) continue;
-      if (this.options.intervalSemantics === "start" ? conv.start < from : seen.end !== undefined && seen.end < from) continue;
+      // ...and of those, the ones with activity in the interval: started, ended or in progress.
+      if (!seen || (seen.end !== undefined && seen.end < from)) continue;
       const convOk = conversationFilters.every((f) =>
         filterMatches(f, (p) =>
           predicateOn(
@@ -120,22 +163,28 @@ export class Analytics {
       if (!convOk) continue;
       const segOk = segmentFilters.every((f) =>
         filterMatches(f, (p) => {
-          const vals = seen.participants.map((part) => {
-            switch (p.dimension) {
-              case "queueId":
-                return part.queueId;
-              case "mediaType":
-                return conv.mediaType;
-              case "purpose":
-                return part.purpose;
-              case "userId":
-                return part.userId;
-              case "disconnectType":
-                return part.disconnectType;
-              default:
-                return undefined;
-            }
-          });
+          const vals = seen.participants.flatMap((part) =>
+            part.sessions.flatMap((s) =>
+              s.segments.map((g) => {
+                switch (p.dimension) {
+                  case "queueId":
+                    return g.queueId ?? (part.purpose === "customer" ? part.queueId : undefined);
+                  case "mediaType":
+                    return conv.mediaType;
+                  case "purpose":
+                    return part.purpose;
+                  case "userId":
+                    return part.userId;
+                  case "disconnectType":
+                    return g.disconnectType;
+                  case "segmentType":
+                    return g.type;
+                  default:
+                    return undefined;
+                }
+              }),
+            ),
+          );
           return predicateOn(vals, p);
         }),
       );
@@ -168,11 +217,29 @@ export class Analytics {
     }
     if (metrics.length === 0) throw new HttpError(400, "bad.request", "metrics must not be empty");
     const results: unknown[] = [];
+    const convMetrics = metrics.filter((m) => !QUEUE_LEVEL_METRICS.has(m));
+    const queueMetrics = metrics.filter((m) => QUEUE_LEVEL_METRICS.has(m));
     for (const queue of this.sim.queues) {
       if (!filterMatches(q.filter, (p) => (p.dimension === "queueId" ? p.value === queue.id : true))) continue;
+      if (queueMetrics.length > 0) {
+        // Member figures belong to the queue, not a media type: a group without mediaType (tutorial response).
+        const m = this.sim.members(queue.id);
+        const data: unknown[] = [];
+        for (const metric of queueMetrics) {
+          if (metric === "oUserRoutingStatuses") {
+            data.push({ metric, qualifier: "IDLE", stats: { count: m.idle } }, { metric, qualifier: "INTERACTING", stats: { count: m.interacting } });
+          } else if (metric === "oUserPresences") {
+            data.push({ metric, qualifier: "ON_QUEUE", stats: { count: m.members } });
+          } else if (metric === "oOffQueueUsers") {
+            data.push({ metric, stats: { count: 0 } });
+          } else data.push({ metric, stats: { count: m.members } });
+        }
+        results.push({ group: { queueId: queue.id }, data });
+      }
+      if (convMetrics.length === 0) continue;
       for (const [mediaType, o] of this.sim.observe(queue.id)) {
         const data: unknown[] = [];
-        for (const metric of metrics) {
+        for (const metric of convMetrics) {
           if (metric === "oWaiting") {
             data.push({
               metric,
@@ -181,9 +248,9 @@ export class Analytics {
                 ? {
                     truncated: false,
                     observations: o.waiting.map((w) => ({
-                      observationDate: new Date(w.acd.connectedTime!).toISOString(),
+                      observationDate: new Date(w.acd.sessions[0].startTime).toISOString(),
                       conversationId: w.conv.id,
-                      sessionId: w.acd.sessionId,
+                      sessionId: w.acd.sessions[0].id,
                       routingPriority: 0,
                       participantName: w.conv.participants[0].name,
                       direction: "inbound",
@@ -193,8 +260,7 @@ export class Analytics {
                 : {}),
             });
           } else if (metric === "oInteracting") data.push({ metric, stats: { count: o.interacting } });
-          else if (metric === "oAlerting") data.push({ metric, stats: { count: o.alerting } });
-          else data.push({ metric, stats: { count: 0 } });
+          else data.push({ metric, stats: { count: o.alerting } });
         }
         results.push({ group: { queueId: queue.id, mediaType }, data });
       }

@@ -50,7 +50,11 @@ export class Notifications {
   private readonly ids = mulberry32(Date.now() & 0xffffffff);
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Counts, for tests and the README's claims. */
-  readonly stats = { socketsOpened: 0, framesSent: 0, framesDropped: 0, notificationsOmitted: 0 };
+  readonly stats = { socketsOpened: 0, framesSent: 0, framesDropped: 0, notificationsOmitted: 0, garbageSent: 0 };
+  /** Malformed frames still to be mixed into each live socket (the garbage-frames fault). */
+  private readonly garbageLeft = new Map<WebSocket, { ch: Channel; left: number }>();
+  private garbageTimer?: NodeJS.Timeout;
+  private readonly garbageRng = mulberry32((Date.now() ^ 0x6a7ba6e) & 0xffffffff);
   /** Conversation notifications still to be silently left out (the drop-events fault). */
   omitNext = 0;
 
@@ -192,6 +196,8 @@ export class Notifications {
       this.stats.framesDropped++;
       return;
     }
+    // Under the garbage-frames fault, malformed frames come between the real ones (which all still arrive).
+    if (this.garbageRng() < 0.5) this.sendGarbage(ws);
     this.stats.framesSent++;
     ws.send(JSON.stringify({ topicName, version: "2", eventBody, metadata: { CorrelationId: randomUUID() } }));
   }
@@ -237,6 +243,44 @@ export class Notifications {
     return n;
   }
 
+  /**
+   * The next `count` frames on every live socket are malformed, in varied ways, mixed between the
+   * real frames (half of the real frames get one before them; a timer sends the rest).
+   */
+  garbage(count: number): number {
+    let n = 0;
+    for (const ch of this.channels.values()) {
+      if (!ch.socket) continue;
+      const g = this.garbageLeft.get(ch.socket);
+      this.garbageLeft.set(ch.socket, { ch, left: (g?.left ?? 0) + count });
+      n++;
+    }
+    if (n > 0 && !this.garbageTimer) {
+      this.garbageTimer = setInterval(() => {
+        for (const ws of [...this.garbageLeft.keys()]) this.sendGarbage(ws);
+        if (this.garbageLeft.size === 0) {
+          clearInterval(this.garbageTimer);
+          this.garbageTimer = undefined;
+        }
+      }, 100);
+      this.garbageTimer.unref();
+    }
+    return n;
+  }
+
+  private sendGarbage(ws: WebSocket): void {
+    const g = this.garbageLeft.get(ws);
+    if (!g) return;
+    if (ws.readyState !== ws.OPEN || g.left <= 0) {
+      this.garbageLeft.delete(ws);
+      return;
+    }
+    g.left--;
+    if (g.left === 0) this.garbageLeft.delete(ws);
+    this.stats.garbageSent++;
+    ws.send(garbageFrame(g.ch, this.garbageRng));
+  }
+
   /** Every channel expires now. */
   expireAll(): number {
     const all = [...this.channels.values()];
@@ -255,6 +299,7 @@ export class Notifications {
 
   close(): void {
     for (const t of this.timers) clearTimeout(t);
+    if (this.garbageTimer) clearInterval(this.garbageTimer);
     for (const ch of this.channels.values()) ch.socket?.terminate();
     this.wss.close();
   }
@@ -294,4 +339,45 @@ export class Notifications {
       selfUri: `/api/v2/notifications/channels/${ch.id}/subscriptions`,
     };
   }
+}
+
+/**
+ * One malformed frame of a varied kind: not JSON, truncated JSON, wrong types, a null eventBody,
+ * an unknown topic, observation data `[null]` or `metrics: {}`, absurdly large numbers, or a
+ * well-formed snapshot whose times lie far in the past or future. Topics are the channel's own
+ * where it has them, so a client cannot tell garbage from news by the topic name.
+ */
+function garbageFrame(ch: Channel, rng: () => number): string {
+  const topics = [...ch.topics.keys()];
+  const conv = topics.find((t) => t.startsWith("v2.routing.queues.")) ?? "v2.routing.queues.00000000-0000-4000-8000-000000000000.conversations";
+  const obs = topics.find((t) => t.startsWith("v2.analytics.queues.")) ?? "v2.analytics.queues.00000000-0000-4000-8000-000000000000.observations";
+  const queueId = /queues\.([^.]+)\./.exec(conv)?.[1] ?? "00000000-0000-4000-8000-000000000000";
+  const id = () => uuid(rng);
+  const env = (topicName: unknown, eventBody: unknown) => JSON.stringify({ topicName, version: "2", eventBody, metadata: { CorrelationId: id() } });
+  const snapshot = (when: string) => ({
+    id: id(),
+    participants: [
+      { id: id(), purpose: "customer", connectedTime: when, calls: [{ id: id(), state: "connected", connectedTime: when }] },
+      { id: id(), purpose: "acd", queueId, connectedTime: when, calls: [{ id: id(), state: "connected", connectedTime: when }] },
+    ],
+  });
+  const kinds: (() => string)[] = [
+    () => "<html><body>502 Bad Gateway</body></html>",
+    () => "\u0000\u0001\u00ff not json at all",
+    () => env(conv, snapshot(new Date().toISOString())).slice(0, 20 + Math.floor(rng() * 80)),
+    () => JSON.stringify({ topicName: 42, version: 2, eventBody: "participants", metadata: null }),
+    () => env(conv, { id: 7, participants: "none", maxParticipants: "many" }),
+    () => env(conv, { id: id(), participants: [{ id: null, purpose: 9, queueId: [], connectedTime: {}, endTime: true }] }),
+    () => env(conv, null),
+    () => env(obs, null),
+    () => env(`v2.unknown.topic.${id()}`, { hello: "world" }),
+    () => env(obs, { group: { queueId, mediaType: "voice" }, data: [null] }),
+    () => env(obs, { group: { queueId, mediaType: "voice" }, data: [{ interval: "2024-01-01T00:00:00.000Z/2024-01-01T00:00:00.000Z", metrics: {} }] }),
+    () => env(obs, { group: { queueId, mediaType: "voice" }, data: [{ interval: "x/y", metrics: [{ metric: "oWaiting", stats: { count: 1e308 } }, { metric: "oAlerting", stats: { count: -5 } }] }] }),
+    () => env(obs, { group: { queueId, mediaType: "voice" }, data: [{ interval: "2024-01-01T00:00:00.000Z/2024-01-01T00:30:00.000Z", metrics: [{ metric: "tAnswered", stats: { count: 2 ** 64, sum: Number.MAX_VALUE, min: -1, max: 1e300 } }] }] }),
+    () => env(conv, snapshot("1970-01-01T00:00:00.000Z")),
+    () => env(conv, snapshot("9999-12-31T23:59:59.999Z")),
+    () => env(conv, snapshot("+275760-09-13T00:00:00.000Z")),
+  ];
+  return kinds[Math.floor(rng() * kinds.length)]();
 }

@@ -10,7 +10,9 @@ import type { AddressInfo } from "node:net";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { VirtualClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
-import { Analytics, type IntervalSemantics } from "./analytics.js";
+import { z } from "zod";
+import { mulberry32, type Rng } from "../util/random.js";
+import { Analytics } from "./analytics.js";
 import { Auth, rateLimited } from "./auth.js";
 import { errorBody, HttpError, json, parseJson, readBody, Router, send, type Reply, type Request } from "./http.js";
 import { Notifications } from "./notifications.js";
@@ -38,9 +40,17 @@ export interface EmulatorOptions {
   heartbeatSeconds: number;
   /** Channel life in virtual hours (24 on the real service). */
   channelTtlHours: number;
-  /** Analytics ingestion delay, real seconds (scaled onto the virtual clock). */
+  /** Typical analytics ingestion delay, real seconds (scaled onto the virtual clock); each version draws 0.5x..1.5x. */
   ingestionDelaySeconds: number;
-  detailsInterval: IntervalSemantics;
+  /** The long lag some versions get instead, real seconds (0 = none)... */
+  ingestionLagTailSeconds: number;
+  /** ...and the share of versions that get it, 0..1. */
+  ingestionLagTailShare: number;
+  /**
+   * @deprecated Ignored: the details interval has one reading now (daily indexes by conversation
+   * start, activity in the interval). Kept only so callers written for the old option compile.
+   */
+  detailsInterval?: "start" | "overlap";
   /** Finished conversations stay queryable this long (virtual hours). */
   retentionHours: number;
   groundTruthFile?: string;
@@ -61,12 +71,19 @@ export const emulatorDefaults = {
   heartbeatSeconds: 30,
   channelTtlHours: 24,
   ingestionDelaySeconds: 3,
-  detailsInterval: "start" as IntervalSemantics,
+  ingestionLagTailSeconds: 60,
+  ingestionLagTailShare: 0.02,
   retentionHours: 72,
   pagerDutyPerMinute: 120,
 };
 
-const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels", "drop-events"];
+const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels", "drop-events", "garbage-frames"];
+
+/** PATCH /emulator/queues/{id} body. */
+const queuePatchSchema = z
+  .object({ name: z.string().min(1).optional(), division: z.string().min(1).optional() })
+  .strict()
+  .refine((b) => b.name !== undefined || b.division !== undefined, { message: "name or division is required" });
 
 const QUEUE_TOPIC = /^v2\.routing\.queues\.([0-9a-f-]{36})\.conversations(?:\.(calls|callbacks|chats|emails|messages))?$/;
 const OBS_TOPIC = /^v2\.analytics\.queues\.([0-9a-f-]{36})\.observations$/;
@@ -74,14 +91,49 @@ const DETAIL_TOPIC = /^v2\.detail\.events\.conversation\.([0-9a-f-]{36})\.acd\.(
 
 const mediaTopicSuffix: Record<string, string> = { voice: "calls", callback: "callbacks", chat: "chats", email: "emails", message: "messages" };
 
+const BUCKET_MS = 1_800_000;
+
+interface Stat {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** One queue x media x 30-minute bucket of the aggregate observation metrics. */
 interface IntervalAgg {
+  queueId: string;
+  mediaType: string;
   start: number;
   nOffered: number;
-  tWait: number[];
-  tAnswered: number[];
-  tAbandon: number[];
-  tFlowOut: number[];
+  tAnswered?: Stat;
+  tAbandon?: Stat;
+  tFlowOut?: Stat;
+  tAcd?: Stat;
+  tWait?: Stat;
   nOverSla: number;
+}
+
+type ObsKind = "waiting" | "interacting" | "members";
+
+/** One observation group (queue x media, or the queue itself) and what it still has to send. */
+interface ObsGroup {
+  queueId: string;
+  mediaType?: string;
+  /** Real ms of the last message: at most one per second per group. */
+  last: number;
+  pending: Set<ObsKind>;
+  /** 30-minute buckets whose aggregates changed since they were last sent. */
+  buckets: Set<number>;
+}
+
+function addStat(st: Stat | undefined, v: number): Stat {
+  if (!st) return { count: 1, sum: v, min: v, max: v };
+  st.count++;
+  st.sum += v;
+  st.min = Math.min(st.min, v);
+  st.max = Math.max(st.max, v);
+  return st;
 }
 
 export class Emulator {
@@ -98,9 +150,9 @@ export class Emulator {
   private pruner?: NodeJS.Timeout;
   /** Statuses the next API calls get, in order (faults queue up rather than replace each other). */
   private failNext: number[] = [];
-  private readonly dirtyQueues = new Set<string>();
-  private readonly lastObservation = new Map<string, number>();
+  private readonly obsGroups = new Map<string, ObsGroup>();
   private readonly aggs = new Map<string, IntervalAgg>();
+  private readonly obsRng: Rng;
   private truthFile?: WriteStream;
   private port = 0;
 
@@ -118,14 +170,19 @@ export class Emulator {
     });
     this.auth.onRevoke = (client) => this.notifications.revokeClient(client);
     this.analytics = new Analytics(this.sim, {
-      ingestionDelayMs: () => options.ingestionDelaySeconds * 1000 * options.speed,
-      intervalSemantics: options.detailsInterval,
+      typicalMs: () => options.ingestionDelaySeconds * 1000 * options.speed,
+      tailMs: () => options.ingestionLagTailSeconds * 1000 * options.speed,
+      tailShare: options.ingestionLagTailShare,
     });
+    this.obsRng = mulberry32(options.seed ^ 0x0b5e7);
     this.pagerduty = new PagerDutyReceiver(options.pagerDutyPerMinute);
     if (options.groundTruthFile) this.truthFile = createWriteStream(options.groundTruthFile);
     this.sim.listen({
       conversationChanged: (conv) => this.conversationChanged(conv),
       queueEvent: (ev) => this.queueEvent(ev),
+      agentsChanged: (ids) => {
+        for (const id of ids) this.obsGroup(id, undefined).pending.add("members");
+      },
     });
     this.routes();
     this.server = createServer((req, res) => {
@@ -145,7 +202,7 @@ export class Emulator {
     });
     this.port = (this.server.address() as AddressInfo).port;
     this.ticker = setInterval(() => this.tick(), 25);
-    this.pruner = setInterval(() => this.sim.pruneConversations(this.clock.now() - this.options.retentionHours * 3_600_000), 10_000);
+    this.pruner = setInterval(() => this.prune(), 10_000);
     this.pruner.unref();
   }
 
@@ -184,6 +241,9 @@ export class Emulator {
         affected = positive(f.count, "count", 5);
         this.notifications.omitNext += affected;
         break;
+      case "garbage-frames":
+        affected = this.notifications.garbage(Math.ceil(positive(f.count, "count", 10)));
+        break;
       case "revoke-tokens":
         this.auth.revokeAll();
         affected = 1;
@@ -206,6 +266,28 @@ export class Emulator {
     } catch (e) {
       throw new HttpError(400, "bad.request", (e as Error).message);
     }
+  }
+
+  /** PATCH /emulator/queues/{id}: rename and/or move to another division (id or name); history stays. */
+  patchQueue(id: string, body: unknown): Reply {
+    const parsed = queuePatchSchema.safeParse(body);
+    if (!parsed.success) throw new HttpError(400, "bad.request", `queue: ${formatZodError(parsed.error)}`);
+    let q;
+    try {
+      q = this.sim.updateQueue(id, parsed.data);
+    } catch (e) {
+      throw new HttpError(409, "conflict", (e as Error).message);
+    }
+    if (!q) throw new HttpError(404, "not.found", `queue ${id} not found`);
+    this.options.log.info({ queueId: q.id, name: q.name, division: q.divisionName }, "queue changed");
+    return json(200, { id: q.id, name: q.name, division: { id: q.divisionId, name: q.divisionName } });
+  }
+
+  /** Finished conversations past retention leave analytics; aggregates of buckets that old go too. */
+  private prune(): void {
+    const before = this.clock.now() - this.options.retentionHours * 3_600_000;
+    this.sim.pruneConversations(before);
+    for (const [k, a] of this.aggs) if (a.start + BUCKET_MS < before) this.aggs.delete(k);
   }
 
   groundTruth(): Record<string, unknown> {
@@ -250,6 +332,7 @@ export class Emulator {
     r.on("POST", /^\/emulator\/faults$/, (req) => this.fault(req.body));
     r.on("GET", /^\/emulator\/faults$/, () => json(200, { faults: this.faultLog }));
     r.on("POST", /^\/emulator\/queues$/, (req) => this.addQueue(req.body));
+    r.on("PATCH", /^\/emulator\/queues\/([^/]+)$/, (req) => this.patchQueue(req.params[0], req.body));
     r.on("DELETE", /^\/emulator\/queues\/([^/]+)$/, (req) => {
       if (!this.sim.removeQueue(req.params[0])) throw new HttpError(404, "not.found", `queue ${req.params[0]} not found`);
       return { status: 204 };
@@ -290,13 +373,19 @@ export class Emulator {
   private tick(): void {
     this.sim.advanceTo(this.clock.now());
     const now = Date.now();
-    for (const queueId of this.dirtyQueues) {
-      // "at most one notification per second" per queue
-      if ((this.lastObservation.get(queueId) ?? 0) > now - 1000) continue;
-      this.dirtyQueues.delete(queueId);
-      this.lastObservation.set(queueId, now);
-      this.publishObservations(queueId);
+    for (const g of this.obsGroups.values()) {
+      if (g.pending.size === 0 && g.buckets.size === 0) continue;
+      // "at most at a rate of one notification per second" (per group)
+      if (g.last > now - 1000) continue;
+      if (this.publishObservation(g)) g.last = now;
     }
+  }
+
+  private obsGroup(queueId: string, mediaType: string | undefined): ObsGroup {
+    const key = `${queueId}|${mediaType ?? ""}`;
+    let g = this.obsGroups.get(key);
+    if (!g) this.obsGroups.set(key, (g = { queueId, mediaType, last: 0, pending: new Set(), buckets: new Set() }));
+    return g;
   }
 
   private conversationChanged(conv: SimConversation): void {
@@ -304,7 +393,9 @@ export class Emulator {
     const queues = new Set(latest.participants.flatMap((p) => (p.queueId ? [p.queueId] : [])));
     let body: Record<string, unknown> | undefined;
     for (const q of queues) {
-      this.dirtyQueues.add(q);
+      const g = this.obsGroup(q, conv.mediaType);
+      g.pending.add("waiting");
+      g.pending.add("interacting");
       for (const topic of [`v2.routing.queues.${q}.conversations`, `v2.routing.queues.${q}.conversations.${mediaTopicSuffix[conv.mediaType]}`]) {
         if (!this.notifications.hasListener(topic)) continue;
         body ??= conversationSnapshot(conv, latest.participants);
@@ -313,66 +404,102 @@ export class Emulator {
     }
   }
 
+  /**
+   * Aggregates count each metric in the 30-minute bucket of its own time: nOffered at the acd
+   * start, the others at the acd end (tAnswered's emit time is kept inside that bucket), so they
+   * equal the ground truth bucketed by event time exactly.
+   */
   private queueEvent(ev: QueueEvent): void {
     this.truthFile?.write(JSON.stringify(ev) + "\n");
-    const key = `${ev.queueId}/${ev.mediaType}`;
-    const start = Math.floor(ev.time / 1_800_000) * 1_800_000;
+    const start = Math.floor(ev.time / BUCKET_MS) * BUCKET_MS;
+    const key = `${ev.queueId}|${ev.mediaType}|${start}`;
     let agg = this.aggs.get(key);
-    if (!agg || agg.start !== start) {
-      agg = { start, nOffered: 0, tWait: [], tAnswered: [], tAbandon: [], tFlowOut: [], nOverSla: 0 };
-      this.aggs.set(key, agg);
-    }
+    if (!agg) this.aggs.set(key, (agg = { queueId: ev.queueId, mediaType: ev.mediaType, start, nOffered: 0, nOverSla: 0 }));
     const q = this.sim.queueById(ev.queueId)!;
     if (ev.kind === "offered") agg.nOffered++;
     else {
-      agg.tWait.push(ev.waitMs!);
+      const w = ev.waitMs!;
+      agg.tAcd = addStat(agg.tAcd, w);
+      agg.tWait = addStat(agg.tWait, w);
       if (ev.kind === "answered") {
-        agg.tAnswered.push(ev.waitMs!);
-        if (ev.waitMs! > q.spec.serviceLevel.durationMs) agg.nOverSla++;
-      } else if (ev.kind === "abandoned") agg.tAbandon.push(ev.waitMs!);
-      else agg.tFlowOut.push(ev.waitMs!);
+        agg.tAnswered = addStat(agg.tAnswered, w);
+        if (w > q.spec.serviceLevel.durationMs) agg.nOverSla++;
+      } else if (ev.kind === "abandoned") agg.tAbandon = addStat(agg.tAbandon, w);
+      else agg.tFlowOut = addStat(agg.tFlowOut, w);
     }
+    this.obsGroup(ev.queueId, ev.mediaType).buckets.add(start);
   }
 
-  private publishObservations(queueId: string): void {
-    const topic = `v2.analytics.queues.${queueId}.observations`;
-    if (!this.notifications.hasListener(topic)) return;
-    const now = new Date(this.clock.now()).toISOString();
-    const q = this.sim.queueById(queueId)!;
-    for (const [mediaType, o] of this.sim.observe(queueId)) {
-      const data: unknown[] = [
-        {
-          interval: `${now}/${now}`,
-          metrics: [
-            { metric: "oAlerting", stats: { count: o.alerting } },
-            { metric: "oInteracting", stats: { count: o.interacting } },
-            { metric: "oWaiting", stats: { count: o.waiting.length } },
-          ],
-        },
-      ];
-      const agg = this.aggs.get(`${queueId}/${mediaType}`);
-      if (agg) {
-        const timer = (v: number[]) => ({
-          count: v.length,
-          sum: v.reduce((a, b) => a + b, 0),
-          min: v.reduce((a, b) => Math.min(a, b), Infinity),
-          max: v.reduce((a, b) => Math.max(a, b), -Infinity),
-        });
-        const metrics: unknown[] = [{ metric: "nOffered", stats: { count: agg.nOffered } }];
-        for (const [name, v] of [["tWait", agg.tWait], ["tAnswered", agg.tAnswered], ["tAbandon", agg.tAbandon], ["tFlowOut", agg.tFlowOut]] as const) {
-          if (v.length > 0) metrics.push({ metric: name, stats: timer(v) });
-        }
-        if (agg.nOverSla > 0) metrics.push({ metric: "nOverSla", stats: { count: agg.nOverSla } });
-        const numerator = agg.tAnswered.length - agg.nOverSla;
-        const denominator = agg.tAnswered.length + agg.tAbandon.length;
-        metrics.push({
-          metric: "oServiceLevel",
-          stats: { ratio: denominator ? numerator / denominator : 1, numerator, denominator, target: q.spec.serviceLevel.percentage },
-        });
-        data.push({ interval: `${new Date(agg.start).toISOString()}/${new Date(agg.start + 1_800_000).toISOString()}`, metrics });
-      }
-      this.notifications.publish(topic, { group: { queueId, mediaType }, data });
+  /**
+   * Sends one message for the group, carrying only the metrics it has: queue-level member
+   * figures; or oAlerting + oWaiting (with oInteracting half of the time, else on its own later);
+   * or oInteracting; or one bucket's aggregates. False if nobody listens (nothing is queued up).
+   */
+  private publishObservation(g: ObsGroup): boolean {
+    const topic = `v2.analytics.queues.${g.queueId}.observations`;
+    if (!this.notifications.hasListener(topic)) {
+      g.pending.clear();
+      g.buckets.clear();
+      return false;
     }
+    const now = new Date(this.clock.now()).toISOString();
+    const instant = `${now}/${now}`;
+    if (g.mediaType === undefined) {
+      g.pending.clear();
+      const m = this.sim.members(g.queueId);
+      this.notifications.publish(topic, {
+        group: { queueId: g.queueId },
+        data: [
+          {
+            interval: instant,
+            metrics: [
+              { metric: "oMemberUsers", stats: { count: m.members } },
+              { metric: "oUserRoutingStatuses", qualifier: "IDLE", stats: { count: m.idle } },
+              { metric: "oUserRoutingStatuses", qualifier: "INTERACTING", stats: { count: m.interacting } },
+            ],
+          },
+        ],
+      });
+      return true;
+    }
+    const group = { queueId: g.queueId, mediaType: g.mediaType };
+    const o = this.sim.observe(g.queueId).get(g.mediaType) ?? { waiting: [], interacting: 0, alerting: 0 };
+    if (g.pending.has("waiting") || g.pending.has("interacting")) {
+      const metrics: unknown[] = [];
+      if (g.pending.delete("waiting")) {
+        metrics.push({ metric: "oAlerting", stats: { count: o.alerting } }, { metric: "oWaiting", stats: { count: o.waiting.length } });
+        if (g.pending.has("interacting") && this.obsRng() < 0.5) {
+          g.pending.delete("interacting");
+          metrics.push({ metric: "oInteracting", stats: { count: o.interacting } });
+        }
+      } else {
+        g.pending.delete("interacting");
+        metrics.push({ metric: "oInteracting", stats: { count: o.interacting } });
+      }
+      this.notifications.publish(topic, { group, data: [{ interval: instant, metrics }] });
+      return true;
+    }
+    const bucket = Math.min(...g.buckets);
+    g.buckets.delete(bucket);
+    const agg = this.aggs.get(`${g.queueId}|${g.mediaType}|${bucket}`);
+    if (!agg) return false;
+    const q = this.sim.queueById(g.queueId)!;
+    const metrics: unknown[] = [];
+    if (agg.nOffered > 0) metrics.push({ metric: "nOffered", stats: { count: agg.nOffered } });
+    for (const name of ["tAnswered", "tAbandon", "tFlowOut", "tAcd", "tWait"] as const) {
+      const st = agg[name];
+      if (st) metrics.push({ metric: name, stats: { ...st } });
+    }
+    if (agg.nOverSla > 0) metrics.push({ metric: "nOverSla", stats: { count: agg.nOverSla } });
+    const answered = agg.tAnswered?.count ?? 0;
+    const denominator = answered + (agg.tAbandon?.count ?? 0);
+    if (denominator > 0) {
+      const numerator = answered - agg.nOverSla;
+      metrics.push({ metric: "oServiceLevel", stats: { ratio: numerator / denominator, numerator, denominator, target: q.spec.serviceLevel.percentage } });
+    }
+    const interval = `${new Date(agg.start).toISOString()}/${new Date(agg.start + BUCKET_MS).toISOString()}`;
+    this.notifications.publish(topic, { group, data: [{ interval, metrics }] });
+    return true;
   }
 }
 

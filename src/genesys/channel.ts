@@ -9,14 +9,23 @@
  *  - silence: no frame for about two heartbeats -> ping; no answer -> the socket is dead.
  * Anything that ends the socket otherwise (drop, revoked token, expired or evicted channel)
  * reports `down` with the time of the last frame, and reconnects with capped, jittered
- * exponential backoff, re-creating the channel if it is gone. Timers run on real time; the
- * times reported (`live`, `down`) are on the injected clock, i.e. event time.
+ * exponential backoff, re-creating the channel if it is gone. Every (re)creation path backs off
+ * (./transport/retry.ts), so a proxy that answers 404/410 cannot make us create channels as fast
+ * as the rate limit allows and evict our own other channels (20 per client). Timers run on real
+ * time; the times reported (`live`, `down`) are on the injected clock, i.e. event time.
+ *
+ * Every frame is untrusted: a frame that is not JSON, not an envelope, or whose handler throws
+ * is logged (topic and a short excerpt), counted in `malformedFrames` and skipped.
  */
 import WebSocket from "ws";
-import { backoffMs } from "../transport/http.js";
+import { Backoff, sleep } from "../transport/retry.js";
+import { excerpt } from "../util/redact.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { GenesysClient } from "./client.js";
+
+/** A socket that stayed open this long (real ms) counts as a successful connection. */
+const STABLE_SOCKET_MS = 5000;
 
 export interface ChannelOptions {
   /** Expected heartbeat interval (real seconds; Genesys: 30). */
@@ -38,6 +47,8 @@ export interface ChannelListener {
   live(since: number): void;
   /** The stream broke; events after `lastFrameAt` may have been missed. */
   down(lastFrameAt: number, reason: string): void;
+  /** [replay hook] Every frame as parsed, before any filtering (run --record). */
+  raw?(frame: unknown): void;
 }
 
 interface ChannelInfo {
@@ -55,8 +66,15 @@ export class NotificationChannel {
   private lastFrameReal = 0;
   private pingSentReal = 0;
   private watchdog?: NodeJS.Timeout;
-  private attempt = 0;
+  /** Frames skipped as unreadable or whose handler failed (since start). */
+  malformedFrames = 0;
+  private malformedLog = { since: 0, logged: 0, suppressed: 0 };
+  private readonly backoff: Backoff;
+  /** Rollover retries back off too: real time before which no new attempt starts. */
+  private readonly rolloverBackoff: Backoff;
+  private rolloverNotBefore = 0;
   private rolling = false;
+  private handingOver = false;
   private connectingNow = false;
 
   constructor(
@@ -67,7 +85,11 @@ export class NotificationChannel {
     private readonly log: Logger,
     private readonly opts: ChannelOptions,
     private readonly listener: ChannelListener,
-  ) {}
+  ) {
+    const policy = { baseMs: opts.reconnectInitialSeconds * 1000, capMs: opts.reconnectMaxSeconds * 1000, minMs: Math.min(50, opts.reconnectInitialSeconds * 500) };
+    this.backoff = new Backoff(policy);
+    this.rolloverBackoff = new Backoff(policy);
+  }
 
   private get stopped(): boolean {
     return this.state === "stopped";
@@ -105,56 +127,68 @@ export class NotificationChannel {
 
   // ---- connecting -----------------------------------------------------------------------
 
-  private async connect(): Promise<void> {
+  private async connect(backOffFirst = false): Promise<void> {
     if (this.connectingNow || this.state === "stopped") return;
     this.connectingNow = true;
     this.state = "connecting";
+    if (backOffFirst) {
+      const delay = this.backoff.next();
+      this.log.warn({ channel: this.name, attempt: this.backoff.attempts, retryInMs: delay }, "socket closed soon after opening; backing off");
+      await sleep(delay);
+    }
     while (!this.stopped) {
+      let why: string;
       try {
         const ch = this.channel && this.channel.expires - this.clock.now() > this.opts.rolloverMarginMs ? this.channel : await this.createChannel();
         this.channel = ch;
-        if (!(await this.subscribe(ch))) {
-          this.channel = null; // gone (expired, evicted): make a new one
-          continue;
+        if (await this.subscribe(ch)) {
+          const ws = await this.open(ch);
+          if (ws && !this.stopped) {
+            this.adopt(ws); // the backoff is reset once the socket proves stable (see adopt)
+            this.connectingNow = false;
+            return;
+          }
+          if (ws) ws.terminate();
+          why = "channel refused the socket (404/410): it is gone";
+        } else {
+          why = "channel not found on subscribe (404): it is gone";
         }
-        const ws = await this.open(ch);
-        if (!ws) {
-          this.channel = null;
-          continue;
-        }
-        this.adopt(ws);
-        this.attempt = 0;
-        this.connectingNow = false;
-        return;
+        this.channel = null; // gone (expired, evicted): make a new one, after the backoff below
       } catch (e) {
-        const delay = backoffMs(this.attempt++, this.opts.reconnectInitialSeconds * 1000, this.opts.reconnectMaxSeconds * 1000) + 50;
-        this.log.warn({ channel: this.name, err: (e as Error).message, retryInMs: delay }, "channel connect failed");
-        await new Promise((r) => setTimeout(r, delay));
+        why = (e as Error).message;
       }
+      if (this.stopped) break;
+      const delay = this.backoff.next();
+      this.log.warn({ channel: this.name, err: excerpt(why, 300), attempt: this.backoff.attempts, retryInMs: delay }, "channel connect failed");
+      await sleep(delay);
     }
     this.connectingNow = false;
   }
 
   private async createChannel(): Promise<ChannelInfo> {
-    const res = await this.client.call<{ id: string; connectUri: string; expires?: string }>("POST", "/api/v2/notifications/channels");
-    const b = res.body;
-    if (!b || typeof b.id !== "string" || typeof b.connectUri !== "string") throw new Error(`channel create answered without id/connectUri: ${JSON.stringify(b).slice(0, 200)}`);
-    const expires = b.expires ? Date.parse(b.expires) : NaN;
-    // Without an expiry, assume the documented 24 h.
+    const res = await this.client.call<unknown>("POST", "/api/v2/notifications/channels");
+    const b = res.body as { id?: unknown; connectUri?: unknown; expires?: unknown } | null;
+    if (!b || typeof b !== "object" || typeof b.id !== "string" || b.id === "" || typeof b.connectUri !== "string" || !/^wss?:\/\//i.test(b.connectUri)) {
+      throw new Error(`channel create answered without id/connectUri: ${excerpt(b)}`);
+    }
+    const expires = typeof b.expires === "string" ? Date.parse(b.expires) : NaN;
+    // Without a readable expiry, assume the documented 24 h.
     return { id: b.id, connectUri: b.connectUri, expires: Number.isFinite(expires) ? expires : this.clock.now() + 86_400_000 };
   }
 
   /** PUT the topic list; false when the channel no longer exists. Rejected topics are logged, not fatal. */
   private async subscribe(ch: ChannelInfo): Promise<boolean> {
-    const res = await this.client.call<{ entities?: { id: string; state?: string; rejectionReason?: string }[] }>(
+    const res = await this.client.call<unknown>(
       "PUT",
       `/api/v2/notifications/channels/${encodeURIComponent(ch.id)}/subscriptions?ignoreErrors=true`,
       this.topics.map((id) => ({ id })),
       [404],
     );
     if (res.status === 404) return false;
-    for (const t of res.body?.entities ?? []) {
-      if (t.state === "Rejected") this.log.error({ channel: this.name, topic: t.id, reason: t.rejectionReason }, "topic rejected; other queues continue");
+    const entities = (res.body as { entities?: unknown } | null)?.entities;
+    for (const t of Array.isArray(entities) ? entities : []) {
+      const topic = t as { id?: unknown; state?: unknown; rejectionReason?: unknown } | null;
+      if (topic?.state === "Rejected") this.log.error({ channel: this.name, topic: excerpt(topic.id, 150), reason: excerpt(topic.rejectionReason, 200) }, "topic rejected; other queues continue");
     }
     return true;
   }
@@ -187,13 +221,19 @@ export class NotificationChannel {
     this.lastFrameAt = this.clock.now();
     this.pingSentReal = 0;
     ws.on("error", (e) => this.log.debug({ channel: this.name, err: e.message }, "socket error"));
+    const openedReal = Date.now();
     ws.on("close", (code, reason) => {
       if (this.socket !== ws || this.state === "stopped") return; // retired or shutting down
       this.socket = null;
       this.state = "connecting";
       this.reconnects++;
-      this.listener.down(this.lastFrameAt, `socket closed (${code} ${String(reason)})`);
-      void this.connect();
+      this.listener.down(this.lastFrameAt, `socket closed (${excerpt(`${code} ${String(reason)}`, 150)})`);
+      // A socket that lived a while was a success: start the backoff afresh. One closed soon
+      // after opening is a failure like any other (a server that accepts and drops at once
+      // must not get a tight reconnect loop).
+      const stable = Date.now() - openedReal >= STABLE_SOCKET_MS;
+      if (stable) this.backoff.reset();
+      void this.connect(!stable);
     });
     if (previous && previous !== ws) previous.close(1000, "replaced");
     const since = this.clock.now();
@@ -201,45 +241,81 @@ export class NotificationChannel {
     this.listener.live(since);
   }
 
+  /** One frame, untrusted: whatever it holds and whatever the handler does, nothing escapes. */
   private onMessage(ws: WebSocket, data: WebSocket.RawData): void {
     if (ws === this.socket) {
       this.lastFrameReal = Date.now();
       this.lastFrameAt = this.clock.now();
       this.pingSentReal = 0;
     }
-    let msg: Frame;
+    let text = "";
+    let topic: string | undefined;
     try {
-      msg = JSON.parse(String(data));
+      text = Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8");
+      let msg: unknown;
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        return this.malformed("frame is not JSON; skipped", text);
+      }
+      this.listener.raw?.(msg); // [replay hook]: run --record keeps every parsed frame
+      if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return this.malformed("frame is not an object; skipped", text);
+      const topicName = (msg as { topicName?: unknown }).topicName;
+      if (typeof topicName !== "string" || topicName === "") return this.malformed("frame has no topicName; skipped", text);
+      topic = topicName;
+      if (topicName === "channel.metadata") return;
+      if (topicName === "v2.system.socket_closing") {
+        if (ws === this.socket) void this.handover();
+        return;
+      }
+      const eventBody = (msg as { eventBody?: unknown }).eventBody;
+      if (topicName.startsWith("v2.system")) {
+        this.log.info({ channel: this.name, topic: topicName, body: excerpt(eventBody) }, "system message");
+        return;
+      }
+      this.listener.frame({ topicName, eventBody });
+    } catch (e) {
+      this.malformed("frame handler failed; frame skipped", text, topic, e);
+    }
+  }
+
+  private malformed(what: string, text: string, topic?: string, err?: unknown): void {
+    this.malformedFrames++;
+    try {
+      // A server sending nothing but garbage must not flood the log: at most 20 lines a minute.
+      const now = Date.now();
+      if (now - this.malformedLog.since >= 60_000) {
+        if (this.malformedLog.suppressed > 0) this.log.warn({ channel: this.name, suppressed: this.malformedLog.suppressed, malformedFrames: this.malformedFrames }, "more bad frames skipped (not logged one by one)");
+        this.malformedLog = { since: now, logged: 0, suppressed: 0 };
+      }
+      if (this.malformedLog.logged >= 20) {
+        this.malformedLog.suppressed++;
+        return;
+      }
+      this.malformedLog.logged++;
+      const e = err instanceof Error ? `${err.name}: ${err.message}` : err === undefined ? undefined : String(err);
+      this.log[err === undefined ? "warn" : "error"]({ channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
     } catch {
-      this.log.warn({ channel: this.name, frame: String(data).slice(0, 200) }, "frame is not JSON; skipped");
-      return;
+      // Logging must not be the thing that escapes.
     }
-    if (!msg || typeof msg.topicName !== "string") return;
-    if (msg.topicName === "channel.metadata") return;
-    if (msg.topicName === "v2.system.socket_closing") {
-      if (ws === this.socket) void this.handover();
-      return;
-    }
-    if (msg.topicName.startsWith("v2.system")) {
-      this.log.info({ channel: this.name, body: msg.eventBody }, "system message");
-      return;
-    }
-    this.listener.frame(msg);
   }
 
   /** socket_closing: connect a new socket to the same channel; the server then drops the old one. */
   private async handover(): Promise<void> {
     const ch = this.channel;
-    if (!ch) return;
+    if (!ch || this.handingOver) return; // one at a time, however many socket_closing frames arrive
+    this.handingOver = true;
     try {
       const ws = await this.open(ch);
-      if (ws) {
+      if (ws && this.stopped) ws.terminate();
+      else if (ws) {
         this.adopt(ws);
         this.log.info({ channel: this.name }, "socket handed over before maintenance");
-        return;
       }
     } catch (e) {
-      this.log.warn({ channel: this.name, err: (e as Error).message }, "handover failed; waiting for close to reconnect");
+      this.log.warn({ channel: this.name, err: excerpt((e as Error).message, 300) }, "handover failed; waiting for close to reconnect");
+    } finally {
+      this.handingOver = false;
     }
   }
 
@@ -255,7 +331,7 @@ export class NotificationChannel {
       this.log.warn({ channel: this.name, silenceMs: silence }, "no heartbeat or pong: socket presumed dead");
       this.socket.terminate(); // the close handler reports down and reconnects
     }
-    if (this.channel && !this.rolling && this.channel.expires - this.clock.now() <= this.opts.rolloverMarginMs) void this.rollover();
+    if (this.channel && !this.rolling && Date.now() >= this.rolloverNotBefore && this.channel.expires - this.clock.now() <= this.opts.rolloverMarginMs) void this.rollover();
   }
 
   /** A new channel before the old one expires; both overlap until the new socket is open. */
@@ -266,11 +342,20 @@ export class NotificationChannel {
       if (!(await this.subscribe(ch))) throw new Error("new channel vanished before subscribing");
       const ws = await this.open(ch);
       if (!ws) throw new Error("new channel refused the socket");
+      if (this.stopped) {
+        ws.terminate();
+        return;
+      }
       this.channel = ch;
       this.adopt(ws);
+      if (ch.expires - this.clock.now() > this.opts.rolloverMarginMs) this.rolloverBackoff.reset();
+      // A server that hands out channels already inside the margin must not make us roll over in a loop.
+      else this.rolloverNotBefore = Date.now() + this.rolloverBackoff.next();
       this.log.info({ channel: this.name, id: ch.id, expires: new Date(ch.expires).toISOString() }, "channel rolled over");
     } catch (e) {
-      this.log.warn({ channel: this.name, err: (e as Error).message }, "rollover failed; will retry");
+      const delay = this.rolloverBackoff.next();
+      this.rolloverNotBefore = Date.now() + delay;
+      this.log.warn({ channel: this.name, err: excerpt((e as Error).message, 300), attempt: this.rolloverBackoff.attempts, retryInMs: delay }, "rollover failed; will retry");
     } finally {
       this.rolling = false;
     }

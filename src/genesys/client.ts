@@ -1,10 +1,13 @@
 /** Authenticated Genesys REST calls: bearer token, one forced refresh on 401, JSON in and out. */
 import { HttpError, type HttpTransport } from "../transport/http.js";
+import { excerpt } from "../util/redact.js";
 import type { GenesysEnvironment } from "./environment.js";
 import type { TokenProvider } from "./token.js";
 
 export class GenesysClient {
   apiErrors = 0;
+  /** The last error a retry cannot fix (bad credentials, missing permission), for health reports. */
+  lastPermanentError: { at: number; kind: string; status: number; message: string } | null = null;
 
   constructor(
     readonly env: GenesysEnvironment,
@@ -12,15 +15,19 @@ export class GenesysClient {
     private readonly transport: HttpTransport,
   ) {}
 
-  /** Calls the API; `allow` lists statuses returned to the caller instead of thrown (e.g. 404). */
+  /**
+   * Calls the API; `allow` lists statuses returned to the caller instead of thrown (e.g. 404).
+   * Throws HttpError (status and kind as fields; `permanent` when a retry cannot help).
+   */
   async call<T>(method: string, path: string, body?: unknown, allow: number[] = []): Promise<{ status: number; body: T }> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.tokens.get();
-      try {
+    const url = `${this.env.apiBase}${path}`;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const token = await this.tokens.get();
         const res = await this.transport.send(
           {
             method,
-            url: `${this.env.apiBase}${path}`,
+            url,
             headers: {
               authorization: `Bearer ${token.accessToken}`,
               ...(body === undefined ? {} : { "content-type": "application/json" }),
@@ -32,19 +39,20 @@ export class GenesysClient {
         if (res.status === 401) {
           this.tokens.invalidate(token.accessToken);
           if (attempt === 0) continue;
-          throw new HttpError({ method, url: path }, 401, res.text, `${method} ${path}: 401 even with a fresh token`);
+          throw new HttpError({ method, url, status: 401, body: res.text, message: `${method} ${path}: 401 even with a fresh token` });
         }
-        let parsed: T;
         try {
-          parsed = (res.text ? JSON.parse(res.text) : undefined) as T;
+          return { status: res.status, body: (res.text ? JSON.parse(res.text) : undefined) as T };
         } catch {
-          throw new HttpError({ method, url: path }, res.status, res.text, `${method} ${path}: answer is not JSON: ${res.text.slice(0, 200)}`);
+          throw new HttpError({ method, url, status: res.status, body: res.text, kind: "protocol", message: `${method} ${path}: answer is not JSON: ${excerpt(res.text)}` });
         }
-        return { status: res.status, body: parsed };
-      } catch (e) {
-        if (e instanceof HttpError) this.apiErrors++;
-        throw e;
       }
+    } catch (e) {
+      if (e instanceof HttpError) {
+        this.apiErrors++;
+        if (e.permanent && e.kind === "auth") this.lastPermanentError = { at: Date.now(), kind: e.kind, status: e.status, message: e.message };
+      }
+      throw e;
     }
   }
 }

@@ -4,6 +4,7 @@
  * caller fetches a fresh one.
  */
 import { HttpError, type HttpTransport } from "../transport/http.js";
+import { excerpt, registerSecret } from "../util/redact.js";
 import type { GenesysEnvironment } from "./environment.js";
 
 export interface Token {
@@ -27,6 +28,13 @@ export class TokenProvider {
     private readonly earlyShare = 0.1,
   ) {
     if (!clientId || !clientSecret) throw new Error("genesys client id and secret are required (GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET)");
+    // From here on no log line or error message can print them (util/redact.ts).
+    registerSecret(clientSecret);
+    registerSecret(this.basic);
+  }
+
+  private get basic(): string {
+    return Buffer.from(`${this.clientId}:${this.clientSecret}`).toString("base64");
   }
 
   async get(): Promise<Token> {
@@ -41,31 +49,36 @@ export class TokenProvider {
   }
 
   private async fetch(): Promise<Token> {
+    const url = `${this.env.loginBase}/oauth/token`;
     const res = await this.transport.send(
       {
         method: "POST",
-        url: `${this.env.loginBase}/oauth/token`,
-        headers: {
-          authorization: `Basic ${Buffer.from(`${this.clientId}:${this.clientSecret}`).toString("base64")}`,
-          "content-type": "application/x-www-form-urlencoded",
-        },
+        url,
+        // The credentials travel in the Basic header only; the grant body holds no secret.
+        headers: { authorization: `Basic ${this.basic}`, "content-type": "application/x-www-form-urlencoded" },
         body: "grant_type=client_credentials",
       },
       () => true,
     );
-    let body: { access_token?: string; token_type?: string; expires_in?: number; error?: string; error_description?: string };
+    let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | null;
     try {
-      body = JSON.parse(res.text);
+      body = JSON.parse(res.text) as typeof body;
     } catch {
-      throw new HttpError({ method: "POST", url: "/oauth/token" }, res.status, res.text, `oauth/token answered ${res.status} with a non-JSON body`);
+      throw new HttpError({ method: "POST", url, status: res.status, body: res.text, kind: res.status === 200 ? "protocol" : undefined, message: `oauth/token answered ${res.status} with a non-JSON body` });
     }
-    if (res.status !== 200 || !body.access_token) {
-      // 400 or 401 with invalid_client: the real service's status is unconfirmed, both mean "bad credentials".
-      throw new HttpError({ method: "POST", url: "/oauth/token" }, res.status, res.text, `oauth/token refused the client credentials (${res.status} ${body.error ?? ""}: ${body.error_description ?? res.text.slice(0, 200)})`);
+    if (res.status !== 200 || typeof body?.access_token !== "string" || body.access_token === "") {
+      const error = typeof body?.error === "string" ? body.error : "";
+      // 400 or 401 with invalid_client: the real service's status is unconfirmed; both mean "bad
+      // credentials", which no retry fixes.
+      const kind = error === "invalid_client" || error === "unauthorized_client" || res.status === 401 || res.status === 403 ? "auth" : res.status === 200 ? "protocol" : undefined;
+      const why = typeof body?.error_description === "string" ? body.error_description : excerpt(res.text);
+      throw new HttpError({ method: "POST", url, status: res.status, body: res.text, kind, message: `oauth/token refused the client credentials (${res.status} ${excerpt(error, 60)}: ${excerpt(why, 200)})` });
     }
-    const lifetimeMs = (body.expires_in ?? 86_400) * 1000;
+    registerSecret(body.access_token);
+    const expiresIn = typeof body.expires_in === "number" && Number.isFinite(body.expires_in) && body.expires_in > 0 ? body.expires_in : 86_400;
+    const lifetimeMs = expiresIn * 1000;
     const early = Math.min(Math.max(lifetimeMs * this.earlyShare, Math.min(60_000, lifetimeMs / 2)), lifetimeMs / 2);
-    this.token = { accessToken: body.access_token, tokenType: body.token_type ?? "bearer", refreshAt: Date.now() + lifetimeMs - early };
+    this.token = { accessToken: body.access_token, tokenType: typeof body.token_type === "string" ? body.token_type : "bearer", refreshAt: Date.now() + lifetimeMs - early };
     this.fetched++;
     return this.token;
   }

@@ -1,5 +1,6 @@
 /**
- * The monitor's HTTP face: /healthz (alive, with self-health), /readyz (connected and caught up),
+ * The monitor's HTTP face: /healthz (alive, with self-health), /readyz (connected, caught up and
+ * nothing blocked; 503 names the reasons),
  * /api/queues (every queue x media's figures), /api/health.
  */
 import { createServer, type Server } from "node:http";
@@ -22,7 +23,7 @@ export async function startHttpServer(monitor: Monitor, listen: string): Promise
           return reply(200, { status: "ok", ...monitor.health() });
         case "/readyz": {
           const h = monitor.health();
-          return reply(h.ready ? 200 : 503, { ready: h.ready, connected: h.connected, caughtUp: h.caughtUp });
+          return reply(h.ready ? 200 : 503, { ready: h.ready, connected: h.connected, caughtUp: h.caughtUp, reasons: h.reasons, problems: h.problems });
         }
         case "/api/health":
           return reply(200, monitor.health());

@@ -1,16 +1,12 @@
 /**
- * The monitor: Genesys (stream + backfill) -> normalize -> dedup -> engine -> state store.
- *
- * No loss, no doubles: exactly once = at-least-once delivery + idempotence + atomic commit.
- *  - The watermark W means "every event before W is counted". It advances only while every
- *    channel is live and nothing awaits backfill, to (oldest channel's last frame - latency
- *    allowance): a socket that died silently cannot push W past events it never delivered.
- *  - Any gap (socket down, restart, first start) is backfilled at once over [W - overlap, end of
- *    gap]; what the details API may not have ingested yet (the last minutes) is re-queried once
- *    its ingestion delay has passed the gap's end ("settling" pass). Only a settled pass moves W.
- *    Backfilled events go through the same dedup as streamed ones, so double delivery is harmless.
- *  - Engine state, new identities, W and counters are committed in one SQLite transaction per
- *    batch; after kill -9 the service resumes from a state consistent with its W.
+ * The monitor's wiring: Genesys (stream + backfill) -> normalize -> ingest pipeline -> engine
+ * -> state store, and the HTTP API. The no-loss core lives where its names say:
+ *   src/ingest/watermark.ts          W, queue coverage (pickups), the late-event horizon
+ *   src/ingest/backfill-scheduler.ts backfill jobs: merging, immediate and settling passes, retries
+ *   src/ingest/pipeline.ts           skew check -> horizon -> dedup -> engine -> pending batch
+ *   src/store/committer.ts           batches (events + W + counters + coverage) and checkpoints
+ *   src/monitor/health.ts            /api/health, /readyz reasons, standing problems
+ * This file owns the timers, channels, queue discovery and the running of backfill passes.
  */
 import type { Server } from "node:http";
 import { defaultEngineSettings, Engine } from "../aggregate/engine.js";
@@ -22,46 +18,35 @@ import { GenesysClient } from "../genesys/client.js";
 import { genesysEnvironment } from "../genesys/environment.js";
 import { discoverQueues, type MonitoredQueue } from "../genesys/queues.js";
 import { TokenProvider } from "../genesys/token.js";
+import { apiCaughtUp, BackfillScheduler, newJob, type BackfillJob } from "../ingest/backfill-scheduler.js";
 import { Dedup } from "../ingest/dedup.js";
+import { Pipeline, type Seen } from "../ingest/pipeline.js";
+import { streamWatermark, Watermark, type WatermarkState } from "../ingest/watermark.js";
 import { eventsFromSnapshot, SnapshotError } from "../normalize/conversation.js";
 import { observationsFrom } from "../normalize/observation.js";
 import { Exporter } from "../export/exporter.js";
-import { StateStore } from "../store/state-store.js";
+import { Committer } from "../store/committer.js";
+import { StateStore, type Batch } from "../store/state-store.js";
 import { backoffMs, HttpTransport } from "../transport/http.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import { areaOf, notReadyReasons, Problems, type Health } from "./health.js";
 import { startHttpServer } from "./http-server.js";
+
+export type { Health } from "./health.js";
 
 const CONVERSATIONS = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/;
 const OBSERVATIONS = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
+/** Identities are kept this long behind W - overlap (a margin for late re-deliveries). */
+const DEDUP_MARGIN_MS = 3_600_000;
+/** A blocked area (permanent API error, backfill too large) is retried at most this far apart (real ms). */
+const BLOCKED_RETRY_MS = 60_000;
+const COVERAGE_KEY = "coverage";
 
-interface BackfillJob {
-  from: number;
-  to: number;
-  /** Clock time at which to run. */
-  readyAt: number;
-  /** A settling pass runs after the ingestion delay has passed `to`; completing it moves W. */
-  settle: boolean;
-  /** null: every monitored queue. */
-  queueIds: Set<string> | null;
-  /** Real time the gap closed (for "time from reconnect to caught up"). */
-  liveAtReal: number;
-  attempts: number;
-}
-
-export interface Health {
-  connected: boolean;
-  ready: boolean;
-  caughtUp: boolean;
-  watermark: string | null;
-  queues: number;
-  series: number;
-  channels: { name: string; state: string; topics: number; reconnects: number; lastFrameAgeSeconds: number | null }[];
-  lastEventAgeSeconds: number | null;
-  counters: Record<string, number>;
-  /** HTTP answers seen by the shared transport since this process started (429s, 503s, retries). */
-  http: { requests: number; retries: number; failures: number; byStatus: Record<string, number> };
-  backfill: { pending: boolean; settling: boolean; running: boolean; lastDurationMs: number | null; lastCatchUpMs: number | null };
+/** [replay hook] Observers of what the monitor receives (run --record). */
+export interface MonitorTaps {
+  onRawFrame?(frame: unknown): void;
+  onDetailsPage?(body: unknown): void;
 }
 
 export class Monitor {
@@ -71,50 +56,66 @@ export class Monitor {
   readonly client: GenesysClient;
   readonly transport = new HttpTransport();
   readonly queues = new Map<string, MonitoredQueue>();
-  private dedup = new Dedup();
-  private readonly channels: NotificationChannel[] = [];
-  /** Stable sharding: which queues each channel carries. */
-  private readonly queuesOf = new Map<NotificationChannel, Set<string>>();
-  private watermark = 0;
-  private gapOpen = true;
-  private job: BackfillJob | null = null;
-  private running: BackfillJob | null = null;
-  private initialDone = false;
-  /** Clock time up to which reconciliation has been scheduled. */
-  private reconciledUntil: number | null = null;
-  private pending: { id: string; event: QueueEvent }[] = [];
-  private timers: NodeJS.Timeout[] = [];
-  private server?: Server;
-  private lastEventAt: number | null = null;
-  private lastBackfillMs: number | null = null;
-  private lastCatchUpMs: number | null = null;
-  private stopped = false;
   /** Persisted self-health counters (since the state file began). */
   readonly counters: Record<string, number> = {
     streamEvents: 0,
     backfilledEvents: 0,
     duplicatesDropped: 0,
     lateDropped: 0,
+    skewRejected: 0,
     reconnects: 0,
     backfills: 0,
+    backfillPages: 0,
     backfillFailures: 0,
+    settlePasses: 0,
+    settleUnstable: 0,
+    permanentErrors: 0,
     badPayloads: 0,
     outcomeConflicts: 0,
   };
+  readonly scheduler: BackfillScheduler;
+  readonly committer: Committer;
+  readonly problems: Problems;
+  private watermark = new Watermark({ watermark: 0, pickups: [], known: null, removed: [] }, { overlapMs: 0, marginMs: 0 });
+  private pipeline!: Pipeline;
+  private readonly channels: NotificationChannel[] = [];
+  /** Stable sharding: which queues each channel carries. */
+  private readonly queuesOf = new Map<NotificationChannel, Set<string>>();
+  private gapOpen = true;
+  private initialDone = false;
+  /** A new state file: the first discovery's queues are covered by W from the day start. */
+  private freshState = false;
+  /** Clock time up to which reconciliation has been scheduled. */
+  private reconciledUntil: number | null = null;
+  private coverageWritten = -1;
+  private timers: NodeJS.Timeout[] = [];
+  private server?: Server;
+  private lastBackfillMs: number | null = null;
+  private lastCatchUpMs: number | null = null;
+  private lastSettle: Health["backfill"]["lastSettle"] = null;
+  private stopped = false;
+  private probing = false;
 
   constructor(
     readonly config: Config,
     readonly clock: Clock,
     readonly log: Logger,
+    private readonly taps: MonitorTaps = {}, // [replay hook]
   ) {
     const env = genesysEnvironment(config.genesys);
     const tokens = new TokenProvider(env, config.genesys.clientId!, config.genesys.clientSecret!, this.transport);
     this.client = new GenesysClient(env, tokens, this.transport);
     this.engine = new Engine({ ...defaultEngineSettings, ...config.stats }, clock);
     this.store = new StateStore(config.state.file, config.state.recordEvents);
-    // export hook (issue 9): /metrics and push sinks; its outbox and histogram live in the state file.
+    this.committer = new Committer(this.store, this.engine, log);
+    // export hook (issue 9): /metrics and push sinks; its outbox and wait histogram live in the state file.
     this.exporter = new Exporter({ config: config.export, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), health: () => this.health() });
     this.store.addCommitParticipant(this.exporter.commitParticipant);
+    this.scheduler = new BackfillScheduler({ ingestionDelayMs: this.ingestionDelayMs(), maxSettlePasses: config.backfill.settleMaxPasses });
+    this.problems = new Problems((p) => {
+      this.counters.permanentErrors++;
+      this.log.error({ area: p.area, status: p.status, reason: p.reason, since: p.since, occurrences: p.occurrences }, `${p.area} blocked: retrying cannot fix this; the watermark stays where it is until it is resolved`);
+    });
   }
 
   get listenUrl(): string | undefined {
@@ -124,21 +125,35 @@ export class Monitor {
 
   async start(): Promise<void> {
     const cfg = this.config;
+    if (cfg.backfill.lookbackMinutes !== undefined) this.log.warn("backfill.lookbackMinutes is superseded by backfill.maxConversationHours and ignored");
     const loaded = this.store.load(0);
     this.engine.restore(loaded.series);
     for (const e of loaded.replay) this.engine.apply(e);
     if (loaded.replay.length > 0) this.log.info({ events: loaded.replay.length }, "replayed the log after the checkpoint");
     Object.assign(this.counters, loaded.counters);
     const now = this.clock.now();
+    let state: WatermarkState;
     if (loaded.watermark !== null) {
-      this.watermark = loaded.watermark;
-      this.log.info({ watermark: new Date(this.watermark).toISOString(), series: loaded.series.length }, "state restored; backfilling from the watermark");
+      state = { watermark: loaded.watermark, pickups: [], known: null, removed: [], ...this.parseCoverage(loaded.meta[COVERAGE_KEY]) };
+      this.log.info({ watermark: new Date(loaded.watermark).toISOString(), series: loaded.series.length, pickups: state.pickups.length }, "state restored; backfilling from the watermark");
     } else {
-      this.watermark = cfg.backfill.initial === "today" ? this.engineDayStart(now) : now - cfg.backfill.initial * 60_000;
+      const w = cfg.backfill.initial === "today" ? this.engine.dayStart(now) : now - cfg.backfill.initial * 60_000;
+      state = { watermark: w, pickups: [], known: [], removed: [] };
+      this.freshState = true;
       this.store.setStartedAt(now);
-      this.log.info({ from: new Date(this.watermark).toISOString() }, "new state file; first backfill");
+      this.log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
     }
-    this.dedup = new Dedup(loaded.seen.filter(([, t]) => t >= this.dedupHorizon()));
+    this.watermark = new Watermark(state, { overlapMs: cfg.backfill.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
+    // export hook (issue 9): newly counted events also feed the cumulative wait histogram.
+    const pending = {
+      add: (id: string, e: QueueEvent) => {
+        this.committer.add(id, e);
+        this.exporter.observe(e);
+      },
+    };
+    this.pipeline = new Pipeline(this.engine, this.watermark, pending, this.clock, { maxClockSkewMs: cfg.stream.maxClockSkewSeconds * 1000 }, this.counters, this.log);
+    const keepFrom = this.watermark.pruneBefore();
+    this.pipeline.dedup = new Dedup(loaded.seen.filter(([, t]) => t >= keepFrom));
     this.server = await startHttpServer(this, cfg.server.listen);
     this.every(cfg.state.commitIntervalMs, () => this.commit());
     this.every(cfg.state.checkpointSeconds * 1000, () => this.checkpoint());
@@ -157,9 +172,19 @@ export class Monitor {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.channels) c.stop();
     await this.exporter.stop(); // export hook (issue 9)
-    this.checkpoint();
+    if (this.pipeline) this.checkpoint();
     this.store.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private parseCoverage(text: string | undefined): Partial<WatermarkState> {
+    if (text === undefined) return {};
+    try {
+      const c = JSON.parse(text) as Partial<WatermarkState>;
+      return { pickups: c.pickups ?? [], known: c.known ?? null, removed: c.removed ?? [] };
+    } catch (e) {
+      throw new Error(`state file ${this.config.state.file}: queue coverage is corrupt: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   // ---- queues and channels --------------------------------------------------------------
@@ -170,30 +195,45 @@ export class Monitor {
     for (let attempt = 0; ; attempt++) {
       try {
         found = await discoverQueues(this.client, this.config.queues);
+        this.problems.clear("queues");
+        this.problems.clear("token");
         break;
       } catch (e) {
-        this.log.error({ err: (e as Error).message }, "queue discovery failed");
+        if (!this.problems.report(areaOf(e, "queues"), e)) this.log.error({ err: (e as Error).message }, "queue discovery failed");
         if (this.queues.size > 0 || this.stopped) return; // keep running with what we have
         await new Promise((r) => setTimeout(r, backoffMs(attempt, 1000, 30_000) + 100));
+        if (this.stopped) return;
       }
     }
+    const now = this.clock.now();
     const added = found.filter((q) => !this.queues.has(q.id));
     const removed = [...this.queues.keys()].filter((id) => !found.some((q) => q.id === id));
     for (const q of found) {
       this.queues.set(q.id, q);
       this.engine.setQueue(q.id, q);
     }
-    for (const id of removed) this.queues.delete(id);
+    for (const id of removed) {
+      this.queues.delete(id);
+      this.watermark.remove(id, now);
+    }
     if (found.length === 0) this.log.warn({ selection: this.config.queues }, "no queue matches the selection");
+    const isFirst = this.channels.length === 0;
+    const picked = this.watermark.select(
+      found.map((q) => q.id),
+      this.engine.dayStart(now),
+      this.freshState && isFirst,
+    );
+    // Queues that joined the selection after the state began get their whole day, like a first
+    // start; after a restart, so do pickups whose backfill had not settled.
+    const pickups = isFirst ? this.watermark.pendingPickups().filter(([q]) => this.queues.has(q)) : picked;
+    if (pickups.length > 0) {
+      const from = Math.min(...pickups.map(([, f]) => f));
+      this.scheduler.schedule(newJob({ from, to: now + this.allowanceMs(), readyAt: now, queueIds: new Set(pickups.map(([q]) => q)), cause: "pickup" }));
+      this.log.info({ queues: pickups.map(([q]) => this.queues.get(q)?.name ?? q), from: new Date(from).toISOString() }, "queues joined the selection; their day is backfilled");
+    }
     if (added.length === 0 && removed.length === 0) return;
     this.log.info({ added: added.map((q) => q.name), removed }, "monitored queues changed");
-    const isFirst = this.channels.length === 0;
     await this.assignTopics(added.map((q) => q.id), removed);
-    if (!isFirst && added.length > 0) {
-      // Queues that appeared later: count their day so far, like the first start did.
-      const now = this.clock.now();
-      this.schedule({ from: this.engineDayStart(now), to: now + this.allowanceMs(), readyAt: now, settle: false, queueIds: new Set(added.map((q) => q.id)), liveAtReal: Date.now(), attempts: 0 });
-    }
   }
 
   /** Stable sharding: a queue keeps its channel; new queues fill channels with room first. */
@@ -213,12 +253,8 @@ export class Monitor {
     }
     for (const ch of this.channels) {
       const topics = [...this.queuesOf.get(ch)!].flatMap((id) => [`v2.routing.queues.${id}.conversations`, `v2.analytics.queues.${id}.observations`]);
-      if (fresh.includes(ch)) {
-        await ch.setTopics(topics);
-        ch.start();
-      } else {
-        await ch.setTopics(topics);
-      }
+      await ch.setTopics(topics);
+      if (fresh.includes(ch)) ch.start();
     }
   }
 
@@ -234,6 +270,7 @@ export class Monitor {
       {
         frame: (f) => this.onFrame(f),
         live: () => this.onLive(),
+        raw: (m) => this.taps.onRawFrame?.(m), // [replay hook]
         down: (lastFrameAt, reason) => {
           this.counters.reconnects++;
           this.gapOpen = true;
@@ -244,12 +281,13 @@ export class Monitor {
   }
 
   private onLive(): void {
-    if (!this.gapOpen || !this.channels.every((c) => c.state === "live")) return;
+    if (!this.gapOpen || !this.connected) return;
     this.gapOpen = false;
     const now = this.clock.now();
+    const from = this.watermark.value;
     const to = now + this.allowanceMs();
-    this.schedule({ from: this.watermark, to, readyAt: now, settle: false, queueIds: null, liveAtReal: Date.now(), attempts: 0 });
-    this.log.info({ from: new Date(this.watermark).toISOString(), to: new Date(to).toISOString() }, "stream live; backfill scheduled");
+    this.scheduler.schedule(newJob({ from, to, readyAt: now, queueIds: null, cause: this.initialDone ? "gap" : "initial" }));
+    this.log.info({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }, "stream live; backfill scheduled");
   }
 
   /**
@@ -257,29 +295,14 @@ export class Monitor {
    * a notification the service left out is still counted (dedup drops what the stream had).
    */
   private reconcile(): void {
-    if (!this.connected || !this.caughtUp || this.job) return;
+    if (!this.connected || !this.caughtUp || !this.scheduler.idle) return;
     const now = this.clock.now();
-    // Each pass starts where the previous one ended, so a skipped turn leaves no hole.
-    const from = this.reconciledUntil ?? now - this.config.backfill.reconcileMinutes * 60_000;
+    // Each pass starts where the previous one (or the last settled backfill) ended, so a turn
+    // skipped while a backfill was busy leaves no hole.
+    const from = Math.min(this.reconciledUntil ?? now, now - this.config.backfill.reconcileMinutes * 60_000);
     this.reconciledUntil = now;
     this.counters.reconciles = (this.counters.reconciles ?? 0) + 1;
-    this.schedule({ from, to: now, readyAt: now + this.ingestionDelayMs(), settle: true, queueIds: null, liveAtReal: Date.now(), attempts: 0 });
-  }
-
-  private schedule(job: BackfillJob): void {
-    const j = this.job;
-    if (!j) {
-      this.job = job;
-      return;
-    }
-    // A merged job settles only if both did; an unsettled pass at time T re-derives what still
-    // needs settling from T, so nothing an earlier settling job covered is lost.
-    j.from = Math.min(j.from, job.from);
-    j.to = Math.max(j.to, job.to);
-    j.settle = j.settle && job.settle;
-    j.readyAt = j.settle ? Math.max(j.readyAt, job.readyAt) : Math.min(j.readyAt, job.readyAt);
-    j.liveAtReal = Math.max(j.liveAtReal, job.liveAtReal);
-    j.queueIds = j.queueIds === null || job.queueIds === null ? null : new Set([...j.queueIds, ...job.queueIds]);
+    this.scheduler.schedule(newJob({ from, to: now, readyAt: now + this.ingestionDelayMs(), settle: true, queueIds: null, cause: "reconcile" }));
   }
 
   // ---- ingest ---------------------------------------------------------------------------
@@ -288,7 +311,7 @@ export class Monitor {
     const conv = CONVERSATIONS.exec(f.topicName);
     if (conv) {
       try {
-        this.ingest(eventsFromSnapshot(f.eventBody, (q) => this.queues.has(q)), "stream");
+        this.pipeline.ingest(eventsFromSnapshot(f.eventBody, (q) => this.queues.has(q)), "stream");
       } catch (e) {
         this.counters.badPayloads++;
         if (e instanceof SnapshotError) this.log.warn({ topic: f.topicName, err: e.message }, "payload skipped");
@@ -302,115 +325,132 @@ export class Monitor {
     }
   }
 
-  /** Counts new events once; `floor` drops backfilled events the watermark already covers. */
-  private ingest(events: QueueEvent[], source: "stream" | "backfill", floor = -Infinity): void {
-    for (const e of events) {
-      if (e.time < floor) continue;
-      if (e.time < this.dedupHorizon() && !this.dedup.has(e)) {
-        // Too old to tell whether it was counted: never risk a double.
-        this.counters.lateDropped++;
-        continue;
-      }
-      const a = this.dedup.admit(e);
-      if (a.verdict === "duplicate") {
-        this.counters.duplicatesDropped++;
-        continue;
-      }
-      if (a.verdict === "conflict") {
-        this.counters.outcomeConflicts++;
-        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: a.counted, read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
-        continue;
-      }
-      const id = a.stored;
-      this.engine.apply(e);
-      this.exporter.observe(e); // export hook (issue 9): cumulative wait histogram
-      this.pending.push({ id, event: e });
-      this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
-      this.lastEventAt = this.clock.now();
-    }
-  }
-
   // ---- backfill, commit, maintenance ----------------------------------------------------
 
   private tick(): void {
-    const j = this.job;
-    if (!j || this.running || this.stopped || this.queues.size === 0) return;
-    if (this.clock.now() < j.readyAt) return;
-    this.job = null;
-    void this.runBackfill(j);
+    if (this.stopped || this.queues.size === 0) return;
+    const j = this.scheduler.take(this.clock.now());
+    if (j) void this.runBackfill(j);
   }
 
   private async runBackfill(j: BackfillJob): Promise<void> {
-    this.running = j;
     const started = Date.now();
     const queriedAt = this.clock.now();
     const cfg = this.config.backfill;
-    const overlap = cfg.overlapSeconds * 1000;
-    const floor = j.from - overlap;
+    const floor = j.from - cfg.overlapSeconds * 1000;
+    const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
+    const seen: Seen = { set: new Set<string>(), until: j.to, frontier: -Infinity };
     try {
-      const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
-      const r = await backfill(this.client, { queueIds: ids, from: floor, to: j.to, lookbackMs: cfg.lookbackMinutes * 60_000, chunkMs: cfg.chunkMinutes * 60_000 }, (events) =>
-        this.ingest(events, "backfill", floor),
+      // A settling pass reads up to now, to see how far the API has ingested (apiCaughtUp).
+      const queryTo = j.settle ? Math.max(j.to, queriedAt) : j.to;
+      const r = await backfill(
+        this.client,
+        { queueIds: ids, from: floor, to: j.to, queryTo, maxConversationMs: cfg.maxConversationHours * 3_600_000, chunkMs: cfg.chunkMinutes * 60_000 },
+        (events) => this.pipeline.ingest(events, "backfill", floor, seen),
+        (body) => this.taps.onDetailsPage?.(body), // [replay hook]
       );
+      this.problems.clear("backfill");
+      this.problems.clear("token");
       this.counters.backfills++;
+      this.counters.backfillPages += r.pages;
       this.lastBackfillMs = Date.now() - started;
       if (j.queueIds === null) this.initialDone = true;
-      if (!j.settle) {
-        this.lastCatchUpMs = Date.now() - j.liveAtReal;
-        // Data newer than (query time - ingestion delay) may not have been in the API yet.
-        const settleFrom = Math.max(j.from, queriedAt - this.ingestionDelayMs() - overlap);
-        this.schedule({ ...j, from: settleFrom, readyAt: j.to + this.ingestionDelayMs(), settle: true, attempts: 0 });
-      } else {
-        if (j.queueIds === null && !this.gapOpen && !this.job) this.watermark = Math.max(this.watermark, j.to);
+      if (j.settle) this.counters.settlePasses++;
+      const streamFrontier = Math.max(-Infinity, ...ids.map((q) => this.pipeline.streamFrontier.get(q) ?? -Infinity));
+      const caught = apiCaughtUp(seen.frontier, streamFrontier, j.to);
+      const outcome = this.scheduler.succeeded({ ...j, pages: j.pages + r.pages }, seen.set, queriedAt, caught);
+      if (outcome.kind === "immediate") this.lastCatchUpMs = Date.now() - j.liveAtReal;
+      if (outcome.kind === "settled") {
+        this.lastSettle = { passes: outcome.passes, stable: outcome.stable, pages: j.pages + r.pages };
+        if (!outcome.stable) {
+          this.counters.settleUnstable++;
+          this.log.warn({ passes: outcome.passes, from: new Date(floor).toISOString(), to: new Date(j.to).toISOString() }, "the details API kept changing over every settling pass; taking the last one");
+        }
+        this.watermark.settled(ids);
+        if (j.queueIds === null) {
+          // Reconciliation goes on from where this settled read of every queue ended.
+          this.reconciledUntil = Math.max(this.reconciledUntil ?? -Infinity, j.to);
+          if (!this.gapOpen && this.scheduler.job === null) this.watermark.advance(j.to);
+        }
       }
       this.log.info(
-        { pass: j.settle ? "settling" : "immediate", from: new Date(floor).toISOString(), to: new Date(j.to).toISOString(), ...r, ms: this.lastBackfillMs, ...(j.settle ? {} : { catchUpMs: this.lastCatchUpMs }) },
+        {
+          pass: j.settle ? "settling" : "immediate",
+          ...(j.settle ? { settlePass: j.passes + 1, apiCaughtUp: caught, next: outcome.kind } : { catchUpMs: this.lastCatchUpMs }),
+          cause: j.cause,
+          queues: j.queueIds === null ? "all" : ids.length,
+          from: new Date(floor).toISOString(),
+          to: new Date(j.to).toISOString(),
+          ...r,
+          ms: this.lastBackfillMs,
+        },
         "backfill done",
       );
     } catch (e) {
       this.counters.backfillFailures++;
-      const retryMs = backoffMs(j.attempts, 1000, 30_000) + 500;
-      this.log.error({ err: (e as Error).message, retryMs }, "backfill failed; will retry");
-      this.schedule({ ...j, settle: false, readyAt: this.clock.now() + retryMs * this.clock.speed, attempts: j.attempts + 1 });
-    } finally {
-      this.running = null;
+      const permanent = this.problems.report(areaOf(e, "backfill"), e);
+      // Retried with backoff either way (a standing problem is logged once a minute, not per retry).
+      const retryMs = backoffMs(j.attempts, 1000, permanent ? BLOCKED_RETRY_MS : 30_000) + 500;
+      if (!permanent) this.log.error({ err: (e as Error).message, retryMs }, "backfill failed; will retry");
+      this.scheduler.failed(j, this.clock.now() + retryMs * this.clock.speed);
     }
+  }
+
+  private batchState(): Omit<Batch, "events"> {
+    const meta: Record<string, string> = {};
+    const v = this.watermark.version;
+    if (v !== this.coverageWritten) {
+      const { pickups, known, removed } = this.watermark.toState();
+      meta[COVERAGE_KEY] = JSON.stringify({ pickups, known, removed });
+    }
+    return { watermark: this.watermark.value, counters: { ...this.counters, apiErrors: this.client.apiErrors }, meta };
+  }
+
+  /** One transaction: the new events (the log), their identities, W, the counters, the coverage. */
+  commit(): void {
+    const w = streamWatermark({
+      lastFrames: this.channels.map((c) => c.lastFrameAt),
+      allLive: this.connected,
+      backfillIdle: !this.gapOpen && this.scheduler.idle,
+      initialDone: this.initialDone,
+      allowanceMs: this.allowanceMs(),
+    });
+    if (w !== null) this.watermark.advance(w);
+    const v = this.watermark.version;
+    if (this.committer.commit(this.batchState())) this.coverageWritten = v;
   }
 
   /** Writes the changed series at the current log position (after committing the pending batch). */
   checkpoint(): void {
-    this.commit();
-    if (this.pending.length > 0) return; // the batch did not land; checkpoint next time
-    try {
-      this.store.checkpoint(this.engine.takeDirty());
-    } catch (e) {
-      this.log.error({ err: (e as Error).message }, "state checkpoint failed");
-    }
+    const v = this.watermark.version;
+    if (this.committer.checkpoint(this.batchState())) this.coverageWritten = v;
   }
 
-  /** One transaction: the new events (the log), their identities, the watermark, the counters. */
-  commit(): void {
-    if (!this.gapOpen && !this.job && !this.running && this.initialDone && this.channels.length > 0 && this.channels.every((c) => c.state === "live")) {
-      const oldestFrame = Math.min(...this.channels.map((c) => c.lastFrameAt));
-      this.watermark = Math.max(this.watermark, oldestFrame - this.allowanceMs());
-    }
-    const events = this.pending;
-    this.pending = [];
+  /**
+   * While the stream is down, one cheap authenticated call tells a refused client (revoked,
+   * invalid_client, 403) from a network problem, so readyz can say which; channels retry alone.
+   */
+  private async probe(): Promise<void> {
+    if (this.stopped || this.connected || this.channels.length === 0 || this.probing) return;
+    this.probing = true;
     try {
-      this.store.commit({ events, watermark: this.watermark, counters: { ...this.counters, apiErrors: this.client.apiErrors } });
+      await this.client.call("GET", "/api/v2/routing/queues?pageSize=1&pageNumber=1");
+      this.problems.clear("token");
+      this.problems.clear("queues");
     } catch (e) {
-      // Keep the batch: it is retried with the next commit.
-      this.pending = events.concat(this.pending);
-      this.log.error({ err: (e as Error).message }, "state commit failed");
+      this.problems.report(areaOf(e, "queues"), e);
+    } finally {
+      this.probing = false;
     }
   }
 
   private maintain(): void {
+    void this.probe();
     this.engine.maintain();
-    const horizon = this.dedupHorizon();
-    this.dedup.prune(horizon);
+    const before = this.pipeline.prune();
+    this.watermark.forgetRemovedBefore(this.engine.dayStart(this.clock.now()));
     try {
-      this.store.pruneSeen(horizon);
+      this.store.pruneSeen(before);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, "pruning identities failed");
     }
@@ -418,14 +458,13 @@ export class Monitor {
 
   // ---- reading --------------------------------------------------------------------------
 
-  /** Connected, and every gap backfilled (a settling re-query may still be due). */
+  /** Connected, every gap backfilled (a settling re-query may still be due), nothing blocked. */
   get ready(): boolean {
-    return this.connected && this.caughtUp;
+    return this.connected && this.caughtUp && this.problems.list().length === 0;
   }
 
   get caughtUp(): boolean {
-    const unsettled = (j: BackfillJob | null) => j !== null && !j.settle;
-    return this.initialDone && !unsettled(this.job) && !unsettled(this.running);
+    return this.initialDone && !this.scheduler.catchingUp;
   }
 
   get connected(): boolean {
@@ -434,11 +473,17 @@ export class Monitor {
 
   health(): Health {
     const now = this.clock.now();
+    const problems = this.problems.list();
+    const connected = this.connected;
+    const caughtUp = this.caughtUp;
+    const job = this.scheduler.job;
+    const lastEventAt = this.pipeline?.lastEventAt ?? null;
     return {
-      connected: this.connected,
+      connected,
       ready: this.ready,
-      caughtUp: this.caughtUp,
-      watermark: this.watermark ? new Date(this.watermark).toISOString() : null,
+      caughtUp,
+      reasons: notReadyReasons({ channels: this.channels.length, connected, caughtUp, problems }),
+      watermark: this.watermark.value ? new Date(this.watermark.value).toISOString() : null,
       queues: this.queues.size,
       series: this.engine.seriesCount,
       channels: this.channels.map((c) => ({
@@ -448,19 +493,24 @@ export class Monitor {
         reconnects: c.reconnects,
         lastFrameAgeSeconds: c.lastFrameAt ? Math.max(0, (now - c.lastFrameAt) / 1000) : null,
       })),
-      lastEventAgeSeconds: this.lastEventAt === null ? null : Math.max(0, (now - this.lastEventAt) / 1000),
-      counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.dedup.size },
+      lastEventAgeSeconds: lastEventAt === null ? null : Math.max(0, (now - lastEventAt) / 1000),
+      counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.pipeline?.dedup.size ?? 0, malformedFrames: this.channels.reduce((n, c) => n + c.malformedFrames, 0) },
       http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus } },
-      backfill: { pending: this.job !== null && !this.job.settle, settling: this.job?.settle === true, running: this.running !== null, lastDurationMs: this.lastBackfillMs, lastCatchUpMs: this.lastCatchUpMs },
+      backfill: {
+        pending: job !== null && !job.settle,
+        settling: job?.settle === true,
+        running: this.scheduler.running !== null,
+        lastDurationMs: this.lastBackfillMs,
+        lastCatchUpMs: this.lastCatchUpMs,
+        pickups: this.watermark.pendingPickups().length,
+        scheduled: { ...this.scheduler.scheduled },
+        lastSettle: this.lastSettle,
+      },
+      problems,
     };
   }
 
   // ---- helpers --------------------------------------------------------------------------
-
-  /** Identities older than this can no longer be delivered again: W - overlap - a margin. */
-  private dedupHorizon(): number {
-    return this.watermark - this.config.backfill.overlapSeconds * 1000 - 3_600_000;
-  }
 
   private allowanceMs(): number {
     return this.config.stream.latencyAllowanceSeconds * 1000;
@@ -469,10 +519,6 @@ export class Monitor {
   /** The details API's lag, in clock time (configured in real seconds). */
   private ingestionDelayMs(): number {
     return this.config.backfill.ingestionDelaySeconds * 1000 * this.clock.speed;
-  }
-
-  private engineDayStart(now: number): number {
-    return this.engine.dayStart(now);
   }
 
   private every(ms: number, f: () => void): void {

@@ -12,7 +12,9 @@
  *              (each agent connection answers at most one visit: the nearest by time)
  *   abandoned  at E, when the leg ended because the customer left: its disconnect type is "peer",
  *              or (no transfer) the customer's own leg ended by E + SKEW_MS
- *   flowout    at E, otherwise (transfer to another queue, voicemail, in-queue flow, callback)
+ *   flowout    at E, otherwise (transfer to another queue, voicemail, in-queue flow, callback),
+ *              once no agent on the queue is still being alerted: the acd leg can end a few ms
+ *              before the agent's connect shows, and a snapshot can fall in between
  *   nothing    while E is unknown: the visit is still waiting, even if an agent already shows
  *              connected (the acd leg's end arrives in a later snapshot or from analytics)
  */
@@ -41,13 +43,20 @@ export interface AgentConnect {
   at: number;
 }
 
+/** An agent leg still alerting (neither connected nor ended) as the source last saw it. */
+export interface AgentAlert {
+  queueId?: string;
+  /** When the alert began; undefined when the source does not say (notification snapshots). */
+  since?: number;
+}
+
 export interface CustomerState {
   /** When the customer's own leg ended; undefined while connected (or unknown). */
   endedAt?: number;
 }
 
 /** Every QueueEvent the legs show, in leg order (offered before its end). */
-export function visitEvents(conversationId: string, legs: AcdLeg[], agents: AgentConnect[], customer: CustomerState, accept: (queueId: string) => boolean): QueueEvent[] {
+export function visitEvents(conversationId: string, legs: AcdLeg[], agents: AgentConnect[], customer: CustomerState, accept: (queueId: string) => boolean, alerting: AgentAlert[] = []): QueueEvent[] {
   const answeredBy = matchAnswers(legs, agents);
   const out: QueueEvent[] = [];
   legs.forEach((leg, i) => {
@@ -55,7 +64,8 @@ export function visitEvents(conversationId: string, legs: AcdLeg[], agents: Agen
     const base = { queueId: leg.queueId, mediaType: leg.mediaType, conversationId, participantId: leg.participantId };
     out.push({ ...base, kind: "offered", time: leg.start });
     if (leg.end === undefined) return;
-    const kind = leg.stated ?? (answeredBy.has(i) ? "answered" : customerLeft(leg, customer) ? "abandoned" : "flowout");
+    const kind = leg.stated ?? (answeredBy.has(i) ? "answered" : customerLeft(leg, customer) ? "abandoned" : handingOver(leg, alerting) ? undefined : "flowout");
+    if (kind === undefined) return; // decided by the next reading
     out.push({ ...base, kind, time: leg.end, waitMs: Math.max(0, leg.end - leg.start) });
   });
   return out;
@@ -70,6 +80,11 @@ function customerLeft(leg: AcdLeg, customer: CustomerState): boolean {
   // (a callback requested by a caller who then hung up) did not abandon it.
   const left = customer.endedAt;
   return left !== undefined && left >= leg.start - SKEW_MS && left <= leg.end! + SKEW_MS;
+}
+
+/** An agent on the leg's queue was alerted before the leg ended and has not answered or ended yet. */
+function handingOver(leg: AcdLeg, alerting: AgentAlert[]): boolean {
+  return alerting.some((a) => (a.queueId === undefined || a.queueId === leg.queueId) && (a.since === undefined || (a.since <= leg.end! + SKEW_MS && a.since >= leg.start - SKEW_MS)));
 }
 
 /**

@@ -21,6 +21,8 @@ export interface Batch {
   events: { id: string; event: QueueEvent }[];
   watermark: number | null;
   counters: Record<string, number>;
+  /** Other state committed with the batch (e.g. queue coverage), by key. */
+  meta?: Record<string, string>;
 }
 
 export interface LoadedState {
@@ -32,6 +34,8 @@ export interface LoadedState {
   watermark: number | null;
   startedAt: number | null;
   counters: Record<string, number>;
+  /** Every meta entry, including those committed via `Batch.meta`. */
+  meta: Record<string, string>;
 }
 
 export class StateStore {
@@ -107,6 +111,7 @@ export class StateStore {
       }
       if (b.watermark !== null) this.setMeta.run("watermark", String(b.watermark));
       for (const [k, v] of Object.entries(b.counters)) this.setCounter.run(k, v);
+      for (const [k, v] of Object.entries(b.meta ?? {})) this.setMeta.run(k, v);
       for (const p of this.participants) p.write();
     });
     // AUTOINCREMENT: sequence numbers never go back, even after the log is trimmed empty.
@@ -151,7 +156,9 @@ export class StateStore {
     }));
     const wm = meta("watermark");
     const started = meta("startedAt");
-    return { series, replay, seen, watermark: wm === undefined ? null : Number(wm), startedAt: started === undefined ? null : Number(started), counters };
+    const allMeta: Record<string, string> = {};
+    for (const r of this.db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]) allMeta[r.key] = r.value;
+    return { series, replay, seen, watermark: wm === undefined ? null : Number(wm), startedAt: started === undefined ? null : Number(started), counters, meta: allMeta };
   }
 
   setStartedAt(t: number): void {

@@ -1,44 +1,18 @@
 /**
  * The one HTTP transport every outgoing call goes through (Genesys REST now; sinks and PagerDuty
- * later): one classification of answers and one retry policy.
+ * later): one classification of answers and one retry policy (./retry.ts).
  *   2xx                       -> ok
  *   429, 503 with Retry-After -> wait what the server asked (capped), then retry
  *   408, 429, 5xx, network    -> capped, jittered exponential backoff, then retry
  *   other 4xx                 -> give up at once (the request itself is wrong)
+ * A failure is an HttpError carrying the status and a kind as fields, and never the request's
+ * headers or body: those hold credentials (Basic on the token call, Bearer everywhere else).
  */
-export type Verdict = "ok" | "retry-after" | "backoff" | "give-up";
+import { excerpt, redact } from "../util/redact.js";
+import { classify, defaultRetryPolicy, retryDelayMs, backoffMs, type RetryPolicy } from "./retry.js";
 
-export function classify(status: number, retryAfterHeader: string | null): Verdict {
-  if (status >= 200 && status < 300) return "ok";
-  if ((status === 429 || status === 503) && retryAfterHeader !== null) return "retry-after";
-  if (status === 408 || status === 429 || status >= 500) return "backoff";
-  return "give-up";
-}
-
-/** Retry-After in ms: delta-seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterMs(header: string | null, nowMs = Date.now()): number | null {
-  if (header === null) return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isFinite(date) ? Math.max(0, date - nowMs) : null;
-}
-
-/** Capped exponential backoff with full jitter (AWS architecture blog's "full jitter"). */
-export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
-}
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A Retry-After longer than this is not waited for (Java SDK: 180 s, "daily limit"). */
-  maxRetryAfterMs: number;
-  timeoutMs: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000, maxRetryAfterMs: 180_000, timeoutMs: 30_000 };
+// Kept here for existing importers (the service) until they import ./retry.js.
+export { backoffMs, classify, defaultRetryPolicy, retryAfterMs, type RetryPolicy, type Verdict } from "./retry.js";
 
 export interface HttpRequest {
   method: string;
@@ -54,14 +28,57 @@ export interface HttpResponse {
   text: string;
 }
 
+/**
+ * What went wrong, for callers and the monitor's health report:
+ *  - auth: 401 / 403, or the token endpoint refused the client (invalid_client): permanent
+ *    until someone fixes credentials or permissions;
+ *  - request: any other 4xx: this request will never succeed as it is (permanent);
+ *  - server: 408 / 429 / 5xx still failing after the retries (transient);
+ *  - network: no answer at all (transient);
+ *  - protocol: an answer we cannot read (e.g. not JSON where JSON is due).
+ */
+export type HttpErrorKind = "auth" | "request" | "server" | "network" | "protocol";
+
+export function kindOf(status: number): HttpErrorKind {
+  if (status === 0) return "network";
+  if (status === 401 || status === 403) return "auth";
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return "request";
+  return "server";
+}
+
 export class HttpError extends Error {
-  constructor(
-    readonly request: HttpRequest,
-    readonly status: number,
-    readonly body: string,
-    message: string,
-  ) {
-    super(message);
+  override readonly name = "HttpError";
+  /** Method and URL without query string or user info (neither belongs in a log). */
+  readonly method: string;
+  readonly url: string;
+  /** The last HTTP status seen; 0 when the server never answered. */
+  readonly status: number;
+  readonly kind: HttpErrorKind;
+  /** A redacted excerpt of the answer's body (at most ~200 characters). */
+  readonly body: string;
+
+  constructor(init: { method: string; url: string; status: number; body?: string; kind?: HttpErrorKind; message: string }) {
+    super(redact(init.message));
+    this.method = init.method;
+    this.url = safeUrl(init.url);
+    this.status = init.status;
+    this.kind = init.kind ?? kindOf(init.status);
+    this.body = init.body === undefined ? "" : excerpt(init.body);
+  }
+
+  /** A retry cannot fix it: credentials, permissions or the request itself are wrong. */
+  get permanent(): boolean {
+    return this.kind === "auth" || this.kind === "request";
+  }
+}
+
+/** The URL without query string and credentials; a path is returned as is. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return url.split("?")[0];
   }
 }
 
@@ -82,11 +99,12 @@ export class HttpTransport {
 
   /**
    * Sends with retries. Resolves with the final response when it is ok, or when the answer is
-   * one not to retry and `acceptStatus` includes it; otherwise throws an HttpError naming the
-   * request, status and body.
+   * one not to retry and `acceptStatus` includes it; otherwise throws an HttpError with the
+   * last status, its kind and a redacted excerpt of the body.
    */
   async send(req: HttpRequest, acceptStatus: (status: number) => boolean = () => false): Promise<HttpResponse> {
-    let lastError = "";
+    const where = `${req.method} ${safeUrl(req.url)}`;
+    let last: { status: number; body: string; message: string } = { status: 0, body: "", message: `${where} failed` };
     for (let attempt = 0; attempt < this.policy.maxAttempts; attempt++) {
       if (attempt > 0) this.stats.retries++;
       this.stats.requests++;
@@ -96,28 +114,21 @@ export class HttpTransport {
         res = { status: r.status, headers: r.headers, text: await r.text() };
       } catch (e) {
         this.count("network");
-        lastError = `${req.method} ${req.url}: ${(e as Error).message}`;
-        await this.sleep(backoffMs(attempt, this.policy.baseDelayMs, this.policy.maxDelayMs));
+        last = { status: 0, body: "", message: `${where}: ${(e as Error).message}` };
+        if (attempt < this.policy.maxAttempts - 1) await this.sleep(backoffMs(attempt, this.policy.baseDelayMs, this.policy.maxDelayMs));
         continue;
       }
       this.count(String(res.status));
       const verdict = classify(res.status, res.headers.get("retry-after"));
       if (verdict === "ok" || (verdict === "give-up" && acceptStatus(res.status))) return res;
-      lastError = `${req.method} ${req.url} answered ${res.status}: ${res.text.slice(0, 300)}`;
-      if (verdict === "give-up") break;
-      if (verdict === "retry-after") {
-        const wait = retryAfterMs(res.headers.get("retry-after"))!;
-        if (wait > this.policy.maxRetryAfterMs) break;
-        await this.sleep(wait + backoffMs(0, 100, 100));
-      } else {
-        await this.sleep(backoffMs(attempt, this.policy.baseDelayMs, this.policy.maxDelayMs));
-      }
-      if (attempt === this.policy.maxAttempts - 1) break;
-      void res;
+      last = { status: res.status, body: res.text, message: `${where} answered ${res.status}: ${excerpt(res.text)}` };
+      if (verdict === "give-up" || attempt === this.policy.maxAttempts - 1) break;
+      const wait = retryDelayMs(attempt, this.policy, verdict === "retry-after" ? res.headers.get("retry-after") : null);
+      if (wait === null) break; // Retry-After beyond what we wait for
+      await this.sleep(wait);
     }
     this.stats.failures++;
-    const status = Number(/answered (\d{3})/.exec(lastError)?.[1] ?? 0);
-    throw new HttpError(req, status, lastError, lastError || `${req.method} ${req.url} failed`);
+    throw new HttpError({ method: req.method, url: req.url, status: last.status, body: last.body, message: last.message });
   }
 
   private count(key: string): void {

@@ -41,7 +41,10 @@ export async function api(emu: Emulator, tok: string, method: string, path: stri
 
 /** A socket that records every frame, with a helper to wait for one matching a predicate. */
 export class RecordingSocket {
+  /** Parsed frames; a frame that is not JSON is kept as `{ unparsed: text }`. */
   readonly frames: any[] = [];
+  /** Every frame's text and arrival time (real ms), in order. */
+  readonly raw: { text: string; at: number }[] = [];
   closed?: { code: number; reason: string };
   readonly ws: WebSocket;
   readonly opened: Promise<void>;
@@ -54,7 +57,15 @@ export class RecordingSocket {
       this.ws.once("error", reject);
     });
     this.ws.on("message", (d) => {
-      this.frames.push(JSON.parse(String(d)));
+      const text = String(d);
+      this.raw.push({ text, at: Date.now() });
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { unparsed: text };
+      }
+      this.frames.push(parsed ?? { unparsed: text });
       this.notify();
     });
     this.ws.on("close", (code, reason) => {

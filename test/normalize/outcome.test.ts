@@ -205,13 +205,13 @@ test("flow-out: to voicemail, and an in-queue flow that moves the caller to anot
   ]);
   const d = details([
     { id: "c", purpose: "customer", sessions: [{ segments: [{ type: "interact", start: T("00:00.000") }] }] },
-    { id: "a", purpose: "acd", sessions: [{ segments: [{ type: "delay", start: T("00:01.000"), end: T("00:31.000"), queueId: QA }, { type: "interact", start: T("00:31.000"), end: T("02:01.000"), queueId: QA, disconnectType: "transfer" }], metrics: [{ name: "tFlowOut", value: 120000, at: T("02:01.000") }] }] },
+    { id: "a", purpose: "acd", sessions: [{ segments: [{ type: "delay", start: T("00:00.952"), end: T("00:01.000"), queueId: QA }, { type: "interact", start: T("00:01.000"), end: T("02:01.000"), queueId: QA, disconnectType: "transfer" }], metrics: [{ name: "tFlowOut", value: 120000, at: T("02:01.000") }] }] },
     { id: "b", purpose: "acd", sessions: [{ segments: [{ type: "interact", start: T("02:01.020"), end: T("02:11.000"), queueId: QB, disconnectType: "transfer" }] }] },
     { id: "v", purpose: "voicemail", sessions: [{ segments: [{ type: "interact", start: T("02:11.010") }] }] },
   ]);
   const expected = ["offered a@A voice t=00:01.000 w=-", "flowout a@A voice t=02:01.000 w=120000", "offered b@B voice t=02:01.020 w=-", "flowout b@B voice t=02:11.000 w=9980"];
   assert.deepEqual(summary(eventsFromSnapshot(s)), expected);
-  assert.deepEqual(summary(eventsFromDetails(d)), expected, "delay segments count in the wait");
+  assert.deepEqual(summary(eventsFromDetails(d)), expected, "a delay segment before the interact segment is not in the wait (tAcd leaves it out)");
   assert.deepEqual(summary(eventsFromSnapshot(s, (q) => q === QB)), expected.slice(2), "only monitored queues");
 });
 
@@ -323,4 +323,31 @@ test("malformed input: snapshots throw only SnapshotError, details never throw; 
     assert.doesNotThrow(() => eventsFromDetails({ conversationId: "c", participants: [{ purpose: "acd", participantId: "a", sessions: [null, { segments: "x", metrics: 5 }, { segments: [{ segmentStart: 1, queueId: {} }] }] }] } as never));
   }
   assert.deepEqual(summary(eventsFromSnapshot(junk.at(-1))), ["offered b@A voice t=00:00.000 w=-"]);
+});
+
+test("hand-over: the acd leg ends a few ms before the agent's connect shows; the snapshot in between decides nothing", () => {
+  const between = snapshot("calls", [
+    { id: "c", purpose: "customer", start: T("00:00.000") },
+    { id: "a", purpose: "acd", queueId: QA, start: T("00:01.000"), end: T("00:20.000"), disconnectType: "transfer" },
+    { id: "g", purpose: "agent", queueId: QA, start: T("00:15.000") },
+  ]);
+  assert.deepEqual(summary(eventsFromSnapshot(between)), ["offered a@A voice t=00:01.000 w=-"], "not a flow-out while the agent is still alerting");
+  const connected = snapshot("calls", [
+    { id: "c", purpose: "customer", start: T("00:00.000") },
+    { id: "a", purpose: "acd", queueId: QA, start: T("00:01.000"), end: T("00:20.000"), disconnectType: "transfer" },
+    { id: "g", purpose: "agent", queueId: QA, start: T("00:15.000"), connected: T("00:20.060") },
+  ]);
+  assert.deepEqual(summary(eventsFromSnapshot(connected)).at(-1), "answered a@A voice t=00:20.000 w=19000");
+  const gone = snapshot("calls", [
+    { id: "c", purpose: "customer", start: T("00:00.000") },
+    { id: "a", purpose: "acd", queueId: QA, start: T("00:01.000"), end: T("00:20.000"), disconnectType: "transfer" },
+    { id: "g", purpose: "agent", queueId: QA, start: T("00:15.000"), end: T("00:21.000"), disconnectType: "system" },
+  ]);
+  assert.deepEqual(summary(eventsFromSnapshot(gone)).at(-1), "flowout a@A voice t=00:20.000 w=19000", "the alert ended unanswered: the caller went elsewhere");
+  const d = details([
+    { id: "c", purpose: "customer", sessions: [{ segments: [{ type: "interact", start: T("00:00.000") }] }] },
+    { id: "a", purpose: "acd", sessions: [{ segments: [{ type: "interact", start: T("00:01.000"), end: T("00:20.000"), queueId: QA, disconnectType: "transfer" }] }] },
+    { id: "g", purpose: "agent", sessions: [{ segments: [{ type: "alert", start: T("00:15.000"), queueId: QA }] }] },
+  ]);
+  assert.deepEqual(summary(eventsFromDetails(d)), ["offered a@A voice t=00:01.000 w=-"], "analytics caught mid-hand-over alike");
 });

@@ -27,6 +27,13 @@ const queueSchema = z.object({
   patienceSeconds: z.number().positive().optional(),
   /** Waiting longer than this flows the call out (to voicemail); omit for never. */
   flowOutAfterSeconds: z.number().positive().optional(),
+  /** Voice only: mean seconds in the inbound IVR flow before the queue (exponential); 0 = no IVR. */
+  ivrSeconds: z.number().nonnegative().default(0),
+  /** Flow-outs go to this queue (an in-queue flow transfer) with probability flowOutToShare, else to voicemail. */
+  flowOutTo: z.string().optional(),
+  flowOutToShare: z.number().min(0).max(1).default(1),
+  /** This queue's agents also take calls from these queues (after their own): one agent can meet a call on two queues. */
+  alsoServes: z.array(z.string()).optional(),
   /** Ring time before an agent answers, seconds (uniform 0..2x mean); 0 answers at once. */
   alertSeconds: z.number().nonnegative().default(0),
   /** Probability that an alerted agent does not answer (the call is re-queued). */
@@ -62,7 +69,8 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 const named: Record<string, z.input<typeof scenarioSchema>> = {
   steady: {
     name: "steady",
-    description: "Three queues under stable load: abandons, voicemail flow-outs, no-answers, transfers, four media types.",
+    description:
+      "Three queues under stable load: IVR, abandons, flow-outs to voicemail and to another queue, no-answers, transfers, shared agents, four media types.",
     queues: [
       {
         name: "Sales",
@@ -77,6 +85,8 @@ const named: Record<string, z.input<typeof scenarioSchema>> = {
         noAnswerProbability: 0.05,
         transferProbability: 0.1,
         transferTo: "Support",
+        ivrSeconds: 10,
+        alsoServes: ["Support"],
       },
       {
         name: "Support",
@@ -87,8 +97,11 @@ const named: Record<string, z.input<typeof scenarioSchema>> = {
         handleCv: 0.8,
         patienceSeconds: 300,
         flowOutAfterSeconds: 120,
+        flowOutTo: "Billing",
+        flowOutToShare: 0.5,
         alertSeconds: 5,
         noAnswerProbability: 0.05,
+        ivrSeconds: 15,
       },
       {
         name: "Billing",
@@ -100,6 +113,7 @@ const named: Record<string, z.input<typeof scenarioSchema>> = {
         handleCv: 0.5,
         patienceSeconds: 200,
         alertSeconds: 3,
+        ivrSeconds: 8,
         serviceLevel: { percentage: 0.9, durationMs: 30_000 },
       },
     ],
@@ -136,8 +150,8 @@ export function loadScenario(nameOrFile: string): Scenario {
   if (!parsed.success) throw new Error(`scenario ${nameOrFile}: ${formatZodError(parsed.error)}`);
   const names = new Set(parsed.data.queues.map((q) => q.name));
   for (const q of parsed.data.queues) {
-    if (q.transferTo && !names.has(q.transferTo)) {
-      throw new Error(`scenario ${nameOrFile}: queue ${q.name}: transferTo names unknown queue ${q.transferTo}`);
+    for (const [field, target] of [["transferTo", q.transferTo], ["flowOutTo", q.flowOutTo], ...(q.alsoServes ?? []).map((n) => ["alsoServes", n])]) {
+      if (target && !names.has(target)) throw new Error(`scenario ${nameOrFile}: queue ${q.name}: ${field} names unknown queue ${target}`);
     }
   }
   for (const s of parsed.data.surges) {

@@ -1,0 +1,108 @@
+/**
+ * The ingest pipeline: normalized QueueEvents (from the stream or a backfill) -> clock-skew check
+ * -> late-event horizon -> dedup -> engine -> the pending batch (committed by the store's
+ * committer). One path for both sources, so an event delivered twice is counted once.
+ */
+import type { Engine } from "../aggregate/engine.js";
+import type { QueueEvent } from "../domain/queue-event.js";
+import type { Clock } from "../util/clock.js";
+import type { Logger } from "../util/log.js";
+import { Dedup, storedIdentity } from "./dedup.js";
+import type { Watermark } from "./watermark.js";
+
+export type Source = "stream" | "backfill";
+
+/** Counted events waiting for the next commit. */
+export interface PendingEvents {
+  add(id: string, event: QueueEvent): void;
+}
+
+export interface PipelineSettings {
+  /** Events timed further than this ahead of the clock are rejected (ms). */
+  maxClockSkewMs: number;
+}
+
+/** What a backfill pass returned: identities in its range (up to `until`), and its latest event. */
+export interface Seen {
+  set: Set<string>;
+  until: number;
+  frontier: number;
+}
+
+export const pipelineCounterNames = ["streamEvents", "backfilledEvents", "duplicatesDropped", "lateDropped", "outcomeConflicts", "skewRejected"] as const;
+
+export class Pipeline {
+  dedup = new Dedup();
+  lastEventAt: number | null = null;
+  /** Latest event time the stream has delivered, per queue (counted or not). */
+  readonly streamFrontier = new Map<string, number>();
+  private lastSkewLog = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly watermark: Watermark,
+    private readonly pending: PendingEvents,
+    private readonly clock: Clock,
+    private readonly settings: PipelineSettings,
+    /** Shared, persisted counters; the pipeline's own are in `pipelineCounterNames`. */
+    readonly counters: Record<string, number>,
+    private readonly log: Logger,
+  ) {
+    for (const k of pipelineCounterNames) counters[k] ??= 0;
+  }
+
+  /**
+   * Counts the new events once. `floor` drops backfilled events before the range asked for;
+   * `seen`, when given, collects the identities of the events in [floor, until] (whatever their
+   * verdict), so two backfill passes can be compared, and the latest event time (`frontier`).
+   * @returns how many were counted
+   */
+  ingest(events: QueueEvent[], source: Source, floor = -Infinity, seen?: Seen): number {
+    const now = this.clock.now();
+    let counted = 0;
+    for (const e of events) {
+      // A timestamp from the future (a wrong clock somewhere) would move every rolling window past
+      // the present and empty it; far past ones are ordinary backfill.
+      if (!(e.time <= now + this.settings.maxClockSkewMs)) {
+        this.counters.skewRejected++;
+        if (Date.now() - this.lastSkewLog > 60_000) {
+          this.lastSkewLog = Date.now();
+          this.log.warn({ eventTime: new Date(e.time).toISOString(), now: new Date(now).toISOString(), source, conversationId: e.conversationId, rejectedSoFar: this.counters.skewRejected }, "event time too far ahead of the clock; rejected");
+        }
+        continue;
+      }
+      if (source === "stream" && !(e.time <= (this.streamFrontier.get(e.queueId) ?? -Infinity))) this.streamFrontier.set(e.queueId, e.time);
+      if (seen && e.time > seen.frontier) seen.frontier = e.time;
+      if (e.time < floor) continue;
+      if (seen && e.time <= seen.until) seen.set.add(storedIdentity(e));
+      if (e.time < this.watermark.horizon(e.queueId) && !this.dedup.has(e)) {
+        // Too old to tell whether it was counted: never risk a double.
+        this.counters.lateDropped++;
+        continue;
+      }
+      const a = this.dedup.admit(e);
+      if (a.verdict === "duplicate") {
+        this.counters.duplicatesDropped++;
+        continue;
+      }
+      if (a.verdict === "conflict") {
+        this.counters.outcomeConflicts++;
+        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: a.counted, read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
+        continue;
+      }
+      this.engine.apply(e);
+      this.pending.add(a.stored, e);
+      this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
+      this.lastEventAt = now;
+      counted++;
+    }
+    return counted;
+  }
+
+  /** Forgets identities no source can deliver again (see Watermark.pruneBefore). */
+  prune(): number {
+    const before = this.watermark.pruneBefore();
+    this.dedup.prune(before);
+    return before;
+  }
+}

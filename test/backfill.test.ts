@@ -1,0 +1,93 @@
+/**
+ * Backfill against a fake details API that enforces a result cap: queries that match more than
+ * the cap are split until every part fits, with or without totalHits; one that cannot fit fails
+ * loudly. The query starts maxConversationMs before the range.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { backfill, BackfillTooLargeError, type DetailsApi } from "../src/genesys/backfill.js";
+import type { QueueEvent } from "../src/domain/queue-event.js";
+
+const Q1 = "11111111-1111-4111-8111-111111111111";
+const Q2 = "22222222-2222-4222-8222-222222222222";
+const T0 = Date.parse("2026-05-04T06:00:00Z");
+
+interface FakeConv {
+  id: string;
+  queueId: string;
+  start: number;
+}
+
+/** "start" reading: conversations that start in [a, b); pages past the cap are refused (400). */
+class FakeDetails implements DetailsApi {
+  calls: { interval: [number, number]; queues: string[]; page: number }[] = [];
+  constructor(
+    readonly convs: FakeConv[],
+    readonly cap: number,
+    readonly withTotalHits = true,
+  ) {}
+  async call<T>(_method: string, _path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const q = body as { interval: string; paging: { pageSize: number; pageNumber: number }; segmentFilters: { predicates: { value: string }[] }[] };
+    const [a, b] = q.interval.split("/").map((x) => Date.parse(x));
+    const queues = q.segmentFilters[0].predicates.map((p) => p.value);
+    const { pageSize, pageNumber } = q.paging;
+    this.calls.push({ interval: [a, b], queues, page: pageNumber });
+    if (pageNumber * pageSize > this.cap) throw Object.assign(new Error("400 Pagination may not exceed the cap"), { status: 400 });
+    const hits = this.convs.filter((c) => c.start >= a && c.start < b && queues.includes(c.queueId)).sort((x, y) => x.start - y.start);
+    const page = hits.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
+      conversationId: c.id,
+      participants: [
+        { participantId: `cust-${c.id}`, purpose: "customer", sessions: [{ mediaType: "voice", segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + 30_000).toISOString() }] }] },
+        {
+          participantId: `acd-${c.id}`,
+          purpose: "acd",
+          sessions: [
+            {
+              mediaType: "voice",
+              segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + 30_000).toISOString(), queueId: c.queueId, segmentType: "interact" }],
+              metrics: [{ name: "tAbandon", value: 30_000, emitDate: new Date(c.start + 30_000).toISOString() }],
+            },
+          ],
+        },
+      ],
+    }));
+    return { status: 200, body: { ...(page.length ? { conversations: page } : {}), ...(this.withTotalHits ? { totalHits: hits.length } : {}) } as T };
+  }
+}
+
+function spread(n: number, queueId: string, from: number, spanMs: number, prefix: string): FakeConv[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, queueId, start: from + Math.floor((i * spanMs) / n) }));
+}
+
+async function run(api: FakeDetails, over: Partial<Parameters<typeof backfill>[1]> = {}) {
+  const events: QueueEvent[] = [];
+  const r = await backfill(api, { queueIds: [Q1, Q2], from: T0, to: T0 + 6 * 3_600_000, maxConversationMs: 0, maxResults: 1000, minSpanMs: 60_000, ...over }, (e) => events.push(...e));
+  return { r, events };
+}
+
+for (const withTotalHits of [true, false]) {
+  test(`a backfill over the result cap is split until every query fits (${withTotalHits ? "with" : "without"} totalHits)`, async () => {
+    const convs = [...spread(1800, Q1, T0, 6 * 3_600_000, "a"), ...spread(900, Q2, T0 + 3_600_000, 60_000 * 30, "b")];
+    const api = new FakeDetails(convs, 1000, withTotalHits);
+    const { r, events } = await run(api);
+    const ids = new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId));
+    assert.equal(ids.size, convs.length, "every conversation found");
+    assert.ok(r.splits > 0);
+    assert.equal(new Set(events.filter((e) => e.kind === "abandoned").map((e) => e.conversationId)).size, convs.length);
+  });
+}
+
+test("a single queue that cannot fit even at the smallest split fails loudly", async () => {
+  // 1,500 conversations of one queue in the same minute: no split brings that under 1,000.
+  const api = new FakeDetails(spread(1500, Q1, T0 + 3_600_000, 30_000, "x"), 1000);
+  await assert.rejects(run(api), (e: unknown) => e instanceof BackfillTooLargeError && e.queueId === Q1 && /1000-result cap/.test(e.message));
+  assert.ok(api.calls.length < 60, `bounded number of queries: ${api.calls.length}`);
+});
+
+test("the query starts maxConversationMs before the range, and finds a conversation that began then", async () => {
+  // Began 20 h before the range (on the previous UTC day), ended in it.
+  const api = new FakeDetails([{ id: "long", queueId: Q1, start: T0 - 20 * 3_600_000 }], 1000);
+  const { events } = await run(api, { maxConversationMs: 24 * 3_600_000 });
+  assert.equal(api.calls[0].interval[0], T0 - 24 * 3_600_000);
+  assert.ok(events.some((e) => e.conversationId === "long"));
+});
