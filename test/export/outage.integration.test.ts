@@ -87,6 +87,18 @@ test("outage: a sink down for several flushes plus a kill -9 of the monitor lose
   assert.ok(((await pending("victoriametrics")) ?? 0) >= 4, "the outbox kept what waited across the kill");
   await vm.start();
   await waitUntil(async () => (await pending("victoriametrics")) === 0, 60_000, "the outbox drained into victoria-metrics");
+  // The wait histogram commits with the events it counts: after the kill its count still equals
+  // the answered total of every series (both lose the same uncommitted tail, which backfill recounts).
+  await waitUntil(async () => (await monitor.get("/readyz"))?.ready, 30_000, "monitor caught up after the restart");
+  const scraped = parseExposition(await (await fetch(`${monitor.url}/metrics`)).text());
+  const answeredTotals = scraped.filter((s) => s.name === "genesys_queue_answered_total");
+  assert.ok(answeredTotals.some((s) => s.value > 0), "calls were answered");
+  for (const a of answeredTotals) {
+    const same = (s: { labels: Record<string, string> }) => s.labels.queue_id === a.labels.queue_id && s.labels.media_type === a.labels.media_type;
+    const count = scraped.find((s) => s.name === "genesys_queue_answered_wait_seconds_count" && same(s))?.value ?? 0;
+    const inf = scraped.find((s) => s.name === "genesys_queue_answered_wait_seconds_bucket" && s.labels.le === "+Inf" && same(s))?.value ?? 0;
+    assert.deepEqual([count, inf], [a.value, a.value], `${a.labels.queue_name} ${a.labels.media_type}: histogram count and +Inf bucket = answered total`);
+  }
   await monitor.stop();
 
   const logged = loggedFlushes(logFile);
