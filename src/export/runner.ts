@@ -7,8 +7,8 @@
  *    first, so order and timestamps survive the outage;
  *  - other 4xx: logged with the server's message and dead-lettered, never retried.
  * Delivery is at least once: a kill -9 between a server's 2xx and the row's deletion resends that
- * flush. InfluxDB overwrites the same point, Prometheus refuses the duplicate (dead-lettered, the
- * first copy stays), VictoriaMetrics deduplicates it with -dedup.minScrapeInterval (README).
+ * flush. InfluxDB overwrites the same point, Prometheus' TSDB ignores an identical sample,
+ * VictoriaMetrics deduplicates it with -dedup.minScrapeInterval (README).
  */
 import { backoffMs, HttpError, type HttpTransport } from "../transport/http.js";
 import type { Logger } from "../util/log.js";
