@@ -1,7 +1,7 @@
 /**
  * Backfill against a fake details API that enforces a result cap: queries that match more than
  * the cap are split until every part fits, with or without totalHits; one that cannot fit fails
- * loudly. The query starts maxConversationMs before the range.
+ * loudly. Earlier UTC days are reached with a one-second query at each day's end.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,9 +16,17 @@ interface FakeConv {
   id: string;
   queueId: string;
   start: number;
+  /** How long it lasts (default 30 s). */
+  durationMs?: number;
 }
 
-/** "start" reading: conversations that start in [a, b); pages past the cap are refused (400). */
+const DAY = 86_400_000;
+const dayOf = (t: number) => Math.floor(t / DAY);
+
+/**
+ * The documented reading: conversations that started on a UTC day the interval touches and were
+ * active during it; pages past the cap are refused (400).
+ */
 class FakeDetails implements DetailsApi {
   calls: { interval: [number, number]; queues: string[]; page: number }[] = [];
   constructor(
@@ -33,19 +41,21 @@ class FakeDetails implements DetailsApi {
     const { pageSize, pageNumber } = q.paging;
     this.calls.push({ interval: [a, b], queues, page: pageNumber });
     if (pageNumber * pageSize > this.cap) throw Object.assign(new Error("400 Pagination may not exceed the cap"), { status: 400 });
-    const hits = this.convs.filter((c) => c.start >= a && c.start < b && queues.includes(c.queueId)).sort((x, y) => x.start - y.start);
+    const touched = (c: FakeConv) => dayOf(c.start) >= dayOf(a) && dayOf(c.start) <= dayOf(b);
+    const active = (c: FakeConv) => c.start <= b && c.start + (c.durationMs ?? 30_000) >= a;
+    const hits = this.convs.filter((c) => touched(c) && active(c) && queues.includes(c.queueId)).sort((x, y) => x.start - y.start);
     const page = hits.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
       conversationId: c.id,
       participants: [
-        { participantId: `cust-${c.id}`, purpose: "customer", sessions: [{ mediaType: "voice", segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + 30_000).toISOString() }] }] },
+        { participantId: `cust-${c.id}`, purpose: "customer", sessions: [{ mediaType: "voice", segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + (c.durationMs ?? 30_000)).toISOString() }] }] },
         {
           participantId: `acd-${c.id}`,
           purpose: "acd",
           sessions: [
             {
               mediaType: "voice",
-              segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + 30_000).toISOString(), queueId: c.queueId, segmentType: "interact" }],
-              metrics: [{ name: "tAbandon", value: 30_000, emitDate: new Date(c.start + 30_000).toISOString() }],
+              segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + (c.durationMs ?? 30_000)).toISOString(), queueId: c.queueId, segmentType: "interact" }],
+              metrics: [{ name: "tAbandon", value: c.durationMs ?? 30_000, emitDate: new Date(c.start + (c.durationMs ?? 30_000)).toISOString() }],
             },
           ],
         },
@@ -84,10 +94,18 @@ test("a single queue that cannot fit even at the smallest split fails loudly", a
   assert.ok(api.calls.length < 60, `bounded number of queries: ${api.calls.length}`);
 });
 
-test("the query starts maxConversationMs before the range, and finds a conversation that began then", async () => {
-  // Began 20 h before the range (on the previous UTC day), ended in it.
-  const api = new FakeDetails([{ id: "long", queueId: Q1, start: T0 - 20 * 3_600_000 }], 1000);
+test("a conversation that began on an earlier UTC day and ends in the range is found, without re-reading that day", async () => {
+  // Began 20 h before the range (on the previous UTC day), waited until 06:30 today: an email.
+  const long: FakeConv = { id: "long", queueId: Q1, start: T0 - 20 * 3_600_000, durationMs: 20.5 * 3_600_000 };
+  // 900 conversations of the previous day that were over before midnight: none may be read.
+  const yesterday = spread(900, Q1, T0 - 30 * 3_600_000, 20 * 3_600_000, "y");
+  const api = new FakeDetails([long, ...yesterday], 1000);
   const { events } = await run(api, { maxConversationMs: 24 * 3_600_000 });
-  assert.equal(api.calls[0].interval[0], T0 - 24 * 3_600_000);
-  assert.ok(events.some((e) => e.conversationId === "long"));
+  assert.ok(events.some((e) => e.conversationId === "long" && e.kind === "abandoned"));
+  assert.ok(!events.some((e) => e.conversationId.startsWith("y")), "the previous day's finished conversations are not read");
+  const midnight = Math.floor(T0 / DAY) * DAY;
+  assert.deepEqual(api.calls[0].interval, [midnight - 1000, midnight - 1], "one second at the end of the earlier day");
+  assert.equal(api.calls[1].interval[0], T0, "then the range itself");
+  const without = await run(new FakeDetails([long], 1000), { maxConversationMs: 0 });
+  assert.ok(!without.events.some((e) => e.conversationId === "long"), "the day-end query is what finds it");
 });

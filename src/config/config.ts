@@ -112,10 +112,11 @@ export const configSchema = z
          * gap, in case the service left a notification out (delivery is unconfirmed). 0 = off:
          * each pass re-reads `maxConversationHours` too, which is costly for large organizations.
          */
-        reconcileMinutes: z.number().nonnegative().default(0),
+        // Genesys can overlook an event in real time; re-reading the last minutes costs a few pages.
+        reconcileMinutes: z.number().nonnegative().default(10),
       })
       .strict()
-      .default({ overlapSeconds: 60, maxConversationHours: 24, settleMaxPasses: 6, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360, reconcileMinutes: 0 }),
+      .default({ overlapSeconds: 60, maxConversationHours: 24, settleMaxPasses: 6, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360, reconcileMinutes: 10 }),
     stats: z
       .object({
         windowsMinutes: z.array(z.number().int().min(1).max(1440)).min(1).default(d.windowsMinutes),

@@ -46,11 +46,6 @@ export interface EmulatorOptions {
   ingestionLagTailSeconds: number;
   /** ...and the share of versions that get it, 0..1. */
   ingestionLagTailShare: number;
-  /**
-   * @deprecated Ignored: the details interval has one reading now (daily indexes by conversation
-   * start, activity in the interval). Kept only so callers written for the old option compile.
-   */
-  detailsInterval?: "start" | "overlap";
   /** Finished conversations stay queryable this long (virtual hours). */
   retentionHours: number;
   groundTruthFile?: string;
@@ -125,6 +120,8 @@ interface ObsGroup {
   pending: Set<ObsKind>;
   /** 30-minute buckets whose aggregates changed since they were last sent. */
   buckets: Set<number>;
+  /** The last message was an instant one: the next goes to a pending aggregate (no starving). */
+  lastInstant?: boolean;
 }
 
 function addStat(st: Stat | undefined, v: number): Stat {
@@ -464,7 +461,8 @@ export class Emulator {
     }
     const group = { queueId: g.queueId, mediaType: g.mediaType };
     const o = this.sim.observe(g.queueId).get(g.mediaType) ?? { waiting: [], interacting: 0, alerting: 0 };
-    if (g.pending.has("waiting") || g.pending.has("interacting")) {
+    if ((g.pending.has("waiting") || g.pending.has("interacting")) && !(g.lastInstant && g.buckets.size > 0)) {
+      g.lastInstant = true;
       const metrics: unknown[] = [];
       if (g.pending.delete("waiting")) {
         metrics.push({ metric: "oAlerting", stats: { count: o.alerting } }, { metric: "oWaiting", stats: { count: o.waiting.length } });
@@ -479,6 +477,7 @@ export class Emulator {
       this.notifications.publish(topic, { group, data: [{ interval: instant, metrics }] });
       return true;
     }
+    g.lastInstant = false;
     const bucket = Math.min(...g.buckets);
     g.buckets.delete(bucket);
     const agg = this.aggs.get(`${g.queueId}|${g.mediaType}|${bucket}`);

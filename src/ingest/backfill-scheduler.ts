@@ -14,7 +14,7 @@
  *  - A failed pass is retried as an immediate pass after a backoff.
  */
 
-export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "retry";
+export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "loss" | "retry";
 
 export interface BackfillJob {
   /** Range start: events before `from - overlap` are dropped on our side. */
@@ -72,7 +72,7 @@ export class BackfillScheduler {
   job: BackfillJob | null = null;
   running: BackfillJob | null = null;
   /** Jobs scheduled since start, by cause (for self-health). */
-  readonly scheduled: Record<JobCause, number> = { initial: 0, gap: 0, pickup: 0, reconcile: 0, retry: 0 };
+  readonly scheduled: Record<JobCause, number> = { initial: 0, gap: 0, pickup: 0, reconcile: 0, loss: 0, retry: 0 };
 
   constructor(private readonly s: SchedulerSettings) {}
 

@@ -10,7 +10,8 @@
  * progress at a restart are partly in the engine's persisted state and not here. Genesys emits
  * tAnswered at the agent's connect, tens of ms from the acd end the monitor counts an answer at,
  * so a call answered at an interval's very edge can sit in the neighbouring interval: a difference
- * that a re-read does not explain is reported, not chased again.
+ * that a re-read does not explain is reported, not chased again. Where the monitor counted more
+ * (Genesys' last aggregate lagging behind, or an edge case), re-reading cannot help: reported only.
  */
 import type { QueueEvent } from "../domain/queue-event.js";
 
@@ -44,6 +45,8 @@ export interface Comparison {
   monitor: Counts;
   /** The figures that differ (only those Genesys reported). */
   differences: (keyof Counts)[];
+  /** Genesys counted more than the monitor for one of them: something may have been missed. */
+  missing: boolean;
 }
 
 const zero = (): Counts => ({ offered: 0, answered: 0, abandoned: 0, flowout: 0 });
@@ -101,7 +104,8 @@ export class LossDetector {
       const genesys: Partial<Counts> = {};
       for (const k of KINDS) if (agg[k] !== undefined) genesys[k] = agg[k];
       const differences = KINDS.filter((k) => genesys[k] !== undefined && genesys[k] !== monitor[k]);
-      out.push({ queueId, mediaType, start: new Date(start).toISOString(), end: new Date(start + AGGREGATE_MS).toISOString(), genesys, monitor, differences });
+      const missing = differences.some((k) => genesys[k]! > monitor[k]);
+      out.push({ queueId, mediaType, start: new Date(start).toISOString(), end: new Date(start + AGGREGATE_MS).toISOString(), genesys, monitor, differences, missing });
     }
     this.compared += out.length;
     this.disagreed += out.filter((c) => c.differences.length > 0).length;

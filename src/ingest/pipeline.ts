@@ -37,6 +37,8 @@ export class Pipeline {
   /** Latest event time the stream has delivered, per queue (counted or not). */
   readonly streamFrontier = new Map<string, number>();
   private lastSkewLog = 0;
+  /** Sees each newly counted event (the loss detector). */
+  onCounted?: (e: QueueEvent) => void;
 
   constructor(
     private readonly engine: Engine,
@@ -91,6 +93,7 @@ export class Pipeline {
         continue;
       }
       this.engine.apply(e);
+      this.onCounted?.(e);
       this.pending.add(a.stored, e);
       this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
       this.lastEventAt = now;

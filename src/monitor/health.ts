@@ -3,6 +3,7 @@
  * standing problems that retrying cannot fix (permanent API errors, a backfill that cannot fit
  * the API's result cap), reported once a minute rather than on every retry.
  */
+import type { Comparison } from "../ingest/loss-detector.js";
 import { BackfillTooLargeError } from "../genesys/backfill.js";
 import { HttpError } from "../transport/http.js";
 
@@ -42,7 +43,11 @@ export interface Health {
     scheduled: Record<string, number>;
     /** Last settled job: passes it took, whether two passes agreed, API pages it cost. */
     lastSettle: { passes: number; stable: boolean; pages: number } | null;
+    /** Reconciliation (re-reading the last minutes with no gap): passes and API pages since start. */
+    reconcile: { everyMinutes: number; passes: number; pages: number };
   };
+  /** Genesys' own 30-minute counts against ours: intervals compared, those that differed, the last ones. */
+  lossDetector: { compared: number; disagreed: number; last: Comparison[] };
   /** Standing problems that retries do not fix. */
   problems: Problem[];
 }

@@ -11,7 +11,6 @@
 import type { Server } from "node:http";
 import { defaultEngineSettings, Engine } from "../aggregate/engine.js";
 import type { Config } from "../config/config.js";
-import type { QueueEvent } from "../domain/queue-event.js";
 import { backfill } from "../genesys/backfill.js";
 import { NotificationChannel, type Frame } from "../genesys/channel.js";
 import { GenesysClient } from "../genesys/client.js";
@@ -23,7 +22,8 @@ import { Dedup } from "../ingest/dedup.js";
 import { Pipeline, type Seen } from "../ingest/pipeline.js";
 import { streamWatermark, Watermark, type WatermarkState } from "../ingest/watermark.js";
 import { eventsFromSnapshot, SnapshotError } from "../normalize/conversation.js";
-import { observationsFrom } from "../normalize/observation.js";
+import { ObservationMerger, parseObservation } from "../normalize/observation.js";
+import { LossDetector } from "../ingest/loss-detector.js";
 import { Exporter } from "../export/exporter.js";
 import { Committer } from "../store/committer.js";
 import { StateStore, type Batch } from "../store/state-store.js";
@@ -78,6 +78,8 @@ export class Monitor {
   readonly problems: Problems;
   private watermark = new Watermark({ watermark: 0, pickups: [], known: null, removed: [] }, { overlapMs: 0, marginMs: 0 });
   private pipeline!: Pipeline;
+  private lossDetector!: LossDetector;
+  private readonly observations = new ObservationMerger();
   private readonly channels: NotificationChannel[] = [];
   /** Stable sharding: which queues each channel carries. */
   private readonly queuesOf = new Map<NotificationChannel, Set<string>>();
@@ -144,14 +146,15 @@ export class Monitor {
       this.log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
     }
     this.watermark = new Watermark(state, { overlapMs: cfg.backfill.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
-    // export hook (issue 9): newly counted events also feed the cumulative wait histogram.
-    const pending = {
-      add: (id: string, e: QueueEvent) => {
-        this.committer.add(id, e);
-        this.exporter.observe(e);
-      },
+    this.pipeline = new Pipeline(this.engine, this.watermark, this.committer, this.clock, { maxClockSkewMs: cfg.stream.maxClockSkewSeconds * 1000 }, this.counters, this.log);
+    // Genesys' 30-minute aggregates are compared once an interval has closed, our own late events
+    // (stream latency) are in and Genesys' last aggregate message for it has come (<= 1/s per
+    // group): 2 minutes plus the latency allowance, and at least 3 real seconds.
+    this.lossDetector = new LossDetector(now, Math.max(120_000 + this.allowanceMs(), 3_000 * this.clock.speed));
+    this.pipeline.onCounted = (e) => {
+      this.lossDetector.count(e);
+      this.exporter.observe(e); // export hook (issue 9): cumulative wait histogram
     };
-    this.pipeline = new Pipeline(this.engine, this.watermark, pending, this.clock, { maxClockSkewMs: cfg.stream.maxClockSkewSeconds * 1000 }, this.counters, this.log);
     const keepFrom = this.watermark.pruneBefore();
     this.pipeline.dedup = new Dedup(loaded.seen.filter(([, t]) => t >= keepFrom));
     this.server = await startHttpServer(this, cfg.server.listen);
@@ -159,6 +162,7 @@ export class Monitor {
     this.every(cfg.state.checkpointSeconds * 1000, () => this.checkpoint());
     this.every(200, () => this.tick());
     this.every(10_000, () => this.maintain());
+    this.every(1_000, () => this.compareWithGenesys());
     this.every(cfg.queues.refreshSeconds * 1000, () => void this.refreshQueues());
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
     this.exporter.start(); // export hook (issue 9)
@@ -321,7 +325,14 @@ export class Monitor {
     }
     const obs = OBSERVATIONS.exec(f.topicName);
     if (obs) {
-      for (const o of observationsFrom(obs[1], f.eventBody)) if (this.queues.has(o.queueId)) this.engine.observe(o.queueId, o.mediaType, o);
+      // Messages carry only the metrics that changed: merged per queue and media, never zero-filled.
+      const { updates, aggregates } = parseObservation(obs[1], f.eventBody, { now: this.clock.now() });
+      for (const u of updates) {
+        if (!this.queues.has(u.queueId)) continue;
+        const merged = this.observations.merge(u);
+        if (merged) this.engine.observe(u.queueId, u.mediaType, merged);
+      }
+      for (const a of aggregates) if (this.queues.has(a.queueId)) this.lossDetector.aggregate(a);
     }
   }
 
@@ -353,6 +364,7 @@ export class Monitor {
       this.problems.clear("token");
       this.counters.backfills++;
       this.counters.backfillPages += r.pages;
+      if (j.cause === "reconcile" || j.cause === "loss") this.counters.reconcilePages = (this.counters.reconcilePages ?? 0) + r.pages;
       this.lastBackfillMs = Date.now() - started;
       if (j.queueIds === null) this.initialDone = true;
       if (j.settle) this.counters.settlePasses++;
@@ -456,6 +468,27 @@ export class Monitor {
     }
   }
 
+  /**
+   * The free loss detector: each settled 30-minute interval's counts against Genesys' own. A
+   * difference is logged and that interval re-read for the queue (a reconciliation), once.
+   */
+  private compareWithGenesys(): void {
+    if (!this.connected || !this.caughtUp) return; // a gap's events are still on their way
+    const now = this.clock.now();
+    for (const c of this.lossDetector.due(now)) {
+      if (c.differences.length === 0) continue;
+      this.counters.lossDetectorDifferences = (this.counters.lossDetectorDifferences ?? 0) + 1;
+      const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor };
+      if (!c.missing) {
+        this.log.info(what, "counts differ from Genesys' own for a closed interval (ours are higher: nothing to recover)");
+        continue;
+      }
+      this.log.warn(what, "counts differ from Genesys' own for a closed interval; re-reading it");
+      if (!this.queues.has(c.queueId)) continue;
+      this.scheduler.schedule(newJob({ from: Date.parse(c.start), to: Date.parse(c.end), readyAt: now, settle: true, queueIds: new Set([c.queueId]), cause: "loss" }));
+    }
+  }
+
   // ---- reading --------------------------------------------------------------------------
 
   /** Connected, every gap backfilled (a settling re-query may still be due), nothing blocked. */
@@ -505,7 +538,9 @@ export class Monitor {
         pickups: this.watermark.pendingPickups().length,
         scheduled: { ...this.scheduler.scheduled },
         lastSettle: this.lastSettle,
+        reconcile: { everyMinutes: this.config.backfill.reconcileMinutes, passes: this.counters.reconciles ?? 0, pages: this.counters.reconcilePages ?? 0 },
       },
+      lossDetector: { compared: this.lossDetector?.compared ?? 0, disagreed: this.lossDetector?.disagreed ?? 0, last: this.lossDetector?.last.slice(0, 20) ?? [] },
       problems,
     };
   }
