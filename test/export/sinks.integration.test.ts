@@ -3,7 +3,8 @@
  * with its remote-write receiver, Pushgateway, InfluxDB 1.x) plus a loopback webhook receiver:
  * the monitor watches the emulator until every call is over, then, with its clock held still,
  * /api/queues is read and one flush pushed. Each server's own query API must give back exactly
- * the /api/queues figures, at the flush's timestamp; /metrics too, and promtool accepts it.
+ * the /api/queues figures, at the flush's timestamp; /metrics too, promtool accepts it, and
+ * Prometheus scrapes it without error.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +18,7 @@ import { Monitor } from "../../src/monitor/service.js";
 import type { Clock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/log.js";
 import { startTestEmulator, waitUntil } from "../helpers/emulator.js";
+import { freePort } from "../helpers/monitor-process.js";
 import { requireBinary, startInfluxDb, startPrometheus, startPushgateway, startVictoriaMetrics } from "../helpers/servers.js";
 import { assertSameFigures, expectedFromApi, getJson, influxSelect, key, parseExposition, promQuery, vmExport } from "./readback.js";
 
@@ -35,7 +37,9 @@ class HoldableClock implements Clock {
 test("every sink on: each server's query API gives back the /api/queues figures at the flush time", { timeout: 240_000 }, async (t) => {
   const vm = await startVictoriaMetrics();
   t.after(() => vm.stop());
-  const prom = await startPrometheus();
+  // Prometheus takes the remote writes and also scrapes the monitor's /metrics (the pull path).
+  const monitorPort = await freePort();
+  const prom = await startPrometheus(undefined, undefined, [`127.0.0.1:${monitorPort}`]);
   t.after(() => prom.stop());
   const pgw = await startPushgateway();
   t.after(() => pgw.stop());
@@ -61,7 +65,7 @@ test("every sink on: each server's query API gives back the /api/queues figures 
     genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
     stream: { heartbeatSeconds: 0.3, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.1, reconnectMaxSeconds: 1 },
     backfill: { ingestionDelaySeconds: 0.5 },
-    server: { listen: "127.0.0.1:0" },
+    server: { listen: `127.0.0.1:${monitorPort}` },
     state: { file: join(dir, "state.sqlite"), commitIntervalMs: 100 },
     export: {
       flushSeconds: 86_400, // flushed by hand below
@@ -149,6 +153,7 @@ test("every sink on: each server's query API gives back the /api/queues figures 
   const promSeries = await promQuery(prom.url, '{__name__=~"genesys_queue_.+"}', at);
   const fromProm = new Map<string, number>();
   for (const s of promSeries) {
+    if (s.metric.job !== undefined) continue; // scraped from /metrics, checked below
     assert.equal(Math.round(s.value[0] * 1000), at, "the sample carries the flush's timestamp");
     fromProm.set(key(s.metric.__name__, s.metric), Number(s.value[1]));
   }
@@ -177,4 +182,19 @@ test("every sink on: each server's query API gives back the /api/queues figures 
     }
   }
   assertSameFigures("webhook", fromHook, expected);
+
+  // Prometheus scraping /metrics: the whole exposition is accepted (a parse error fails the scrape).
+  const scrapedSeries = await waitUntil(
+    async () => {
+      const t = Date.now();
+      const up = await promQuery(prom.url, 'up{job="monitor"}', t);
+      const n = await promQuery(prom.url, 'scrape_samples_scraped{job="monitor"}', t);
+      return up[0]?.value[1] === "1" && Number(n[0]?.value[1]) > 0 ? Number(n[0].value[1]) : undefined;
+    },
+    20_000,
+    "prometheus scraped /metrics successfully",
+  );
+  assert.ok(scrapedSeries >= expected.size, `prometheus took ${scrapedSeries} samples per scrape`);
+  const scrapedOffered = await promQuery(prom.url, 'genesys_queue_offered_total{job="monitor"}', Date.now());
+  assert.equal(scrapedOffered.length, api.queues.length, "one offered counter per queue x media from the scrape");
 });
