@@ -48,3 +48,8 @@ test("rules and the Grafana dashboard only use exported metric names", () => {
   }
   assert.ok(names > 30, `found ${names} metric references`);
 });
+
+test("a missing server binary fails with the Debian package to install, not a skip", () => {
+  assert.throws(() => requireBinary("influxd-not-installed-here"), /is not installed: install the Debian package "influxd-not-installed-here"/);
+  assert.ok(requireBinary("promtool").startsWith("/"), "the installed ones are found");
+});
