@@ -74,7 +74,9 @@ export const FAMILIES: Family[] = [
   { name: `${M}stream_events_total`, type: "counter", help: "Events counted from the live stream, since the state file began." },
   { name: `${M}backfilled_events_total`, type: "counter", help: "Events recovered by backfill, since the state file began." },
   { name: `${M}duplicates_total`, type: "counter", help: "Events dropped as already counted, since the state file began." },
-  { name: `${M}malformed_frames_total`, type: "counter", help: "Notification payloads that could not be read, since the state file began." },
+  { name: `${M}malformed_frames_total`, type: "counter", help: "Notification frames that could not be read (not JSON, no topic), since this process started." },
+  { name: `${M}bad_payloads_total`, type: "counter", help: "Conversation notifications whose body could not be normalized, since the state file began." },
+  { name: `${M}late_dropped_total`, type: "counter", help: "Events too old to tell whether they were counted (dropped, never doubled), since the state file began." },
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
   { name: `${M}export_pending`, type: "gauge", help: "Flushes waiting in the outbox, by sink." },
@@ -167,7 +169,9 @@ export function buildSamples(input: SampleInput): Sample[] {
     add(`${M}stream_events_total`, {}, h.counters.streamEvents ?? 0);
     add(`${M}backfilled_events_total`, {}, h.counters.backfilledEvents ?? 0);
     add(`${M}duplicates_total`, {}, h.counters.duplicatesDropped ?? 0);
-    add(`${M}malformed_frames_total`, {}, h.counters.badPayloads ?? 0);
+    add(`${M}malformed_frames_total`, {}, h.counters.malformedFrames ?? 0);
+    add(`${M}bad_payloads_total`, {}, h.counters.badPayloads ?? 0);
+    add(`${M}late_dropped_total`, {}, h.counters.lateDropped ?? 0);
     for (const [status, n] of Object.entries(h.http.byStatus).sort()) {
       if (status === "network" || Number(status) >= 300) add(`${M}api_errors_total`, { status }, n);
     }

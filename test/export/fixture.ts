@@ -64,7 +64,7 @@ export function fixtureFlush(): Flush {
     samples: buildSamples({
       snapshots: fixtureSnapshots(),
       histogram: (q) => (q === "q-1" ? { counts, sumSeconds: 1234.5 } : undefined),
-      health: { connected: true, ready: false, queues: 2, channels: [{ state: "live" }, { state: "connecting" }], lastEventAgeSeconds: 1.5, counters: { reconnects: 2, streamEvents: 40, backfilledEvents: 3, duplicatesDropped: 1, badPayloads: 0 }, http: { byStatus: { "200": 9, "429": 2, network: 1 } } },
+      health: { connected: true, ready: false, queues: 2, channels: [{ state: "live" }, { state: "connecting" }], lastEventAgeSeconds: 1.5, counters: { reconnects: 2, streamEvents: 40, backfilledEvents: 3, duplicatesDropped: 1, badPayloads: 0, malformedFrames: 4, lateDropped: 2 }, http: { byStatus: { "200": 9, "429": 2, network: 1 } } },
       sinks: [{ name: "victoriametrics", pending: 2, sent: 5, failures: 1, deadLetters: 0, dropped: 0 }],
     }),
   };
