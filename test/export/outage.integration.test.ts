@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestEmulator, waitUntil } from "../helpers/emulator.js";
@@ -64,6 +64,7 @@ test("outage: a sink down for several flushes plus a kill -9 of the monitor lose
   const logFile = join(dir, "monitor.log");
   const monitor = new MonitorProcess(configFile, await freePort(), logFile);
   t.after(() => monitor.stop());
+  t.after(() => rmSync(dir, { recursive: true, force: true })); // after hooks run in order: this one last
   const flushesAtLeast = (n: number, what: string) => waitUntil(() => loggedFlushes(logFile).length >= n, 30_000, what);
   const pending = async (sink: string) => {
     const r = await fetch(`${monitor.url}/metrics`).catch(() => undefined);

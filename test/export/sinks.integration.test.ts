@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSchema } from "../../src/config/config.js";
@@ -36,15 +36,15 @@ class HoldableClock implements Clock {
 
 test("every sink on: each server's query API gives back the /api/queues figures at the flush time", { timeout: 240_000 }, async (t) => {
   const vm = await startVictoriaMetrics();
-  t.after(() => vm.stop());
+  t.after(() => vm.dispose());
   // Prometheus takes the remote writes and also scrapes the monitor's /metrics (the pull path).
   const monitorPort = await freePort();
   const prom = await startPrometheus(undefined, undefined, [`127.0.0.1:${monitorPort}`]);
-  t.after(() => prom.stop());
+  t.after(() => prom.dispose());
   const pgw = await startPushgateway();
-  t.after(() => pgw.stop());
+  t.after(() => pgw.dispose());
   const influx = await startInfluxDb("genesys");
-  t.after(() => influx.stop());
+  t.after(() => influx.dispose());
   const hooks: any[] = [];
   const hook = createServer((req, res) => {
     let b = "";
@@ -85,6 +85,7 @@ test("every sink on: each server's query API gives back the /api/queues figures 
   t.after(async () => {
     await monitor.stop();
     await emu.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   await waitUntil(() => monitor.ready, 20_000, "monitor ready");
   await waitUntil(() => emu.sim.settled, 60_000, "every simulated call over");

@@ -4,7 +4,7 @@
  * the package to install (`.ci/run` installs them), never a skip.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./monitor-process.js";
@@ -30,6 +30,8 @@ export function requireBinary(bin: string): string {
 export class ServerProcess {
   child?: ChildProcess;
   readonly url: string;
+  /** Remove `dir` on dispose (set when the helper made it). */
+  ownsDir = false;
 
   constructor(
     readonly name: string,
@@ -89,6 +91,12 @@ export class ServerProcess {
     });
   }
 
+  /** Stops the server and removes its temporary directory (if the helper created it). */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
   logTail(): string {
     try {
       return readFileSync(join(this.dir, `${this.name}.log`), "utf8").slice(-1500);
@@ -102,7 +110,8 @@ function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `qm-${prefix}-`));
 }
 
-export async function startVictoriaMetrics(dir = tempDir("vm"), port?: number): Promise<ServerProcess> {
+export async function startVictoriaMetrics(given?: string, port?: number): Promise<ServerProcess> {
+  const dir = given ?? tempDir("vm");
   const bin = requireBinary("victoria-metrics");
   const p = port ?? (await freePort());
   const s = new ServerProcess(
@@ -113,20 +122,24 @@ export async function startVictoriaMetrics(dir = tempDir("vm"), port?: number): 
     "/health",
     dir,
   );
+  s.ownsDir = given === undefined;
   await s.start();
   return s;
 }
 
-export async function startPushgateway(dir = tempDir("pgw")): Promise<ServerProcess> {
+export async function startPushgateway(given?: string): Promise<ServerProcess> {
+  const dir = given ?? tempDir("pgw");
   const bin = requireBinary("prometheus-pushgateway");
   const p = await freePort();
   const s = new ServerProcess("pushgateway", bin, [`--web.listen-address=127.0.0.1:${p}`, "--persistence.file=", "--log.level=warn"], p, "/-/ready", dir);
+  s.ownsDir = given === undefined;
   await s.start();
   return s;
 }
 
 /** InfluxDB 1.x with every listener on loopback; `database` is created. */
-export async function startInfluxDb(database: string, dir = tempDir("influx")): Promise<ServerProcess> {
+export async function startInfluxDb(database: string, given?: string): Promise<ServerProcess> {
+  const dir = given ?? tempDir("influx");
   const bin = requireBinary("influxd");
   const p = await freePort();
   const rpc = await freePort();
@@ -152,6 +165,7 @@ bind-address = "127.0.0.1:${rpc}"
 `,
   );
   const s = new ServerProcess("influxdb", bin, ["run", "-config", conf], p, "/ping", dir);
+  s.ownsDir = given === undefined;
   await s.start();
   const r = await fetch(`${s.url}/query`, { method: "POST", body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }) });
   if (!r.ok) throw new Error(`influxdb CREATE DATABASE answered ${r.status}: ${await r.text()}`);
@@ -159,7 +173,8 @@ bind-address = "127.0.0.1:${rpc}"
 }
 
 /** Prometheus with the remote-write receiver; scrapes nothing unless `scrape` targets are given. */
-export async function startPrometheus(dir = tempDir("prom"), port?: number, scrape: string[] = []): Promise<ServerProcess> {
+export async function startPrometheus(given?: string, port?: number, scrape: string[] = []): Promise<ServerProcess> {
+  const dir = given ?? tempDir("prom");
   const bin = requireBinary("prometheus");
   const p = port ?? (await freePort());
   mkdirSync(dir, { recursive: true });
@@ -180,6 +195,7 @@ export async function startPrometheus(dir = tempDir("prom"), port?: number, scra
     "/-/ready",
     dir,
   );
+  s.ownsDir = given === undefined;
   await s.start();
   return s;
 }
