@@ -1,7 +1,8 @@
 /**
  * Chaos: the monitor runs against the emulator for 70 simulated minutes while every fault the
  * emulator offers is injected, and the monitor process is killed with SIGKILL twice and
- * restarted, and a queue joins the selection mid-run (its pick-up crossed by a kill -9). Afterwards
+ * restarted, garbage frames are mixed into every socket, and a queue that started outside the
+ * selection is renamed into it mid-run (its pick-up crossed by a kill -9). Afterwards
  * its totals per queue, media and kind equal the ground truth exactly (the late queue's whole day
  * included) and its answered waits equal the truth to the millisecond.
  */
@@ -35,7 +36,8 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
     genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
     stream: { heartbeatSeconds: 0.5, latencyAllowanceSeconds: 30, reconnectInitialSeconds: 0.2, reconnectMaxSeconds: 2, rolloverMarginMinutes: 10 },
     backfill: { ingestionDelaySeconds: 1.5, overlapSeconds: 60 },
-    queues: { refreshSeconds: 1 },
+    // Selected by name pattern: a queue renamed into it mid-run is picked up with its whole day.
+    queues: { patterns: ["Sales*", "Support*", "Billing*"], refreshSeconds: 1 },
     state: { file: join(dir, "state.sqlite"), recordEvents: true, commitIntervalMs: 200 },
     clock: "emulator",
   });
@@ -72,13 +74,19 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
     }],
     [5, () => fault({ type: "revoke-tokens" })],
     [3, async () => {
-      // A queue joins the selection mid-run; the kill -9 below lands during its pick-up.
+      // A queue outside the selection takes calls for a while ...
       const res = await fetch(`${emu.url}/emulator/queues`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ name: "Retention", arrivalsPerHour: 90, agents: 2, handleSeconds: 120, patienceSeconds: 90 }),
       });
       lateQueue = ((await res.json()) as { id: string }).id;
+    }],
+    [4, () => fault({ type: "garbage-frames", count: 40 })],
+    [4, async () => {
+      // ... then is renamed into it; the kill -9 below lands during its pick-up.
+      const res = await fetch(`${emu.url}/emulator/queues/${lateQueue}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Billing Retention" }) });
+      assert.equal(res.status, 200);
     }],
     [1, () => restart(2)],
     [5, () => fault({ type: "expire-channels" })],
@@ -122,12 +130,13 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
     assert.deepEqual(s.totals, g.counts, `${g.queueId} ${g.mediaType}`);
   }
   const late = truth.queues.filter((g) => g.queueId === lateQueue);
-  assert.ok(late.length > 0 && late.every((g) => g.counts.offered > 0), "the queue added mid-run had traffic, counted above");
+  assert.ok(late.length > 0 && late.every((g) => g.counts.offered > 0), "the queue renamed into the selection mid-run had traffic, counted above");
   for (const g of late) {
     const s = final.queues.find((x: any) => x.queueId === g.queueId && x.mediaType === g.mediaType);
     assert.equal(s.intervals.today.offered, g.counts.offered, "its day is whole in today's figures");
   }
   const health = await monitor.get("/api/health");
+  const aliveAtEnd = monitor.child?.exitCode === null && monitor.child.signalCode === null;
   await monitor.stop();
 
   // Answered waits, to the millisecond, from the audit table committed with the state.
@@ -161,10 +170,16 @@ test("chaos: every fault and two kill -9s over 70 simulated minutes; totals and 
       backfills: c.backfills,
       backfillFailures: c.backfillFailures,
       apiErrors: c.apiErrors,
+      malformedFrames: c.malformedFrames,
+      badPayloads: c.badPayloads,
+      skewRejected: c.skewRejected,
+      lateDropped: c.lateDropped,
+      outcomeConflicts: c.outcomeConflicts,
       catchUpMs: { passes: catchUps.length, median: catchUps[Math.floor(catchUps.length / 2)], max: catchUps[catchUps.length - 1] },
     },
   };
-  assert.equal(new Set(emu.faultLog.map((f) => f.type)).size, 7, "all seven fault types injected");
+  assert.equal(new Set(emu.faultLog.map((f) => f.type)).size, 8, "all seven connection/API fault types and garbage-frames injected");
+  assert.ok(aliveAtEnd, "the monitor never exited on its own (garbage frames included)");
   assert.ok(c.backfilledEvents > 0, "backfill recovered events");
   console.log(JSON.stringify(report));
 });

@@ -131,7 +131,9 @@ function classify(text: string): string {
     const d = b?.data?.[0];
     if (!d) return "bad-observation";
     if (!Array.isArray(d.metrics)) return "metrics-not-array";
-    if (d.metrics.some((m: any) => !Number.isSafeInteger(m?.stats?.count) || m.stats.count < 0)) return "absurd-numbers";
+    // Counts are whole and sane; oServiceLevel carries a ratio instead of a count.
+    const countOf = (m: any) => (m?.metric === "oServiceLevel" ? m?.stats?.numerator : m?.stats?.count);
+    if (d.metrics.some((m: any) => !Number.isSafeInteger(countOf(m)) || countOf(m) < 0)) return "absurd-numbers";
     return "real";
   }
   if (!Array.isArray(b?.participants) || typeof b.id !== "string") return "wrong-types";

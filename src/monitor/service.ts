@@ -27,7 +27,8 @@ import { LossDetector } from "../ingest/loss-detector.js";
 import { Exporter } from "../export/exporter.js";
 import { Committer } from "../store/committer.js";
 import { StateStore, type Batch } from "../store/state-store.js";
-import { backoffMs, HttpTransport } from "../transport/http.js";
+import { HttpTransport } from "../transport/http.js";
+import { Backoff, backoffMs } from "../transport/retry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { areaOf, notReadyReasons, Problems, type Health } from "./health.js";
@@ -196,7 +197,8 @@ export class Monitor {
   private async refreshQueues(): Promise<void> {
     if (this.stopped) return;
     let found: MonitoredQueue[];
-    for (let attempt = 0; ; attempt++) {
+    const backoff = new Backoff({ baseMs: 1000, capMs: 30_000, minMs: 100 });
+    for (;;) {
       try {
         found = await discoverQueues(this.client, this.config.queues);
         this.problems.clear("queues");
@@ -205,7 +207,7 @@ export class Monitor {
       } catch (e) {
         if (!this.problems.report(areaOf(e, "queues"), e)) this.log.error({ err: (e as Error).message }, "queue discovery failed");
         if (this.queues.size > 0 || this.stopped) return; // keep running with what we have
-        await new Promise((r) => setTimeout(r, backoffMs(attempt, 1000, 30_000) + 100));
+        await new Promise((r) => setTimeout(r, backoff.next()));
         if (this.stopped) return;
       }
     }
