@@ -72,7 +72,7 @@ export class SinkRunner {
         }
       }
       for (let i = 0; i < MAX_PER_DRAIN && !this.stopped; i++) {
-        let item = this.sink.latestOnly ? this.outbox.newest(name) : this.outbox.oldest(name);
+        const item = this.sink.latestOnly ? this.outbox.newest(name) : this.outbox.oldest(name);
         if (!item) return;
         if (this.sink.latestOnly) this.superseded += this.outbox.supersede(name, item.seq);
         let status: number;
@@ -95,7 +95,6 @@ export class SinkRunner {
           this.outbox.deadLetter(name, item, status, text);
           this.log.error({ sink: name, type: this.sink.type, status, message: text.slice(0, 500), at: new Date(item.flush.at).toISOString() }, "export sink refused a flush; dead-lettered, not retried");
         }
-        item = undefined;
       }
     } catch (e) {
       // The outbox itself failed (disk, closed at shutdown): try again later.
