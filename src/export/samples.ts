@@ -77,6 +77,9 @@ export const FAMILIES: Family[] = [
   { name: `${M}malformed_frames_total`, type: "counter", help: "Notification frames that could not be read (not JSON, no topic), since this process started." },
   { name: `${M}bad_payloads_total`, type: "counter", help: "Conversation notifications whose body could not be normalized, since the state file began." },
   { name: `${M}late_dropped_total`, type: "counter", help: "Events too old to tell whether they were counted (dropped, never doubled), since the state file began." },
+  { name: `${M}outcome_conflicts_total`, type: "counter", help: "Queue visits the stream and analytics read differently (the first reading counted), since the state file began." },
+  { name: `${M}skew_rejected_total`, type: "counter", help: "Events timestamped too far ahead of the monitor's clock (rejected), since the state file began." },
+  { name: `${M}loss_detector_disagreements_total`, type: "counter", help: "Closed 30-minute intervals whose counts differed from Genesys' own aggregates, since this process started." },
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
   { name: `${M}export_pending`, type: "gauge", help: "Flushes waiting in the outbox, by sink." },
@@ -108,6 +111,7 @@ export interface HealthInput {
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
   http: { byStatus: Record<string, number> };
+  lossDetector?: { disagreed: number };
 }
 
 export interface SinkStatus {
@@ -172,6 +176,9 @@ export function buildSamples(input: SampleInput): Sample[] {
     add(`${M}malformed_frames_total`, {}, h.counters.malformedFrames ?? 0);
     add(`${M}bad_payloads_total`, {}, h.counters.badPayloads ?? 0);
     add(`${M}late_dropped_total`, {}, h.counters.lateDropped ?? 0);
+    add(`${M}outcome_conflicts_total`, {}, h.counters.outcomeConflicts ?? 0);
+    add(`${M}skew_rejected_total`, {}, h.counters.skewRejected ?? 0);
+    add(`${M}loss_detector_disagreements_total`, {}, h.lossDetector?.disagreed ?? 0);
     for (const [status, n] of Object.entries(h.http.byStatus).sort()) {
       if (status === "network" || Number(status) >= 300) add(`${M}api_errors_total`, { status }, n);
     }
