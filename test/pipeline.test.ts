@@ -75,3 +75,18 @@ test("seen collects the identities in the range whatever their verdict", () => {
   p.ingest([ev("offered", NOW - 1_000, "s", "q7")], "stream");
   assert.equal(p.streamFrontier.get("q7"), NOW - 1_000);
 });
+
+test("one outcome per queue visit: an end read differently by the other source collides, is counted as a conflict, and the first stays", () => {
+  const { counters, p, engine } = setup();
+  const offered = ev("offered", NOW - 120_000, "v");
+  assert.equal(p.ingest([offered, ev("answered", NOW - 60_000, "v", "q1", 60_000)], "stream"), 2);
+  // Analytics reads the same visit's end as a flow-out, a few ms apart: it must not count too.
+  assert.equal(p.ingest([offered, ev("flowout", NOW - 59_990, "v", "q1", 60_010)], "backfill"), 0);
+  assert.equal(counters.outcomeConflicts, 1);
+  assert.equal(counters.duplicatesDropped, 1, "the offer is a plain duplicate");
+  const t = engine.snapshot()[0].totals;
+  assert.deepEqual(t, { offered: 1, answered: 1, abandoned: 0, flowout: 0 });
+  // The same reading again is a duplicate, not a second conflict.
+  assert.equal(p.ingest([ev("answered", NOW - 60_000, "v", "q1", 60_000)], "backfill"), 0);
+  assert.equal(counters.outcomeConflicts, 1);
+});
