@@ -14,6 +14,9 @@
  * (Genesys' last aggregate lagging behind, or an edge case), re-reading cannot help: reported only.
  */
 import type { QueueEvent } from "../domain/queue-event.js";
+import type { IntervalAggregate } from "../normalize/observation.js";
+
+export type { IntervalAggregate };
 
 export const AGGREGATE_MS = 30 * 60_000;
 
@@ -22,18 +25,6 @@ export interface Counts {
   answered: number;
   abandoned: number;
   flowout: number;
-}
-
-/** Genesys' 30-minute aggregate for one queue and media type (only the counts present). */
-export interface IntervalAggregate {
-  queueId: string;
-  mediaType: string;
-  start: number;
-  end: number;
-  offered?: number;
-  answered?: number;
-  abandoned?: number;
-  flowout?: number;
 }
 
 export interface Comparison {
