@@ -80,6 +80,8 @@ export const FAMILIES: Family[] = [
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
   { name: `${M}export_pending`, type: "gauge", help: "Flushes waiting in the outbox, by sink." },
+  // alerting hook (issue 10)
+  { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
   { name: `${M}export_sent_total`, type: "counter", help: "Flushes delivered, by sink, since this process started." },
   { name: `${M}export_failures_total`, type: "counter", help: "Failed delivery attempts (kept for retry), by sink, since this process started." },
   { name: `${M}export_dead_letters_total`, type: "counter", help: "Flushes a sink refused (4xx, not retried), by sink, since this process started." },
@@ -124,6 +126,8 @@ export interface SampleInput {
   histogram?: (queueId: string, mediaType: string) => WaitHistogramValue | undefined;
   health?: HealthInput;
   sinks?: SinkStatus[];
+  /** alerting hook (issue 10): firing alerts per rule. */
+  alerts?: { rule: string; severity: string; firing: number }[];
 }
 
 const KINDS: QueueEventKind[] = ["offered", "answered", "abandoned", "flowout"];
@@ -185,5 +189,6 @@ export function buildSamples(input: SampleInput): Sample[] {
     add(`${M}export_dead_letters_total`, l, s.deadLetters);
     add(`${M}export_dropped_total`, l, s.dropped);
   }
+  for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
   return [...by.values()].flat();
 }
