@@ -80,12 +80,12 @@ export const FAMILIES: Family[] = [
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
   { name: `${M}export_pending`, type: "gauge", help: "Flushes waiting in the outbox, by sink." },
-  // alerting hook (issue 10)
-  { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
   { name: `${M}export_sent_total`, type: "counter", help: "Flushes delivered, by sink, since this process started." },
   { name: `${M}export_failures_total`, type: "counter", help: "Failed delivery attempts (kept for retry), by sink, since this process started." },
   { name: `${M}export_dead_letters_total`, type: "counter", help: "Flushes a sink refused (4xx, not retried), by sink, since this process started." },
   { name: `${M}export_dropped_total`, type: "counter", help: "Flushes dropped by the outbox bound, by sink, since this process started." },
+  // alerting hook (issue 10)
+  { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
 ];
 
 const FAMILY = new Map(FAMILIES.map((f) => [f.name, f]));
