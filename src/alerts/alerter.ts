@@ -136,7 +136,8 @@ export class Alerter {
   alertStates(): AlertView[] {
     const byName = new Map(this.rules.map((r) => [r.name, r]));
     return [...this.states.values()]
-      .filter((s): s is AlertState & { state: AlertView["state"] } => s.state !== "inactive")
+      // A state of a rule no longer configured is resolved and dropped at the next evaluation.
+      .filter((s): s is AlertState & { state: AlertView["state"] } => s.state !== "inactive" && byName.has(s.rule))
       .sort((a, b) => a.rule.localeCompare(b.rule) || a.queueName.localeCompare(b.queueName) || a.mediaType.localeCompare(b.mediaType))
       .map((s) => ({
         rule: s.rule,
@@ -146,8 +147,8 @@ export class Alerter {
         state: s.state,
         since: new Date(s.since).toISOString(),
         value: s.value,
-        threshold: byName.get(s.rule)?.threshold ?? NaN,
-        severity: byName.get(s.rule)?.severity ?? "error",
+        threshold: byName.get(s.rule)!.threshold,
+        severity: byName.get(s.rule)!.severity,
         dedupKey: s.dedupKey,
       }));
   }
