@@ -124,3 +124,24 @@ test("the alert outbox and the export outbox share the state file without discar
   db.close();
   void silentLogger;
 });
+
+test("a rule removed from the configuration resolves its open alert; a queue that left the selection clears", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "qm-alerts-rm-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = new Database(join(dir, "s.sqlite"));
+  const clock = new ManualClock(Date.parse("2026-01-05T09:00:00Z"));
+  const rule = (name: string) => ({ name, figure: "answeredWaitP90", window: "15m", threshold: 60, forSeconds: 0, clearForSeconds: 0 });
+  let figures = [series("a", 90, 20), series("b", 90, 20)];
+  const one = new Alerter({ config: alertsSchema.parse({ rules: [rule("old"), rule("kept")] }), clock, log: silentLogger, db, snapshot: () => figures, gate: () => true });
+  assert.equal(one.evaluate().filter((e) => e.event_action === "trigger").length, 4);
+  const two = new Alerter({ config: alertsSchema.parse({ rules: [rule("kept")] }), clock, log: silentLogger, db, snapshot: () => figures, gate: () => true });
+  assert.deepEqual(two.alertStates().map((a) => `${a.rule} ${a.queueId}`), ["kept a", "kept b"], "the removed rule's alerts are not shown");
+  figures = [series("a", 90, 20)]; // b left the selection
+  clock.advance(10_000);
+  assert.deepEqual(
+    two.evaluate().map((e) => `${e.dedup_key} ${e.event_action}`).sort(),
+    ["queue-monitor/kept/b/voice resolve", "queue-monitor/old/a/voice resolve", "queue-monitor/old/b/voice resolve"],
+  );
+  assert.deepEqual(two.alertStates().map((a) => `${a.rule} ${a.queueId} ${a.state}`), ["kept a firing", "kept b resolved"]);
+  db.close();
+});
