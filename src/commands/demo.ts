@@ -55,6 +55,7 @@ export function demoCommand(program: Command): void {
         backfill: { ingestionDelaySeconds: emu.options.ingestionDelaySeconds + 1 },
         server: { listen: flags.listen },
         state: { file: flags.state ?? join(mkdtempSync(join(tmpdir(), "queue-monitor-demo-")), "state.sqlite") },
+        alerts: { pagerduty: { routingKey: "demo0000000000000000000000000000", eventsUrl: `${emu.url}/v2/enqueue` } }, // alerting hook (issue 10): pages the emulator's receiver
       });
       const monitor = new Monitor(config, emu.clock, log);
       await monitor.start();

@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { defaultEngineSettings } from "../aggregate/engine.js";
 import { formatZodError } from "./errors.js";
+import { alertsSchema, applyAlertEnv, effectiveRules, unknownWindows } from "../alerts/config.js"; // alerting hook (issue 10)
 
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected HOST:PORT, e.g. 127.0.0.1:9464");
 
@@ -166,6 +167,7 @@ export const configSchema = z
       .union([z.literal("system"), z.literal("emulator"), z.object({ start: z.string(), speed: z.number().positive() }).strict()])
       .default("system"),
     export: exportSchema,
+    alerts: alertsSchema, // alerting hook (issue 10)
   })
   .strict();
 
@@ -200,10 +202,13 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     ex.sinks = [...(Array.isArray(ex.sinks) ? ex.sinks : []), { type: "webhook", name: "tsd-endpoint", url: env.TSD_ENDPOINT }];
     raw.export = ex;
   }
+  applyAlertEnv(raw, env); // alerting hook (issue 10): PAGERDUTY_ROUTING_KEY, PAGERDUTY_EVENTS_URL
   overrides(raw);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`config${file ? ` ${file}` : ""}: ${formatZodError(parsed.error)}`);
   const c = parsed.data;
+  const badWindows = unknownWindows(effectiveRules(c.alerts), c.stats.windowsMinutes); // alerting hook (issue 10)
+  if (badWindows.length > 0) throw new Error(`config${file ? ` ${file}` : ""}: alerts.rules: ${badWindows.join("; ")}`);
   if (!c.genesys.baseUrl && !c.genesys.orgDomain) throw new Error("config: genesys.orgDomain (GENESYS_ORG_DOMAIN) or genesys.baseUrl (GENESYS_BASE_URL) is required");
   if (!c.genesys.clientId || !c.genesys.clientSecret) throw new Error("config: genesys.clientId and genesys.clientSecret (GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET) are required");
   return c;

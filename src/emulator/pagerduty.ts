@@ -1,6 +1,9 @@
 /**
  * A PagerDuty Events API v2 receiver (export-and-paging.md, PagerDuty section): validates events as
  * the real endpoint does, answers 202 / 400 / 429, and records what it accepted.
+ * alerting hook (issue 10): it also models PagerDuty's dedup into incidents (a trigger for a key
+ * with an open incident joins it; a resolve closes it; a resolve for no open incident changes
+ * nothing) and can be told to refuse the next events (503 / 429) to test delivery.
  */
 import { randomUUID } from "node:crypto";
 import { json, type Reply } from "./http.js";
@@ -16,14 +19,47 @@ export interface AcceptedEvent {
   payload?: Record<string, unknown>;
 }
 
+export interface Incident {
+  id: string;
+  dedup_key: string;
+  status: "triggered" | "resolved";
+  createdAt: string;
+  resolvedAt: string | null;
+  /** Trigger events that joined this incident (the first one included). */
+  triggers: number;
+}
+
 export class PagerDutyReceiver {
   readonly accepted: AcceptedEvent[] = [];
+  readonly incidents: Incident[] = [];
+  /** Injected refusals, consumed one per enqueue call in order. */
+  private faults: { status: number; retryAfter?: string }[] = [];
+  /** Refusals answered so far, by status. */
+  readonly refused: Record<string, number> = {};
   private readonly recent = new Map<string, number[]>();
 
   /** @param perMinute events per routing key per 60 s before 429 (PagerDuty: about 120). */
   constructor(private readonly perMinute = 120) {}
 
+  /** POST /emulator/pagerduty/faults {status: 429|500|502|503|504, count, retryAfterSeconds?}: the next `count` events are refused. */
+  fault(body: unknown): Reply {
+    const f = (body ?? {}) as { status?: unknown; count?: unknown; retryAfterSeconds?: unknown };
+    const status = Number(f.status);
+    const count = Number(f.count ?? 1);
+    if (!(status === 429 || (status >= 500 && status <= 599)) || !Number.isInteger(count) || count < 1 || count > 1000) {
+      return json(400, { error: "expected {status: 429 or 5xx, count: 1..1000, retryAfterSeconds?}" });
+    }
+    const retryAfter = f.retryAfterSeconds === undefined ? undefined : String(Number(f.retryAfterSeconds));
+    for (let i = 0; i < count; i++) this.faults.push({ status, ...(retryAfter === undefined ? {} : { retryAfter }) });
+    return json(200, { queued: this.faults.length });
+  }
+
   enqueue(body: unknown): Reply {
+    const fault = this.faults.shift();
+    if (fault) {
+      this.refused[fault.status] = (this.refused[fault.status] ?? 0) + 1;
+      return json(fault.status, { status: "unavailable", message: "injected fault", errors: [] }, fault.retryAfter === undefined ? {} : { "retry-after": fault.retryAfter });
+    }
     if (!body || typeof body !== "object" || Array.isArray(body)) {
       return json(400, { status: "Unrecognized object", message: "Event object format is unrecognized", errors: ["JSON parse error"] });
     }
@@ -54,6 +90,14 @@ export class PagerDutyReceiver {
     this.recent.set(key, window);
     const dedup = (e.dedup_key as string | undefined) ?? randomUUID().replaceAll("-", "");
     this.accepted.push({ receivedAt: new Date(now).toISOString(), routing_key: key, event_action: e.event_action as string, dedup_key: dedup, ...(payload ? { payload } : {}) });
+    const open = this.incidents.find((i) => i.dedup_key === dedup && i.status === "triggered");
+    if (e.event_action === "trigger") {
+      if (open) open.triggers++;
+      else this.incidents.push({ id: randomUUID(), dedup_key: dedup, status: "triggered", createdAt: new Date(now).toISOString(), resolvedAt: null, triggers: 1 });
+    } else if (e.event_action === "resolve" && open) {
+      open.status = "resolved";
+      open.resolvedAt = new Date(now).toISOString();
+    }
     return json(202, { status: "success", message: "Event processed", dedup_key: dedup });
   }
 }

@@ -323,7 +323,10 @@ export class Emulator {
     r.on("GET", /^\/api\/v2\/analytics\/conversations\/([^/]+)\/details$/, api((req) => this.analytics.conversation(req.params[0])));
     r.on("POST", /^\/api\/v2\/analytics\/queues\/observations\/query$/, api((req) => this.analytics.observationsQuery(req.body)));
     r.on("POST", /^\/v2\/enqueue$/, (req) => this.pagerduty.enqueue(req.body));
-    r.on("GET", /^\/emulator\/pagerduty\/events$/, () => json(200, { events: this.pagerduty.accepted }));
+    // alerting hook (issue 10): incidents (PagerDuty's dedup) and injected refusals
+    r.on("GET", /^\/emulator\/pagerduty\/events$/, () => json(200, { events: this.pagerduty.accepted, incidents: this.pagerduty.incidents }));
+    r.on("GET", /^\/emulator\/pagerduty\/incidents$/, () => json(200, { incidents: this.pagerduty.incidents }));
+    r.on("POST", /^\/emulator\/pagerduty\/faults$/, (req) => this.pagerduty.fault(req.body));
     r.on("GET", /^\/emulator\/clock$/, () => json(200, { now: new Date(this.clock.now()).toISOString(), speed: this.options.speed }));
     r.on("GET", /^\/emulator\/ground-truth$/, () => json(200, this.groundTruth()));
     r.on("POST", /^\/emulator\/faults$/, (req) => this.fault(req.body));

@@ -19,7 +19,7 @@ import { contentType, PrometheusExposition } from "./prometheus.js";
 import { pushgatewaySink } from "./pushgateway.js";
 import { remoteWriteSink } from "./remote-write.js";
 import { SinkRunner } from "./runner.js";
-import { buildSamples, type Flush, type HealthInput, type Sample } from "./samples.js";
+import { buildSamples, type Flush, type HealthInput, type Sample, type SinkStatus } from "./samples.js";
 import type { Sink } from "./sink.js";
 import { victoriaMetricsSink } from "./victoriametrics.js";
 import { WaitHistogram } from "./wait-histogram.js";
@@ -35,6 +35,8 @@ export interface ExporterDeps {
   health: () => HealthInput;
   /** Retry policy of the pushes (defaults: 3 attempts, 15 s timeout); tests shorten it. */
   transport?: HttpTransport;
+  /** alerting hook (issue 10): firing alerts per rule, and the PagerDuty delivery as one more sink status. */
+  alerts?: () => { firing: { rule: string; severity: string; firing: number }[]; sinks: SinkStatus[] };
 }
 
 /** Builds the configured sinks; names default to the type, numbered when a type repeats. */
@@ -90,11 +92,13 @@ export class Exporter {
   }
 
   samples(): Sample[] {
+    const alerts = this.d.alerts?.(); // alerting hook (issue 10)
     return buildSamples({
       snapshots: this.d.snapshot(),
       histogram: (q, m) => this.histogram.get(q, m),
       health: this.d.health(),
-      sinks: this.runners.map((r) => r.status()),
+      sinks: [...this.runners.map((r) => r.status()), ...(alerts?.sinks ?? [])],
+      alerts: alerts?.firing,
     });
   }
 

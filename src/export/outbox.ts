@@ -27,36 +27,40 @@ export class Outbox {
     private readonly db: Database.Database,
     sinks: string[],
     private readonly maxPending: number,
+    // alerting hook (issue 10): PagerDuty events use their own tables ("alert_..."), so neither
+    // outbox discards the other's rows as waiting for a sink it does not know.
+    prefix: "export" | "alert" = "export",
   ) {
+    const t = (name: string) => `${prefix}_${name}`;
     db.exec(`
       CREATE TABLE IF NOT EXISTS export_flushes (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, samples BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS export_pending (sink TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sink, seq)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS export_pending_seq ON export_pending (seq);
       CREATE TABLE IF NOT EXISTS export_dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, at INTEGER NOT NULL,
         failed_at INTEGER NOT NULL, status INTEGER NOT NULL, message TEXT NOT NULL);
-    `);
+    `.replaceAll("export_", `${prefix}_`));
     this.st = {
-      insertFlush: db.prepare("INSERT INTO export_flushes (at, samples) VALUES (?, ?)"),
-      insertPending: db.prepare("INSERT INTO export_pending (sink, seq) VALUES (?, ?)"),
-      oldest: db.prepare("SELECT seq FROM export_pending WHERE sink = ? ORDER BY seq LIMIT 1"),
-      newest: db.prepare("SELECT seq FROM export_pending WHERE sink = ? ORDER BY seq DESC LIMIT 1"),
-      deletePending: db.prepare("DELETE FROM export_pending WHERE sink = ? AND seq = ?"),
-      deleteOlder: db.prepare("DELETE FROM export_pending WHERE sink = ? AND seq < ?"),
-      orphans: db.prepare("DELETE FROM export_flushes WHERE seq NOT IN (SELECT seq FROM export_pending)"),
-      orphan: db.prepare("DELETE FROM export_flushes WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM export_pending WHERE seq = ?)"),
-      flush: db.prepare("SELECT at, samples FROM export_flushes WHERE seq = ?"),
-      count: db.prepare("SELECT COUNT(*) AS n FROM export_pending WHERE sink = ?"),
-      trim: db.prepare("DELETE FROM export_pending WHERE sink = ? AND seq IN (SELECT seq FROM export_pending WHERE sink = ? ORDER BY seq LIMIT ?)"),
-      dead: db.prepare("INSERT INTO export_dead_letters (sink, at, failed_at, status, message) VALUES (?, ?, ?, ?, ?)"),
+      insertFlush: db.prepare(`INSERT INTO ${t("flushes")} (at, samples) VALUES (?, ?)`),
+      insertPending: db.prepare(`INSERT INTO ${t("pending")} (sink, seq) VALUES (?, ?)`),
+      oldest: db.prepare(`SELECT seq FROM ${t("pending")} WHERE sink = ? ORDER BY seq LIMIT 1`),
+      newest: db.prepare(`SELECT seq FROM ${t("pending")} WHERE sink = ? ORDER BY seq DESC LIMIT 1`),
+      deletePending: db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ? AND seq = ?`),
+      deleteOlder: db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ? AND seq < ?`),
+      orphans: db.prepare(`DELETE FROM ${t("flushes")} WHERE seq NOT IN (SELECT seq FROM ${t("pending")})`),
+      orphan: db.prepare(`DELETE FROM ${t("flushes")} WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM ${t("pending")} WHERE seq = ?)`),
+      flush: db.prepare(`SELECT at, samples FROM ${t("flushes")} WHERE seq = ?`),
+      count: db.prepare(`SELECT COUNT(*) AS n FROM ${t("pending")} WHERE sink = ?`),
+      trim: db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ? AND seq IN (SELECT seq FROM ${t("pending")} WHERE sink = ? ORDER BY seq LIMIT ?)`),
+      dead: db.prepare(`INSERT INTO ${t("dead_letters")} (sink, at, failed_at, status, message) VALUES (?, ?, ?, ?, ?)`),
       // A sink that refuses everything (a revoked token) must not grow the file without bound.
-      trimDead: db.prepare("DELETE FROM export_dead_letters WHERE id <= (SELECT MAX(id) FROM export_dead_letters) - 1000"),
+      trimDead: db.prepare(`DELETE FROM ${t("dead_letters")} WHERE id <= (SELECT MAX(id) FROM ${t("dead_letters")}) - 1000`),
     };
     // Sinks removed from the configuration: what waited for them can never be sent.
     const known = new Set(sinks);
-    const stale = (db.prepare("SELECT DISTINCT sink FROM export_pending").all() as { sink: string }[]).map((r) => r.sink).filter((s) => !known.has(s));
+    const stale = (db.prepare(`SELECT DISTINCT sink FROM ${t("pending")}`).all() as { sink: string }[]).map((r) => r.sink).filter((s) => !known.has(s));
     this.removedSinks = stale;
     db.transaction(() => {
-      for (const s of stale) db.prepare("DELETE FROM export_pending WHERE sink = ?").run(s);
+      for (const s of stale) db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ?`).run(s);
       this.st.orphans.run();
     })();
     for (const s of sinks) this.counts.set(s, (this.st.count.get(s) as { n: number }).n);

@@ -87,6 +87,8 @@ export const FAMILIES: Family[] = [
   { name: `${M}export_failures_total`, type: "counter", help: "Failed delivery attempts (kept for retry), by sink, since this process started." },
   { name: `${M}export_dead_letters_total`, type: "counter", help: "Flushes a sink refused (4xx, not retried), by sink, since this process started." },
   { name: `${M}export_dropped_total`, type: "counter", help: "Flushes dropped by the outbox bound, by sink, since this process started." },
+  // alerting hook (issue 10)
+  { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
 ];
 
 const FAMILY = new Map(FAMILIES.map((f) => [f.name, f]));
@@ -128,6 +130,8 @@ export interface SampleInput {
   histogram?: (queueId: string, mediaType: string) => WaitHistogramValue | undefined;
   health?: HealthInput;
   sinks?: SinkStatus[];
+  /** alerting hook (issue 10): firing alerts per rule. */
+  alerts?: { rule: string; severity: string; firing: number }[];
 }
 
 const KINDS: QueueEventKind[] = ["offered", "answered", "abandoned", "flowout"];
@@ -192,5 +196,6 @@ export function buildSamples(input: SampleInput): Sample[] {
     add(`${M}export_dead_letters_total`, l, s.deadLetters);
     add(`${M}export_dropped_total`, l, s.dropped);
   }
+  for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
   return [...by.values()].flat();
 }

@@ -39,12 +39,14 @@ export async function startHttpServer(monitor: Monitor, listen: string): Promise
             },
           );
           return;
+        case "/api/alerts": // alerting hook (issue 10)
+          return reply(200, { generatedAt: new Date(monitor.clock.now()).toISOString(), alerts: monitor.alertStates() });
         case "/api/queues": {
           const queueId = url.searchParams.get("queueId");
           return reply(200, { generatedAt: new Date(monitor.clock.now()).toISOString(), queues: monitor.engine.snapshot(queueId ? (q) => q === queueId : undefined) });
         }
         default:
-          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/healthz", "/readyz", "/api/queues", "/api/health", "/metrics"] });
+          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/healthz", "/readyz", "/api/queues", "/api/health", "/api/alerts", "/metrics"] });
       }
     } catch (e) {
       monitor.log.error({ err: (e as Error).message, path: url.pathname }, "request failed");

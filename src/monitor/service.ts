@@ -25,6 +25,7 @@ import { eventsFromSnapshot, SnapshotError } from "../normalize/conversation.js"
 import { ObservationMerger, parseObservation } from "../normalize/observation.js";
 import { LossDetector } from "../ingest/loss-detector.js";
 import { Exporter } from "../export/exporter.js";
+import { Alerter, type AlertView } from "../alerts/alerter.js"; // alerting hook (issue 10)
 import { Committer } from "../store/committer.js";
 import { StateStore, type Batch } from "../store/state-store.js";
 import { HttpTransport } from "../transport/http.js";
@@ -54,6 +55,7 @@ export class Monitor {
   readonly engine: Engine;
   readonly store: StateStore;
   readonly exporter: Exporter; // export hook (issue 9)
+  readonly alerter: Alerter; // alerting hook (issue 10)
   readonly client: GenesysClient;
   readonly transport = new HttpTransport();
   readonly queues = new Map<string, MonitoredQueue>();
@@ -112,7 +114,17 @@ export class Monitor {
     this.store = new StateStore(config.state.file, config.state.recordEvents);
     this.committer = new Committer(this.store, this.engine, log);
     // export hook (issue 9): /metrics and push sinks; its outbox and wait histogram live in the state file.
-    this.exporter = new Exporter({ config: config.export, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), health: () => this.health() });
+    this.exporter = new Exporter({
+      config: config.export,
+      clock,
+      log,
+      db: this.store.database,
+      snapshot: () => this.engine.snapshot(),
+      health: () => this.health(),
+      alerts: () => ({ firing: this.alerter.firing(), sinks: this.alerter.sinkStatus() }), // alerting hook (issue 10)
+    });
+    // alerting hook (issue 10): rules wait while a gap is backfilled (incomplete figures must not resolve an alert).
+    this.alerter = new Alerter({ config: config.alerts, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), gate: () => this.caughtUp });
     this.store.addCommitParticipant(this.exporter.commitParticipant);
     this.scheduler = new BackfillScheduler({ ingestionDelayMs: this.ingestionDelayMs(), maxSettlePasses: config.backfill.settleMaxPasses });
     this.problems = new Problems((p) => {
@@ -167,6 +179,7 @@ export class Monitor {
     this.every(cfg.queues.refreshSeconds * 1000, () => void this.refreshQueues());
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
     this.exporter.start(); // export hook (issue 9)
+    this.alerter.start(); // alerting hook (issue 10)
     if (cfg.backfill.reconcileMinutes > 0) this.every((cfg.backfill.reconcileMinutes * 60_000) / this.clock.speed, () => this.reconcile());
     await this.refreshQueues();
   }
@@ -177,6 +190,7 @@ export class Monitor {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.channels) c.stop();
     await this.exporter.stop(); // export hook (issue 9)
+    await this.alerter.stop(); // alerting hook (issue 10)
     if (this.pipeline) this.checkpoint();
     this.store.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -545,6 +559,11 @@ export class Monitor {
       lossDetector: { compared: this.lossDetector?.compared ?? 0, disagreed: this.lossDetector?.disagreed ?? 0, last: this.lossDetector?.last.slice(0, 20) ?? [] },
       problems,
     };
+  }
+
+  /** alerting hook (issue 10): the `alerts` array of /api/alerts (inactive ones omitted). */
+  alertStates(): AlertView[] {
+    return this.alerter.alertStates();
   }
 
   // ---- helpers --------------------------------------------------------------------------
