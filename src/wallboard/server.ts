@@ -31,6 +31,8 @@ export interface WallboardOptions {
   /** Clock ms between chart points, and how much history the charts show. */
   sampleMs?: number;
   historyMs?: number;
+  /** With no page open, history is still sampled, but at most this often (real ms). */
+  idleSampleMs?: number;
 }
 
 export interface Tile {
@@ -74,8 +76,6 @@ const CHART_WINDOW = "5m";
 const OPEN_PATHS = new Set(["/healthz", "/readyz"]);
 const COOKIE = "queue_monitor_token";
 const HEARTBEAT_MS = 15_000;
-/** With no page open, history is still sampled, but at most this often (real ms). */
-const IDLE_SAMPLE_REAL_MS = 5_000;
 
 const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 
@@ -196,7 +196,7 @@ export class Wallboard {
       const now = this.source.now();
       const realNow = Date.now();
       const sampleDue = now - this.lastSampleClock >= this.sampleMs;
-      if (this.clients.size === 0 && !(sampleDue && realNow - this.lastSampleReal >= IDLE_SAMPLE_REAL_MS)) return;
+      if (this.clients.size === 0 && !(sampleDue && realNow - this.lastSampleReal >= (this.options.idleSampleMs ?? 5_000))) return;
       const snapshot = this.source.snapshot();
       let points: Record<string, Point> | undefined;
       if (sampleDue) {
