@@ -27,7 +27,7 @@
     return s < 60 ? s + "s" : Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   };
   const pct = (v) => (v === null || v === undefined ? "–" : Math.round(v * 100) + "%");
-  const hhmm = (iso) => new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" }).format(new Date(iso));
+  const hhmm = (iso) => new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" }).format(new Date(iso));
 
   function make(t) {
     const el = document.createElement("article");
@@ -73,7 +73,7 @@
         width, height: 90, legend: { show: false }, cursor: { show: false },
         scales: { x: { time: true }, s: { auto: true, range: (u, min, max) => [0, Math.max(10, max)] }, n: { auto: true, range: (u, min, max) => [0, Math.max(2, max)] } },
         axes: [{ show: false }, { show: false, scale: "s" }, { show: false, scale: "n" }],
-        series: [{}, { label: "p90 wait (s)", scale: "s", stroke: "#58a6ff", width: 2, spanGaps: true }, { label: "waiting", scale: "n", stroke: "#d29922", fill: "rgba(210,153,34,.18)", width: 1 }],
+        series: [{}, { label: "p90 wait (s)", scale: "s", stroke: "#58a6ff", width: 2, spanGaps: true, points: { show: false } }, { label: "waiting", scale: "n", stroke: "#d29922", fill: "rgba(210,153,34,.18)", width: 1, points: { show: false } }],
       },
       entry.data,
       box,
