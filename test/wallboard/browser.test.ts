@@ -140,6 +140,20 @@ describe("wallboard in a browser during the demo", { timeout: 300_000 }, () => {
     assert.ok((await readTiles(page)).every((t) => !t.hidden));
   });
 
+  it("fits a phone's width (one column, no sideways scrolling)", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await sleep(300);
+    const layout = await page.evaluate(() => {
+      const d = (globalThis as any).document;
+      const tiles = [...d.querySelectorAll("article.tile")].map((e: any) => e.getBoundingClientRect());
+      return { scrollWidth: d.documentElement.scrollWidth, lefts: new Set(tiles.map((r: any) => Math.round(r.left))).size, widest: Math.max(...tiles.map((r: any) => r.right)) };
+    });
+    assert.ok(layout.scrollWidth <= 390, `page ${layout.scrollWidth} px wide`);
+    assert.equal(layout.lefts, 1, "one column");
+    assert.ok(layout.widest <= 390);
+    await page.setViewportSize({ width: 1500, height: 1000 });
+  });
+
   it("turns the surge queue to the alert colour while its alert fires", async (t) => {
     const probe = await fetch(`${base}api/alerts`);
     if (probe.status === 404) {
