@@ -92,6 +92,9 @@ it("npm pack installs into an empty folder and runs from there", { timeout: 600_
 });
 
 it("engines names the Node line the tests run on", () => {
-  const major = Number(process.versions.node.split(".")[0]);
-  assert.match(pkg.engines.node, new RegExp(`>=${major}\\.`), `engines ${pkg.engines.node} vs node ${process.versions.node}`);
+  const m = /^>=(\d+)\.(\d+) <(\d+)$/.exec(pkg.engines.node);
+  assert.ok(m, `engines.node ${pkg.engines.node} has the form ">=MAJOR.MINOR <NEXT"`);
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  assert.ok(major > Number(m[1]) || (major === Number(m[1]) && minor >= Number(m[2])), `node ${process.versions.node} below ${pkg.engines.node}`);
+  assert.ok(major < Number(m[3]), `node ${process.versions.node} above ${pkg.engines.node}`);
 });
