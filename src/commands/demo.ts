@@ -6,12 +6,14 @@ import { configSchema } from "../config/config.js";
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import { Monitor } from "../monitor/service.js";
 import { createLogger } from "../util/log.js";
+import { readAlerts } from "../wallboard/alerts.js";
 import { addEmulatorOptions, emulatorOptions, startEmulator, type EmulatorCliOptions } from "./emulate.js";
 
 interface DemoFlags extends EmulatorCliOptions {
   listen: string;
   state?: string;
   every: number;
+  table?: boolean;
 }
 
 const fmt = (v: number | null | undefined, digits = 0, suffix = "") => (v === null || v === undefined ? "-" : `${v.toFixed(digits)}${suffix}`);
@@ -41,44 +43,88 @@ export function table(rows: SeriesSnapshot[], now: string): string {
   return [`-- ${now} (virtual clock) --`, row(head), ...lines.map(row)].join("\n");
 }
 
+interface DemoProgress {
+  clock: string;
+  events: number;
+  alertsRaised: number;
+  firing: number;
+  connected: boolean;
+  caughtUp: boolean;
+}
+
+/** The one-line progress the demo keeps rewriting. */
+export function progressLine(p: DemoProgress): string {
+  const stream = !p.connected ? "RECONNECTING" : p.caughtUp ? "live" : "catching up";
+  return `${p.clock.replace("T", " ").slice(0, 19)} (simulated)  events ingested ${p.events}  alerts raised ${p.alertsRaised} (${p.firing} firing)  stream ${stream}`;
+}
+
 export function demoCommand(program: Command): void {
-  addEmulatorOptions(program.command("demo").description("Run the emulator with simulated callers and the monitor against it, all locally"))
+  const cmd = addEmulatorOptions(program.command("demo").description("Run the emulator with simulated callers and the monitor against it, all locally; open the wallboard it prints"))
     .option("--listen <host:port>", "monitor HTTP address", "127.0.0.1:9464")
     .option("--state <file>", "monitor state file (default: a fresh temporary file)")
-    .option("--every <seconds>", "print the summary table this often", (v) => Number(v), 5)
-    .action(async (flags: DemoFlags) => {
-      const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
-      const emu = await startEmulator(emulatorOptions(flags, log));
-      const config = configSchema.parse({
-        genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
-        stream: { heartbeatSeconds: emu.options.heartbeatSeconds },
-        backfill: { ingestionDelaySeconds: emu.options.ingestionDelaySeconds + 1 },
-        server: { listen: flags.listen },
-        state: { file: flags.state ?? join(mkdtempSync(join(tmpdir(), "queue-monitor-demo-")), "state.sqlite") },
-        alerts: { pagerduty: { routingKey: "demo0000000000000000000000000000", eventsUrl: `${emu.url}/v2/enqueue` } }, // alerting hook (issue 10): pages the emulator's receiver
-      });
-      const monitor = new Monitor(config, emu.clock, log);
-      await monitor.start();
-      process.stdout.write(
-        `queue-monitor demo\n` +
-          `  emulator: ${emu.url} (scenario ${emu.options.scenario.name}, seed ${emu.options.seed}, virtual clock x${emu.options.speed} from ${new Date(emu.clock.start).toISOString()})\n` +
-          `  monitor:  ${monitor.listenUrl}/api/queues  ${monitor.listenUrl}/readyz  ${monitor.listenUrl}/api/health\n` +
-          `  faults:   curl -XPOST ${emu.url}/emulator/faults -H 'content-type: application/json' -d '{"type":"drop-sockets"}'\n` +
-          `  state:    ${config.state.file}\n  Ctrl-C to stop.\n\n`,
-      );
-      const timer = setInterval(() => {
-        const h = monitor.health();
-        const c = h.counters;
-        const stream =
-          `stream: ${h.connected ? "connected" : "RECONNECTING"}, ${h.channels.length} channel(s), ${h.caughtUp ? "caught up" : "backfilling"}; ` +
-          `reconnects ${c.reconnects}, events from stream ${c.streamEvents}, recovered by backfill ${c.backfilledEvents}, duplicates dropped ${c.duplicatesDropped}`;
-        process.stdout.write(table(monitor.engine.snapshot(), new Date(emu.clock.now()).toISOString()) + "\n" + stream + "\n\n");
-      }, flags.every * 1000);
-      const stop = () => {
-        clearInterval(timer);
-        void monitor.stop().then(() => emu.stop()).then(() => process.exit(0));
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
+    .option("--every <seconds>", "refresh the progress line this often", (v) => Number(v), 1)
+    .option("--table", "also print a table of every queue at each refresh");
+  // The demo shows a surge on one queue (the wallboard's alert colour) unless told otherwise.
+  cmd.options.find((o) => o.long === "--scenario")?.default("surge");
+  cmd.setOptionValueWithSource("scenario", "surge", "default");
+  cmd.action(async (flags: DemoFlags) => {
+    const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
+    const emu = await startEmulator(emulatorOptions(flags, log));
+    const config = configSchema.parse({
+      genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
+      stream: { heartbeatSeconds: emu.options.heartbeatSeconds },
+      backfill: { ingestionDelaySeconds: emu.options.ingestionDelaySeconds + 1 },
+      server: { listen: flags.listen },
+      state: { file: flags.state ?? join(mkdtempSync(join(tmpdir(), "queue-monitor-demo-")), "state.sqlite") },
+      alerts: { pagerduty: { routingKey: "demo0000000000000000000000000000", eventsUrl: `${emu.url}/v2/enqueue` } }, // alerting hook (issue 10): pages the emulator's receiver
     });
+    const monitor = new Monitor(config, emu.clock, log);
+    await monitor.start();
+    const m = monitor.listenUrl;
+    process.stdout.write(
+      `queue-monitor demo: scenario ${emu.options.scenario.name} (${emu.sim.queues.length} queues), seed ${emu.options.seed}, simulated clock x${emu.options.speed} from ${new Date(emu.clock.start).toISOString()}
+` +
+        `  wallboard:  ${m}/
+` +
+        `  metrics:    ${m}/metrics
+` +
+        `  queues:     ${m}/api/queues
+` +
+        `  health:     ${m}/api/health
+` +
+        `  emulator:   ${emu.url} (Genesys Cloud API; faults: curl -XPOST ${emu.url}/emulator/faults -H 'content-type: application/json' -d '{"type":"drop-sockets"}')
+` +
+        `  pagerduty:  ${emu.url}/v2/enqueue (received: ${emu.url}/emulator/pagerduty/events)
+` +
+        `  state:      ${config.state.file}
+  Ctrl-C to stop.
+
+`,
+    );
+    const raised = new Set<string>();
+    const tty = process.stdout.isTTY === true;
+    const timer = setInterval(() => {
+      const h = monitor.health();
+      const alerts = readAlerts(monitor);
+      for (const a of alerts) if (a.state === "firing") raised.add(`${a.rule}|${a.queueId}|${a.mediaType ?? ""}|${a.since ?? ""}`);
+      const line = progressLine({
+        clock: new Date(emu.clock.now()).toISOString(),
+        events: h.counters.streamEvents + h.counters.backfilledEvents,
+        alertsRaised: raised.size,
+        firing: alerts.filter((a) => a.state === "firing").length,
+        connected: h.connected,
+        caughtUp: h.caughtUp,
+      });
+      if (flags.table) process.stdout.write(table(monitor.engine.snapshot(), new Date(emu.clock.now()).toISOString()) + "\n" + line + "\n\n");
+      // A terminal gets one line rewritten in place; a pipe or log file gets one line per refresh.
+      else process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+    }, flags.every * 1000);
+    const stop = () => {
+      clearInterval(timer);
+      if (tty) process.stdout.write("\n");
+      void monitor.stop().then(() => emu.stop()).then(() => process.exit(0));
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }

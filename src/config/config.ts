@@ -151,7 +151,19 @@ export const configSchema = z
         smoothingHalfLifeSeconds: d.smoothingHalfLifeSeconds,
         observationMaxAgeSeconds: d.observationMaxAgeSeconds,
       }),
-    server: z.object({ listen: hostPort.default("127.0.0.1:9464") }).strict().default({ listen: "127.0.0.1:9464" }),
+    // wallboard hook (issue 11): basePath = the path prefix a reverse proxy forwards under; token = bearer token for the page and API.
+    server: z
+      .object({
+        listen: hostPort.default("127.0.0.1:9464"),
+        basePath: z
+          .string()
+          .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, "a path such as /queue-monitor")
+          .transform((p) => p.replace(/\/+$/, ""))
+          .default(""),
+        token: z.string().min(16, "at least 16 characters").optional(),
+      })
+      .strict()
+      .default({ listen: "127.0.0.1:9464", basePath: "" }),
     state: z
       .object({
         file: z.string().min(1).default("queue-monitor.sqlite"),
@@ -196,6 +208,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (env.GENESYS_ORG_DOMAIN) genesys.orgDomain = env.GENESYS_ORG_DOMAIN;
   if (env.GENESYS_BASE_URL) genesys.baseUrl = env.GENESYS_BASE_URL;
   raw.genesys = genesys;
+  // wallboard hook (issue 11): the HTTP bearer token from the environment (systemd EnvironmentFile).
+  if (env.QUEUE_MONITOR_TOKEN) raw.server = { ...((raw.server as Record<string, unknown>) ?? {}), token: env.QUEUE_MONITOR_TOKEN };
   // The original design's TSD_ENDPOINT: one webhook sink.
   if (env.TSD_ENDPOINT) {
     const ex = (typeof raw.export === "object" && raw.export !== null ? raw.export : {}) as Record<string, unknown>;

@@ -5,13 +5,34 @@
  */
 import { createServer, type Server } from "node:http";
 import type { Monitor } from "./service.js";
+import { readAlerts } from "../wallboard/alerts.js";
+import { Wallboard } from "../wallboard/server.js";
 
 export async function startHttpServer(monitor: Monitor, listen: string): Promise<Server> {
   const i = listen.lastIndexOf(":");
   const host = listen.slice(0, i);
   const port = Number(listen.slice(i + 1));
+  // wallboard hook (issue 11): the page at / (live over SSE), path prefix and bearer token for every route.
+  const { basePath, token } = monitor.config.server;
+  if (!token && !/^(127\.|localhost$|\[?::1\]?$)/.test(host)) monitor.log.warn({ listen }, "listening beyond loopback without server.token: the page and the API are open to anyone who can reach it");
+  const wallboard = new Wallboard(
+    { snapshot: () => monitor.engine.snapshot(), health: () => monitor.health(), alerts: () => readAlerts(monitor), now: () => monitor.clock.now() },
+    { basePath, token },
+    monitor.log,
+  );
   const server = createServer((req, res) => {
+    let path: string | null;
+    try {
+      path = wallboard.route(req, res); // wallboard hook (issue 11)
+    } catch (e) {
+      monitor.log.error({ err: (e as Error).message }, "wallboard request failed");
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "internal error" }));
+      return;
+    }
+    if (path === null) return;
     const url = new URL(req.url ?? "/", "http://monitor");
+    url.pathname = path;
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(body));
@@ -46,13 +67,14 @@ export async function startHttpServer(monitor: Monitor, listen: string): Promise
           return reply(200, { generatedAt: new Date(monitor.clock.now()).toISOString(), queues: monitor.engine.snapshot(queueId ? (q) => q === queueId : undefined) });
         }
         default:
-          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/healthz", "/readyz", "/api/queues", "/api/health", "/api/alerts", "/metrics"] });
+          return reply(404, { error: `no resource at ${url.pathname}`, resources: ["/", "/healthz", "/readyz", "/api/queues", "/api/health", "/api/alerts", "/metrics", "/api/wallboard"] });
       }
     } catch (e) {
       monitor.log.error({ err: (e as Error).message, path: url.pathname }, "request failed");
       reply(500, { error: "internal error" });
     }
   });
+  server.on("close", () => wallboard.close()); // wallboard hook (issue 11)
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e) => reject(new Error(`cannot listen on ${listen}: ${e.message}`)));
     server.listen(port, host, () => resolve());

@@ -193,7 +193,9 @@ export class Monitor {
     await this.alerter.stop(); // alerting hook (issue 10)
     if (this.pipeline) this.checkpoint();
     this.store.close();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections(); // wallboard hook (issue 11): open wallboard pages (SSE) would hold close() forever
+    await closed;
   }
 
   private parseCoverage(text: string | undefined): Partial<WatermarkState> {

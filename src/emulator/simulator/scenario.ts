@@ -159,6 +159,53 @@ const named: Record<string, z.input<typeof scenarioSchema>> = {
   },
 };
 
+/**
+ * `floor`: what a real contact-center floor looks like on the wallboard: 40 queues (10 teams in
+ * 4 languages), mixed media, staffed for their load, with one queue surging.
+ */
+function floorScenario(): z.input<typeof scenarioSchema> {
+  const teams: [string, number, number, Partial<Record<SimMediaType, number>>][] = [
+    // name, arrivals per hour (English; other languages get less), mean handle seconds, media
+    ["Sales", 90, 160, { voice: 0.7, chat: 0.3 }],
+    ["Support", 110, 220, { voice: 0.75, message: 0.25 }],
+    ["Billing", 50, 180, { voice: 0.6, callback: 0.4 }],
+    ["Retention", 30, 300, { voice: 1 }],
+    ["Technical", 70, 360, { voice: 0.6, chat: 0.2, email: 0.2 }],
+    ["Orders", 60, 140, { voice: 0.5, chat: 0.5 }],
+    ["Returns", 40, 150, { voice: 0.7, email: 0.3 }],
+    ["Claims", 25, 420, { voice: 0.8, callback: 0.2 }],
+    ["VIP", 15, 240, { voice: 1 }],
+    ["Onboarding", 20, 270, { voice: 0.5, message: 0.5 }],
+  ];
+  const languages: [string, number][] = [["EN", 1], ["DE", 0.5], ["FR", 0.4], ["ES", 0.3]];
+  const queues = teams.flatMap(([team, rate, handle, media]) =>
+    languages.map(([lang, share]) => {
+      const arrivalsPerHour = Math.round(rate * share);
+      const erlangs = (arrivalsPerHour * handle) / 3600;
+      return {
+        name: `${team} ${lang}`,
+        arrivalsPerHour,
+        media,
+        // Staffed at about 80 % occupancy: waits stay short until a surge.
+        agents: Math.max(1, Math.ceil(erlangs / 0.8)),
+        handleSeconds: handle,
+        handleCv: 0.6,
+        patienceSeconds: 240,
+        alertSeconds: 3,
+        ivrSeconds: 8,
+        serviceLevel: team === "VIP" ? { percentage: 0.9, durationMs: 15_000 } : { percentage: 0.8, durationMs: 20_000 },
+      };
+    }),
+  );
+  return {
+    name: "floor",
+    description: "40 queues (10 teams x 4 languages), mixed media, staffed for their load; Support EN's arrivals triple from minute 10 for 20 simulated minutes.",
+    queues,
+    surges: [{ queue: "Support EN", startMinute: 10, durationMinutes: 20, factor: 3 }],
+  };
+}
+named.floor = floorScenario();
+
 export const scenarioNames = Object.keys(named);
 
 /** A named scenario, or a YAML/JSON file of the same shape. Errors name the field. */
