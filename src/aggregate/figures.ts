@@ -1,6 +1,6 @@
 /**
- * The figures a supervisor reads, computed from a bucket: pure, definitions from
- * shared/reference/contact-center-metrics.md.
+ * The figures a supervisor reads, computed from a bucket: pure, definitions in
+ * docs/metrics.md ("How each figure is defined").
  */
 import type { Bucket, EventCounts } from "./bucket.js";
 import type { TDigest } from "./tdigest.js";

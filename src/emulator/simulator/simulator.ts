@@ -9,7 +9,7 @@
  * real-time ticker, the theory test calls it directly to run hours of traffic in milliseconds.
  *
  * What it models beyond the queueing itself, because the real service shows it
- * (../shared/reference/genesys-api.md §3a, §4a, §10 and the captured samples cited there):
+ * (docs/genesys-api.md, and the published samples under test/fixtures/):
  * - the agent's connect and the acd leg's end are up to ±100 ms apart, either way round, and
  *   sometimes a snapshot shows one without the other;
  * - the documented disconnect types per side (endpoint / peer / client / system / transfer);
