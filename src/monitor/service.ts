@@ -12,7 +12,7 @@ import type { Server } from "node:http";
 import { defaultEngineSettings, Engine } from "../aggregate/engine.js";
 import type { Config } from "../config/config.js";
 import { backfill } from "../genesys/backfill.js";
-import { NotificationChannel, type Frame } from "../genesys/channel.js";
+import type { Frame } from "../genesys/channel.js";
 import { GenesysClient } from "../genesys/client.js";
 import { genesysEnvironment } from "../genesys/environment.js";
 import { discoverQueues, type MonitoredQueue } from "../genesys/queues.js";
@@ -33,6 +33,7 @@ import { Backoff, backoffMs } from "../transport/retry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { areaOf, notReadyReasons, Problems, type Health } from "./health.js";
+import { ChannelPool } from "./channel-pool.js";
 import { startHttpServer } from "./http-server.js";
 
 export type { Health } from "./health.js";
@@ -83,9 +84,7 @@ export class Monitor {
   private pipeline!: Pipeline;
   private lossDetector!: LossDetector;
   private readonly observations = new ObservationMerger();
-  private readonly channels: NotificationChannel[] = [];
-  /** Stable sharding: which queues each channel carries. */
-  private readonly queuesOf = new Map<NotificationChannel, Set<string>>();
+  private readonly channels: ChannelPool;
   private gapOpen = true;
   private initialDone = false;
   /** A new state file: the first discovery's queues are covered by W from the day start. */
@@ -127,6 +126,16 @@ export class Monitor {
     this.alerter = new Alerter({ config: config.alerts, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), gate: () => this.caughtUp });
     this.store.addCommitParticipant(this.exporter.commitParticipant);
     this.scheduler = new BackfillScheduler({ ingestionDelayMs: this.ingestionDelayMs(), maxSettlePasses: config.backfill.settleMaxPasses });
+    this.channels = new ChannelPool(config.stream, this.client, clock, log, (name) => ({
+      frame: (f) => this.onFrame(f),
+      live: () => this.onLive(),
+      raw: (m) => this.taps.onRawFrame?.(m), // [replay hook]
+      down: (lastFrameAt, reason) => {
+        this.counters.reconnects++;
+        this.gapOpen = true;
+        this.log.warn({ channel: name, lastFrame: new Date(lastFrameAt).toISOString(), reason }, "stream gap opened");
+      },
+    }));
     this.problems = new Problems((p) => {
       this.counters.permanentErrors++;
       this.log.error({ area: p.area, status: p.status, reason: p.reason, since: p.since, occurrences: p.occurrences }, `${p.area} blocked: retrying cannot fix this; the watermark stays where it is until it is resolved`);
@@ -188,7 +197,7 @@ export class Monitor {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    for (const c of this.channels) c.stop();
+    this.channels.stop();
     await this.exporter.stop(); // export hook (issue 9)
     await this.alerter.stop(); // alerting hook (issue 10)
     if (this.pipeline) this.checkpoint();
@@ -239,7 +248,7 @@ export class Monitor {
       this.watermark.remove(id, now);
     }
     if (found.length === 0) this.log.warn({ selection: this.config.queues }, "no queue matches the selection");
-    const isFirst = this.channels.length === 0;
+    const isFirst = this.channels.size === 0;
     const picked = this.watermark.select(
       found.map((q) => q.id),
       this.engine.dayStart(now),
@@ -255,51 +264,7 @@ export class Monitor {
     }
     if (added.length === 0 && removed.length === 0) return;
     this.log.info({ added: added.map((q) => q.name), removed }, "monitored queues changed");
-    await this.assignTopics(added.map((q) => q.id), removed);
-  }
-
-  /** Stable sharding: a queue keeps its channel; new queues fill channels with room first. */
-  private async assignTopics(added: string[], removed: string[]): Promise<void> {
-    const perChannel = Math.floor(this.config.stream.topicsPerChannel / 2);
-    for (const id of removed) for (const set of this.queuesOf.values()) set.delete(id);
-    const fresh: NotificationChannel[] = [];
-    for (const id of added) {
-      let ch = this.channels.find((c) => this.queuesOf.get(c)!.size < perChannel);
-      if (!ch) {
-        ch = this.newChannel(`channel-${this.channels.length + 1}`);
-        this.channels.push(ch);
-        this.queuesOf.set(ch, new Set());
-        fresh.push(ch);
-      }
-      this.queuesOf.get(ch)!.add(id);
-    }
-    for (const ch of this.channels) {
-      const topics = [...this.queuesOf.get(ch)!].flatMap((id) => [`v2.routing.queues.${id}.conversations`, `v2.analytics.queues.${id}.observations`]);
-      await ch.setTopics(topics);
-      if (fresh.includes(ch)) ch.start();
-    }
-  }
-
-  private newChannel(name: string): NotificationChannel {
-    const s = this.config.stream;
-    return new NotificationChannel(
-      name,
-      [],
-      this.client,
-      this.clock,
-      this.log,
-      { heartbeatSeconds: s.heartbeatSeconds, reconnectInitialSeconds: s.reconnectInitialSeconds, reconnectMaxSeconds: s.reconnectMaxSeconds, rolloverMarginMs: s.rolloverMarginMinutes * 60_000 },
-      {
-        frame: (f) => this.onFrame(f),
-        live: () => this.onLive(),
-        raw: (m) => this.taps.onRawFrame?.(m), // [replay hook]
-        down: (lastFrameAt, reason) => {
-          this.counters.reconnects++;
-          this.gapOpen = true;
-          this.log.warn({ channel: name, lastFrame: new Date(lastFrameAt).toISOString(), reason }, "stream gap opened");
-        },
-      },
-    );
+    await this.channels.assign(added.map((q) => q.id), removed);
   }
 
   private onLive(): void {
@@ -439,7 +404,7 @@ export class Monitor {
   /** One transaction: the new events (the log), their identities, W, the counters, the coverage. */
   commit(): void {
     const w = streamWatermark({
-      lastFrames: this.channels.map((c) => c.lastFrameAt),
+      lastFrames: this.channels.lastFrames(),
       allLive: this.connected,
       backfillIdle: !this.gapOpen && this.scheduler.idle,
       initialDone: this.initialDone,
@@ -461,7 +426,7 @@ export class Monitor {
    * invalid_client, 403) from a network problem, so readyz can say which; channels retry alone.
    */
   private async probe(): Promise<void> {
-    if (this.stopped || this.connected || this.channels.length === 0 || this.probing) return;
+    if (this.stopped || this.connected || this.channels.size === 0 || this.probing) return;
     this.probing = true;
     try {
       await this.client.call("GET", "/api/v2/routing/queues?pageSize=1&pageNumber=1");
@@ -519,7 +484,7 @@ export class Monitor {
   }
 
   get connected(): boolean {
-    return this.channels.length > 0 && this.channels.every((c) => c.state === "live");
+    return this.channels.connected;
   }
 
   health(): Health {
@@ -533,19 +498,13 @@ export class Monitor {
       connected,
       ready: this.ready,
       caughtUp,
-      reasons: notReadyReasons({ channels: this.channels.length, connected, caughtUp, problems }),
+      reasons: notReadyReasons({ channels: this.channels.size, connected, caughtUp, problems }),
       watermark: this.watermark.value ? new Date(this.watermark.value).toISOString() : null,
       queues: this.queues.size,
       series: this.engine.seriesCount,
-      channels: this.channels.map((c) => ({
-        name: c.name,
-        state: c.state,
-        topics: c.topicCount,
-        reconnects: c.reconnects,
-        lastFrameAgeSeconds: c.lastFrameAt ? Math.max(0, (now - c.lastFrameAt) / 1000) : null,
-      })),
+      channels: this.channels.views(now),
       lastEventAgeSeconds: lastEventAt === null ? null : Math.max(0, (now - lastEventAt) / 1000),
-      counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.pipeline?.dedup.size ?? 0, malformedFrames: this.channels.reduce((n, c) => n + c.malformedFrames, 0) },
+      counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.pipeline?.dedup.size ?? 0, malformedFrames: this.channels.malformedFrames },
       http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus } },
       backfill: {
         pending: job !== null && !job.settle,
