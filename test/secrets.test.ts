@@ -18,6 +18,7 @@ import { genesysEnvironment } from "../src/genesys/environment.js";
 import { TokenProvider } from "../src/genesys/token.js";
 import { HttpError, HttpTransport } from "../src/transport/http.js";
 import { createLogger, redact } from "../src/util/log.js";
+import { registerSecret } from "../src/util/redact.js";
 import { startTestEmulator, waitUntil } from "./helpers/emulator.js";
 import { CLI, freePort, MonitorProcess } from "./helpers/monitor-process.js";
 
@@ -191,4 +192,11 @@ test("monitor and emulator processes never print the client secret or a bearer t
     }
   }
   void emuLog;
+});
+
+test("the client secret stays scrubbed however many access tokens come after it", () => {
+  registerSecret("long-lived-client-secret-xyz");
+  for (let i = 0; i < 200; i++) registerSecret(`access-token-number-${i}-abcdef`, true);
+  assert.equal(redact("secret long-lived-client-secret-xyz here"), "secret [redacted] here");
+  assert.equal(redact("token access-token-number-199-abcdef"), "token [redacted]");
 });

@@ -74,7 +74,7 @@ export class TokenProvider {
       const why = typeof body?.error_description === "string" ? body.error_description : excerpt(res.text);
       throw new HttpError({ method: "POST", url, status: res.status, body: res.text, kind, message: `oauth/token refused the client credentials (${res.status} ${excerpt(error, 60)}: ${excerpt(why, 200)})` });
     }
-    registerSecret(body.access_token);
+    registerSecret(body.access_token, true);
     const expiresIn = typeof body.expires_in === "number" && Number.isFinite(body.expires_in) && body.expires_in > 0 ? body.expires_in : 86_400;
     const lifetimeMs = expiresIn * 1000;
     const early = Math.min(Math.max(lifetimeMs * this.earlyShare, Math.min(60_000, lifetimeMs / 2)), lifetimeMs / 2);

@@ -5,18 +5,24 @@
  * (the client secret, its Basic form, each access token), wherever they show up.
  */
 const CENSOR = "[redacted]";
-const registered = new Set<string>();
-/** Access tokens come and go: keep the most recent ones only (a bounded set). */
-const MAX_REGISTERED = 64;
+/** Long-lived secrets (client secret, its Basic form): kept for the life of the process. */
+const permanent = new Set<string>();
+/** Access tokens come and go: only the most recent ones are kept (a bounded set). */
+const tokens = new Set<string>();
+const MAX_TOKENS = 64;
 
-/** Registers a secret value so `redact` removes it from any text (values under 6 chars are ignored: too common). */
-export function registerSecret(value: string | undefined | null): void {
-  if (!value || value.length < 6 || registered.has(value)) return;
-  registered.add(value);
+/**
+ * Registers a secret value so `redact` removes it from any text (values under 6 chars are
+ * ignored: too common). `transient` ones (access tokens) are bounded; the others never leave.
+ */
+export function registerSecret(value: string | undefined | null, transient = false): void {
+  if (!value || value.length < 6 || permanent.has(value) || tokens.has(value)) return;
+  const into = transient ? tokens : permanent;
+  into.add(value);
   // Also its JSON-escaped form, as it would appear inside a serialized log line.
   const escaped = JSON.stringify(value).slice(1, -1);
-  if (escaped !== value) registered.add(escaped);
-  while (registered.size > MAX_REGISTERED) registered.delete(registered.values().next().value!);
+  if (escaped !== value) into.add(escaped);
+  while (tokens.size > MAX_TOKENS) tokens.delete(tokens.values().next().value!);
 }
 
 const PATTERNS: [RegExp, string][] = [
@@ -32,7 +38,7 @@ const PATTERNS: [RegExp, string][] = [
 export function redact(text: string): string {
   let out = text;
   for (const [re, by] of PATTERNS) out = out.replace(re, by);
-  for (const s of registered) if (out.includes(s)) out = out.split(s).join(CENSOR);
+  for (const set of [permanent, tokens]) for (const s of set) if (out.includes(s)) out = out.split(s).join(CENSOR);
   return out;
 }
 
