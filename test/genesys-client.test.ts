@@ -4,7 +4,8 @@ import { GenesysClient } from "../src/genesys/client.js";
 import { genesysEnvironment } from "../src/genesys/environment.js";
 import { discoverQueues, selects, type QueueSelection } from "../src/genesys/queues.js";
 import { TokenProvider } from "../src/genesys/token.js";
-import { backoffMs, classify, HttpTransport, retryAfterMs } from "../src/transport/http.js";
+import { HttpTransport } from "../src/transport/http.js";
+import { backoffMs, classify, retryAfterMs } from "../src/transport/retry.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 test("answers are classified once: ok, retry-after, backoff, give up", () => {

@@ -10,7 +10,8 @@
  * flush. InfluxDB overwrites the same point, Prometheus' TSDB ignores an identical sample,
  * VictoriaMetrics deduplicates it with -dedup.minScrapeInterval (README).
  */
-import { backoffMs, HttpError, type HttpTransport } from "../transport/http.js";
+import { HttpError, type HttpTransport } from "../transport/http.js";
+import { backoffMs } from "../transport/retry.js";
 import type { Logger } from "../util/log.js";
 import type { Outbox } from "./outbox.js";
 import type { SinkStatus } from "./samples.js";

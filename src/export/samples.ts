@@ -91,12 +91,6 @@ export const FAMILIES: Family[] = [
   { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
 ];
 
-const FAMILY = new Map(FAMILIES.map((f) => [f.name, f]));
-
-export function familyOf(name: string): Family | undefined {
-  return FAMILY.get(name);
-}
-
 /** Cumulative answered-wait histogram of one series (counts per WAIT_BUCKETS bound, then +Inf). */
 export interface WaitHistogramValue {
   /** counts[i]: waits <= WAIT_BUCKETS[i] (cumulative); the last entry is +Inf = count. */

@@ -41,6 +41,10 @@ export interface Frame {
   eventBody: unknown;
 }
 
+/** The two topics the monitor subscribes per queue; the capture is the queue id. */
+export const CONVERSATIONS_TOPIC = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/;
+export const OBSERVATIONS_TOPIC = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
+
 export interface ChannelListener {
   frame(f: Frame): void;
   /** The socket is open and subscribed: events from `since` on arrive here. */

@@ -7,7 +7,6 @@ import type { TokenProvider } from "./token.js";
 export class GenesysClient {
   apiErrors = 0;
   /** The last error a retry cannot fix (bad credentials, missing permission), for health reports. */
-  lastPermanentError: { at: number; kind: string; status: number; message: string } | null = null;
 
   constructor(
     readonly env: GenesysEnvironment,
@@ -50,7 +49,6 @@ export class GenesysClient {
     } catch (e) {
       if (e instanceof HttpError) {
         this.apiErrors++;
-        if (e.permanent && e.kind === "auth") this.lastPermanentError = { at: Date.now(), kind: e.kind, status: e.status, message: e.message };
       }
       throw e;
     }

@@ -12,6 +12,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { CONVERSATIONS_TOPIC, OBSERVATIONS_TOPIC } from "../genesys/channel.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 
@@ -188,8 +189,6 @@ function lineAt(text: string, offset: number): number {
 // ---- what a document is -----------------------------------------------------------------
 
 /** The same topics the monitor reads (src/monitor/service.ts). */
-const CONVERSATIONS = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/;
-const OBSERVATIONS = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
 
 /** What one input document holds, ready for the normalizers. */
 export type Item =
@@ -222,8 +221,8 @@ export function classify(doc: unknown): Item[] {
 
 function classifyFrame(f: Record<string, unknown>): Item[] {
   const topic = f.topicName as string;
-  if (CONVERSATIONS.test(topic)) return [{ type: "snapshot", body: f.eventBody }];
-  const obs = OBSERVATIONS.exec(topic);
+  if (CONVERSATIONS_TOPIC.test(topic)) return [{ type: "snapshot", body: f.eventBody }];
+  const obs = OBSERVATIONS_TOPIC.exec(topic);
   if (obs) return [{ type: "observation", queueId: obs[1], body: f.eventBody }];
   return [{ type: "ignored", what: topic }];
 }

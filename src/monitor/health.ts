@@ -58,7 +58,7 @@ export interface Health {
  */
 export function permanentStatus(e: unknown): number | null | undefined {
   if (e instanceof BackfillTooLargeError) return null;
-  if (e instanceof HttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) return e.status;
+  if (e instanceof HttpError && e.permanent) return e.status;
   return undefined;
 }
 

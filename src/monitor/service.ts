@@ -12,7 +12,7 @@ import type { Server } from "node:http";
 import { defaultEngineSettings, Engine } from "../aggregate/engine.js";
 import type { Config } from "../config/config.js";
 import { backfill } from "../genesys/backfill.js";
-import type { Frame } from "../genesys/channel.js";
+import { CONVERSATIONS_TOPIC, OBSERVATIONS_TOPIC, type Frame } from "../genesys/channel.js";
 import { GenesysClient } from "../genesys/client.js";
 import { genesysEnvironment } from "../genesys/environment.js";
 import { discoverQueues, type MonitoredQueue } from "../genesys/queues.js";
@@ -38,8 +38,6 @@ import { startHttpServer } from "./http-server.js";
 
 export type { Health } from "./health.js";
 
-const CONVERSATIONS = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/;
-const OBSERVATIONS = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
 /** Identities are kept this long behind W - overlap (a margin for late re-deliveries). */
 const DEDUP_MARGIN_MS = 3_600_000;
 /** A blocked area (permanent API error, backfill too large) is retried at most this far apart (real ms). */
@@ -245,6 +243,7 @@ export class Monitor {
     }
     for (const id of removed) {
       this.queues.delete(id);
+      this.observations.forget(id);
       this.watermark.remove(id, now);
     }
     if (found.length === 0) this.log.warn({ selection: this.config.queues }, "no queue matches the selection");
@@ -295,7 +294,7 @@ export class Monitor {
   // ---- ingest ---------------------------------------------------------------------------
 
   private onFrame(f: Frame): void {
-    const conv = CONVERSATIONS.exec(f.topicName);
+    const conv = CONVERSATIONS_TOPIC.exec(f.topicName);
     if (conv) {
       try {
         this.pipeline.ingest(eventsFromSnapshot(f.eventBody, (q) => this.queues.has(q)), "stream");
@@ -306,7 +305,7 @@ export class Monitor {
       }
       return;
     }
-    const obs = OBSERVATIONS.exec(f.topicName);
+    const obs = OBSERVATIONS_TOPIC.exec(f.topicName);
     if (obs) {
       // Messages carry only the metrics that changed: merged per queue and media, never zero-filled.
       const { updates, aggregates } = parseObservation(obs[1], f.eventBody, { now: this.clock.now() });

@@ -11,8 +11,6 @@
 import { excerpt, redact } from "../util/redact.js";
 import { classify, defaultRetryPolicy, retryDelayMs, backoffMs, type RetryPolicy } from "./retry.js";
 
-// Kept here for existing importers (the service) until they import ./retry.js.
-export { backoffMs, classify, defaultRetryPolicy, retryAfterMs, type RetryPolicy, type Verdict } from "./retry.js";
 
 export interface HttpRequest {
   method: string;
