@@ -20,6 +20,7 @@ import { initialState, step, type AlertState } from "./evaluate.js";
 import { dedupKey, readFigure, selects, type Reading } from "./figures.js";
 import { encodeResolve, encodeTrigger, pagerDutyErrors, pagerDutySink, PAGERDUTY_SINK, toFlush, type PagerDutyEvent } from "./pagerduty.js";
 import { AlertStore } from "./store.js";
+import { every as everyMs } from "../util/timers.js";
 
 /** One alert as /api/alerts shows it (pinned for the wallboard). */
 export interface AlertView {
@@ -165,17 +166,7 @@ export class Alerter {
 
   start(): void {
     if (this.rules.length === 0) return;
-    const every = (ms: number, f: () => void) => {
-      const t = setInterval(() => {
-        try {
-          f();
-        } catch (e) {
-          this.d.log.error({ err: (e as Error).message }, "alert task failed");
-        }
-      }, ms);
-      t.unref();
-      this.timers.push(t);
-    };
+    const every = (ms: number, f: () => void) => everyMs(this.timers, ms, this.d.log, "alert task failed", f);
     every(Math.max(50, (this.d.config.tickSeconds * 1000) / this.d.clock.speed), () => {
       if (!this.d.gate()) return;
       this.evaluations++;

@@ -24,6 +24,7 @@ import type { Sink } from "./sink.js";
 import { victoriaMetricsSink } from "./victoriametrics.js";
 import { WaitHistogram } from "./wait-histogram.js";
 import { webhookSink } from "./webhook.js";
+import { every as everyMs } from "../util/timers.js";
 
 export interface ExporterDeps {
   config: ExportConfig;
@@ -140,17 +141,7 @@ export class Exporter {
 
   start(): void {
     if (this.runners.length === 0) return;
-    const every = (ms: number, f: () => void) => {
-      const t = setInterval(() => {
-        try {
-          f();
-        } catch (e) {
-          this.d.log.error({ err: (e as Error).message }, "export task failed");
-        }
-      }, ms);
-      t.unref();
-      this.timers.push(t);
-    };
+    const every = (ms: number, f: () => void) => everyMs(this.timers, ms, this.d.log, "export task failed", f);
     // flushSeconds is monitor-clock time: under a sped-up clock flushes come faster in real time.
     every(Math.max(100, (this.d.config.flushSeconds * 1000) / this.d.clock.speed), () => void this.flush());
     // Retries between flushes (each runner honours its own backoff).

@@ -32,6 +32,7 @@ import { HttpTransport } from "../transport/http.js";
 import { Backoff, backoffMs } from "../transport/retry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import { every } from "../util/timers.js";
 import { areaOf, notReadyReasons, Problems, type Health } from "./health.js";
 import { ChannelPool } from "./channel-pool.js";
 import { startHttpServer } from "./http-server.js";
@@ -538,14 +539,6 @@ export class Monitor {
   }
 
   private every(ms: number, f: () => void): void {
-    const t = setInterval(() => {
-      try {
-        f();
-      } catch (e) {
-        this.log.error({ err: (e as Error).message }, "periodic task failed");
-      }
-    }, ms);
-    t.unref();
-    this.timers.push(t);
+    every(this.timers, ms, this.log, "periodic task failed", f);
   }
 }
