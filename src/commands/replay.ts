@@ -22,7 +22,7 @@ import { classify, readDocuments, type Document } from "../ingest/recording.js";
 import { Dedup } from "../ingest/dedup.js";
 import { eventsFromSnapshot } from "../normalize/conversation.js";
 import { eventsFromDetails, type DetailsConversation } from "../normalize/details.js";
-import { observationsFrom } from "../normalize/observation.js";
+import { ObservationMerger, parseObservation } from "../normalize/observation.js";
 import { ManualClock } from "../util/clock.js";
 
 export interface ReplayOptions {
@@ -70,6 +70,7 @@ export class Replay {
   private readonly dedup = new Dedup();
   private readonly clock = new ManualClock(0);
   private readonly engine: Engine;
+  private readonly observations = new ObservationMerger();
   private readonly accept: (queueId: string) => boolean;
   /** Latest event time seen: the engine's "now" never goes back, as on a live monitor. */
   private latest = -Infinity;
@@ -120,7 +121,13 @@ export class Replay {
             this.counts.ignored++;
             continue;
           case "observation":
-            if (this.opts.figures) for (const o of observationsFrom(item.queueId, item.body)) if (this.accept(o.queueId)) this.engine.observe(o.queueId, o.mediaType, o);
+            // As the live monitor does: partial messages merged per queue and media.
+            if (this.opts.figures) {
+              for (const u of parseObservation(item.queueId, item.body).updates) {
+                const merged = this.accept(u.queueId) ? this.observations.merge(u) : null;
+                if (merged) this.engine.observe(u.queueId, u.mediaType, merged);
+              }
+            }
             continue;
           case "snapshot":
             events = eventsFromSnapshot(item.body, this.accept);
