@@ -29,7 +29,7 @@ import { Alerter, type AlertView } from "../alerts/alerter.js"; // alerting hook
 import { Committer } from "../store/committer.js";
 import { StateStore, type Batch } from "../store/state-store.js";
 import { HttpTransport } from "../transport/http.js";
-import { Backoff, backoffMs } from "../transport/retry.js";
+import { Backoff, backoffMs, sleep } from "../transport/retry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { every } from "../util/timers.js";
@@ -60,12 +60,8 @@ export class Monitor {
   readonly transport = new HttpTransport();
   readonly queues = new Map<string, MonitoredQueue>();
   /** Persisted self-health counters (since the state file began). */
+  // (The pipeline adds its own: see pipelineCounterNames.)
   readonly counters: Record<string, number> = {
-    streamEvents: 0,
-    backfilledEvents: 0,
-    duplicatesDropped: 0,
-    lateDropped: 0,
-    skewRejected: 0,
     reconnects: 0,
     backfills: 0,
     backfillPages: 0,
@@ -74,7 +70,6 @@ export class Monitor {
     settleUnstable: 0,
     permanentErrors: 0,
     badPayloads: 0,
-    outcomeConflicts: 0,
   };
   readonly scheduler: BackfillScheduler;
   readonly committer: Committer;
@@ -231,7 +226,7 @@ export class Monitor {
       } catch (e) {
         if (!this.problems.report(areaOf(e, "queues"), e)) this.log.error({ err: (e as Error).message }, "queue discovery failed");
         if (this.queues.size > 0 || this.stopped) return; // keep running with what we have
-        await new Promise((r) => setTimeout(r, backoff.next()));
+        await sleep(backoff.next());
         if (this.stopped) return;
       }
     }
