@@ -6,7 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { DDSketch } from "@datadog/sketches-js";
-import { TDigest } from "../src/aggregate/tdigest.js";
+import { TDigest } from "./baseline/tdigest.js";
 import { heavyTailedWaits } from "./waits.js";
 
 const require = createRequire(import.meta.url);

@@ -1,10 +1,10 @@
 /**
- * A bucket: what happened in one slice of time for one queue and media type. Counters plus two
- * wait-time digests (answered, abandoned). Minute buckets, intervals and "today" are all buckets;
- * rolling windows are buckets merged at query time.
+ * A bucket: what happened in one slice of time for one queue and media type. Counters plus the
+ * waits of answered and abandoned calls. Minute buckets, intervals and "today" are buckets; a
+ * rolling window is a bucket that minutes are added to and taken from as it moves.
  */
 import type { QueueEvent } from "../domain/queue-event.js";
-import { TDigest } from "./tdigest.js";
+import { Waits, type WaitsState } from "./waits.js";
 
 export interface Thresholds {
   /** Answered waits above this are over the service level (ms). */
@@ -28,67 +28,12 @@ export interface BucketCounts extends EventCounts {
 }
 
 export interface BucketState extends BucketCounts {
-  answeredWaits?: string;
-  abandonedWaits?: string;
+  /** Waits; a string is a t-digest written by versions before 0.2 (read, never written). */
+  answeredWaits?: WaitsState | string;
+  abandonedWaits?: WaitsState | string;
 }
 
-export const DIGEST_COMPRESSION = 100;
-
-/**
- * A wait-time digest that lives as a TDigest while its bucket is open and as its serialized
- * bytes (~6 B per centroid instead of 16 plus two array headers) once the bucket is sealed:
- * a queue keeps ~120 closed minute digests, which is what keeps it within its memory budget.
- * Reads of a sealed slot materialize a transient digest; a late point re-opens it.
- */
-class DigestSlot {
-  private live: TDigest | null = null;
-  private bytes: Uint8Array | null = null;
-  /** Bytes are known to be compacted (set by seal, unknown after a restore). */
-  private sealed = false;
-
-  add(x: number): void {
-    if (!this.live) {
-      this.live = this.bytes ? TDigest.deserialize(this.bytes) : newDigest();
-      this.bytes = null;
-      this.sealed = false;
-    }
-    this.live.add(x);
-  }
-
-  /** The digest to read; for a sealed slot a fresh copy, so callers may not keep adding to it. */
-  read(): TDigest | null {
-    return this.live ?? (this.bytes ? TDigest.deserialize(this.bytes) : null);
-  }
-
-  seal(): void {
-    if (this.live) {
-      this.bytes = this.live.compact().serialize();
-      this.live = null;
-    } else if (this.bytes && !this.sealed) {
-      this.bytes = TDigest.deserialize(this.bytes).compact().serialize();
-    }
-    this.sealed = true;
-  }
-
-  toBase64(): string | undefined {
-    const bytes = this.live ? this.live.serialize() : this.bytes;
-    return bytes ? Buffer.from(bytes).toString("base64") : undefined;
-  }
-
-  static of(d: TDigest): DigestSlot {
-    const slot = new DigestSlot();
-    slot.live = d;
-    return slot;
-  }
-
-  static fromBase64(b64: string | undefined): DigestSlot | null {
-    if (!b64) return null;
-    const slot = new DigestSlot();
-    slot.bytes = new Uint8Array(Buffer.from(b64, "base64"));
-    TDigest.deserialize(slot.bytes); // validate now: a corrupt state file fails at load, not later
-    return slot;
-  }
-}
+const COUNTERS = ["offered", "answered", "abandoned", "shortAbandoned", "flowout", "overSla", "answeredWaitMsSum"] as const;
 
 export class Bucket implements BucketCounts {
   offered = 0;
@@ -98,13 +43,11 @@ export class Bucket implements BucketCounts {
   flowout = 0;
   overSla = 0;
   answeredWaitMsSum = 0;
-  private answeredSlot: DigestSlot | null = null;
-  private abandonedSlot: DigestSlot | null = null;
-  /** Serialized form, kept until the bucket changes: closed buckets are checkpointed for free. */
-  private stateCache: BucketState | null = null;
+  /** Created on the first wait: most minutes of most queues have no abandons. */
+  answeredWaits: Waits | null = null;
+  abandonedWaits: Waits | null = null;
 
   add(e: QueueEvent, th: Thresholds): void {
-    this.stateCache = null;
     switch (e.kind) {
       case "offered":
         this.offered++;
@@ -114,14 +57,14 @@ export class Bucket implements BucketCounts {
         this.answered++;
         this.answeredWaitMsSum += w;
         if (w > th.serviceLevelMs) this.overSla++;
-        (this.answeredSlot ??= new DigestSlot()).add(w);
+        (this.answeredWaits ??= new Waits()).add(w);
         return;
       }
       case "abandoned": {
         const w = e.waitMs ?? 0;
         this.abandoned++;
         if (w < th.shortAbandonMs) this.shortAbandoned++;
-        (this.abandonedSlot ??= new DigestSlot()).add(w);
+        (this.abandonedWaits ??= new Waits()).add(w);
         return;
       }
       case "flowout":
@@ -130,45 +73,24 @@ export class Bucket implements BucketCounts {
     }
   }
 
-  /** Answered waits (ms); a sealed bucket returns a fresh copy. */
-  get answeredWaits(): TDigest | null {
-    return this.answeredSlot?.read() ?? null;
+  /** Adds another bucket's counts and waits (a minute entering a rolling window). */
+  addBucket(o: Bucket): void {
+    for (const c of COUNTERS) this[c] += o[c];
+    if (o.answeredWaits) (this.answeredWaits ??= new Waits()).addAll(o.answeredWaits);
+    if (o.abandonedWaits) (this.abandonedWaits ??= new Waits()).addAll(o.abandonedWaits);
   }
 
-  /** Abandoned waits (ms); a sealed bucket returns a fresh copy. */
-  get abandonedWaits(): TDigest | null {
-    return this.abandonedSlot?.read() ?? null;
+  /** Takes away a bucket added before (a minute leaving a rolling window). */
+  removeBucket(o: Bucket): void {
+    for (const c of COUNTERS) this[c] -= o[c];
+    if (o.answeredWaits) this.answeredWaits?.removeAll(o.answeredWaits);
+    if (o.abandonedWaits) this.abandonedWaits?.removeAll(o.abandonedWaits);
   }
 
-  /**
-   * Sum of several buckets, given with their digests already read (a sealed bucket's digests
-   * are bytes; reading them once per query is the caller's job). Digests merge in one pass.
-   */
-  static merged(parts: { bucket: Bucket; answered: TDigest | null; abandoned: TDigest | null }[]): Bucket {
-    const out = new Bucket();
-    const answered: TDigest[] = [];
-    const abandoned: TDigest[] = [];
-    for (const { bucket: p, answered: a, abandoned: b } of parts) {
-      out.offered += p.offered;
-      out.answered += p.answered;
-      out.abandoned += p.abandoned;
-      out.shortAbandoned += p.shortAbandoned;
-      out.flowout += p.flowout;
-      out.overSla += p.overSla;
-      out.answeredWaitMsSum += p.answeredWaitMsSum;
-      if (a) answered.push(a);
-      if (b) abandoned.push(b);
-    }
-    if (answered.length > 0) out.answeredSlot = DigestSlot.of(newDigest().merge(...answered));
-    if (abandoned.length > 0) out.abandonedSlot = DigestSlot.of(newDigest().merge(...abandoned));
-    return out;
-  }
-
-  /** A closed bucket gets no more points (except rare late ones): drop insert buffers, compact. */
+  /** A closed bucket gets no more points (except rare late ones): sort and trim its waits. */
   seal(): void {
-    this.answeredSlot?.seal();
-    this.abandonedSlot?.seal();
-    this.stateCache = null;
+    this.answeredWaits?.trim();
+    this.abandonedWaits?.trim();
   }
 
   get empty(): boolean {
@@ -176,7 +98,6 @@ export class Bucket implements BucketCounts {
   }
 
   toState(): BucketState {
-    if (this.stateCache) return this.stateCache;
     const s: BucketState = {
       offered: this.offered,
       answered: this.answered,
@@ -186,30 +107,56 @@ export class Bucket implements BucketCounts {
       overSla: this.overSla,
       answeredWaitMsSum: this.answeredWaitMsSum,
     };
-    const answered = this.answeredSlot?.toBase64();
-    const abandoned = this.abandonedSlot?.toBase64();
-    if (answered) s.answeredWaits = answered;
-    if (abandoned) s.abandonedWaits = abandoned;
-    this.stateCache = s;
+    if (this.answeredWaits && this.answeredWaits.count > 0) s.answeredWaits = this.answeredWaits.toState();
+    if (this.abandonedWaits && this.abandonedWaits.count > 0) s.abandonedWaits = this.abandonedWaits.toState();
     return s;
   }
 
   static fromState(s: BucketState): Bucket {
     const b = new Bucket();
-    b.offered = s.offered;
-    b.answered = s.answered;
-    b.abandoned = s.abandoned;
-    b.shortAbandoned = s.shortAbandoned;
-    b.flowout = s.flowout;
-    b.overSla = s.overSla;
-    b.answeredWaitMsSum = s.answeredWaitMsSum;
-    b.answeredSlot = DigestSlot.fromBase64(s.answeredWaits);
-    b.abandonedSlot = DigestSlot.fromBase64(s.abandonedWaits);
+    for (const c of COUNTERS) b[c] = s[c];
+    b.answeredWaits = waitsFromState(s.answeredWaits);
+    b.abandonedWaits = waitsFromState(s.abandonedWaits);
     return b;
   }
 }
 
-function newDigest(): TDigest {
-  // A small insert buffer: thousands of buckets are open at once and most see few points a minute.
-  return new TDigest({ compression: DIGEST_COMPRESSION, bufferSize: 200 });
+function waitsFromState(s: WaitsState | string | undefined): Waits | null {
+  if (s === undefined) return null;
+  return typeof s === "string" ? waitsFromDigest(s) : Waits.fromState(s);
+}
+
+/**
+ * Reads a t-digest as versions before 0.2 stored it ([magic 0x54][version 2][compression u16]
+ * [n u32][min f64][max f64][flags u8], n float32 means, n LEB128 weights), so an upgrade keeps the
+ * day's percentiles: single-point centroids are exact waits, heavier ones count at their mean.
+ */
+export function waitsFromDigest(b64: string): Waits {
+  const bytes = Buffer.from(b64, "base64");
+  if (bytes.length < 25 || bytes[0] !== 0x54 || bytes[1] !== 2) throw new RangeError("t-digest: bad magic or version");
+  const n = bytes.readUInt32LE(4);
+  if (25 + n * 5 > bytes.length) throw new RangeError(`t-digest: truncated (${n} centroids)`);
+  const min = bytes.readDoubleLE(8);
+  const max = bytes.readDoubleLE(16);
+  const values: number[] = [];
+  const c: number[] = [];
+  let p = 25 + n * 4;
+  let exact = true;
+  for (let i = 0; i < n; i++) {
+    let w = 0;
+    for (let mul = 1; ; mul *= 128) {
+      if (p >= bytes.length) throw new RangeError("t-digest: truncated weights");
+      const b = bytes[p++];
+      w += (b & 127) * mul;
+      if (b < 128) break;
+    }
+    const mean = Math.min(max, Math.max(min, bytes.readFloatLE(25 + i * 4)));
+    if (w !== 1) exact = false;
+    values.push(mean);
+    c.push(w);
+  }
+  if (exact) return Waits.fromState({ v: values });
+  const out = new Waits();
+  for (let i = 0; i < n; i++) for (let j = 0; j < c[i]; j++) out.add(values[i]);
+  return out;
 }

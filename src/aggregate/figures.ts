@@ -3,7 +3,7 @@
  * docs/metrics.md ("How each figure is defined").
  */
 import type { Bucket, EventCounts } from "./bucket.js";
-import type { TDigest } from "./tdigest.js";
+import type { Waits } from "./waits.js";
 
 export interface WaitSummary {
   p50: number | null;
@@ -49,10 +49,13 @@ export function serviceLevel(b: Pick<Bucket, "answered" | "overSla" | "abandoned
 
 const NO_WAITS: WaitSummary = { p50: null, p90: null, p95: null, p99: null, max: null };
 
-export function waitSummary(d: TDigest | null): WaitSummary {
+const QS = [0.5, 0.9, 0.95, 0.99];
+
+export function waitSummary(d: Waits | null): WaitSummary {
   if (!d || d.count === 0) return { ...NO_WAITS };
   const s = (ms: number) => Math.round(ms) / 1000;
-  return { p50: s(d.quantile(0.5)), p90: s(d.quantile(0.9)), p95: s(d.quantile(0.95)), p99: s(d.quantile(0.99)), max: s(d.max) };
+  const [p50, p90, p95, p99] = d.quantiles(QS);
+  return { p50: s(p50), p90: s(p90), p95: s(p95), p99: s(p99), max: s(d.max) };
 }
 
 export function figures(b: Bucket, policy: ServiceLevelPolicy): Figures {

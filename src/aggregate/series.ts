@@ -1,6 +1,6 @@
 /**
  * Everything kept for one queue x media type: totals since the state began, a ring of one-minute
- * buckets (rolling windows are merged from them at query time, because a digest cannot forget),
+ * buckets with the rolling windows kept as running sums over it,
  * clock-aligned intervals, the business day, the legs waiting now, and the latest observation.
  *
  * Attribution follows Genesys: each event counts in the minute, interval and day of its own
@@ -11,7 +11,7 @@ import type { QueueEvent, QueueEventKind } from "../domain/queue-event.js";
 import { Bucket, type BucketState, type Thresholds } from "./bucket.js";
 import type { Calendar } from "./calendar.js";
 import { figures, waitSummary, type Figures, type ServiceLevelPolicy } from "./figures.js";
-import type { TDigest } from "./tdigest.js";
+import { RollingWindow } from "./window.js";
 
 const MINUTE = 60_000;
 /** A leg waiting longer than this is noise from before the state began. */
@@ -76,14 +76,6 @@ interface Slot {
   p90?: number | null;
 }
 
-/** A minute's bucket with its digests read once (sealed digests are stored as bytes). */
-interface ReadMinute {
-  minute: number;
-  bucket: Bucket;
-  answered: TDigest | null;
-  abandoned: TDigest | null;
-}
-
 export class Series {
   totals: Record<QueueEventKind, number> = { offered: 0, answered: 0, abandoned: 0, flowout: 0 };
   readonly dropped = { window: 0, interval: 0, today: 0 };
@@ -98,6 +90,11 @@ export class Series {
   private readonly endedFirst = new Map<string, number>();
 
   private readonly ring: (Slot | undefined)[];
+  private readonly windows: RollingWindow[];
+  private readonly minuteAt = (m: number): Bucket | undefined => {
+    const slot = this.ring[m % this.ring.length];
+    return slot && slot.minute === m ? slot.bucket : undefined;
+  };
   private readonly intervals = new Map<number, Bucket>();
   private today: { start: number; end: number; bucket: Bucket } | null = null;
   private firstMinute = Infinity;
@@ -114,6 +111,7 @@ export class Series {
     private readonly s: SeriesSettings,
   ) {
     this.ring = new Array(Math.max(...s.windowsMinutes) + 1);
+    this.windows = s.windowsMinutes.map((w) => new RollingWindow(w));
   }
 
   /** Files one (new, deduplicated) event. `now` is the clock's time, for retention decisions. */
@@ -132,12 +130,14 @@ export class Series {
       const idx = minute % this.ring.length;
       let slot = this.ring[idx];
       if (!slot || slot.minute !== minute) {
+        this.evict(idx);
         slot = { minute, bucket: new Bucket(), sealed: false };
         this.ring[idx] = slot;
       }
       slot.bucket.add(e, th);
       slot.sealed = false;
       slot.p90 = undefined;
+      for (const w of this.windows) if (w.covers(minute)) w.sum.add(e, th);
     } else {
       this.dropped.window++;
     }
@@ -183,7 +183,7 @@ export class Series {
     for (let i = 0; i < this.ring.length; i++) {
       const slot = this.ring[i];
       if (!slot) continue;
-      if (slot.minute <= this.horizonMinute - this.ring.length) this.ring[i] = undefined;
+      if (slot.minute <= this.horizonMinute - this.ring.length) this.evict(i);
       else if (!slot.sealed && slot.minute < nowMinute) {
         slot.bucket.seal();
         slot.sealed = true;
@@ -197,13 +197,25 @@ export class Series {
     }
     if (this.today && now >= this.today.end) this.version++;
     this.rollDay(now);
+    for (const w of this.windows) w.moveTo(nowMinute, this.minuteAt);
     // Legs waiting for over a day are noise from before the state began; an offer more than a
     // day behind its end is not coming.
     for (const [k, since] of this.open) if (since < now - OPEN_LEG_MAX_MS) this.open.delete(k);
     for (const [k, at] of this.endedFirst) if (at < now - OPEN_LEG_MAX_MS) this.endedFirst.delete(k);
   }
 
-  /** The figures as of `now`. Reads only: maintenance (sealing, forgetting) is `maintain`'s job. */
+  /** Forgets a ring slot, taking it out of the windows that still hold it. */
+  private evict(idx: number): void {
+    const slot = this.ring[idx];
+    if (!slot) return;
+    for (const w of this.windows) w.forget(slot.minute, slot.bucket, this.minuteAt);
+    this.ring[idx] = undefined;
+  }
+
+  /**
+   * The figures as of `now`. Reads only, apart from moving the windows to `now` (which changes no
+   * figure): maintenance (sealing, forgetting) is `maintain`'s job.
+   */
   snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
     const nowMinute = Math.floor(now / MINUTE);
     const key = `${this.version}/${nowMinute}/${th.serviceLevelMs}/${targetPercentage}`;
@@ -237,16 +249,10 @@ export class Series {
   /** Windows, intervals and smoothed values: they only change with an event or a new minute. */
   private figuresAt(now: number, th: Thresholds, targetPercentage: number): NonNullable<Series["cache"]>["part"] {
     const nowMinute = Math.floor(now / MINUTE);
-    // Every kept minute is read once; each window merges the ones it covers.
-    const read: ReadMinute[] = [];
-    for (let m = nowMinute - this.ring.length + 1; m <= nowMinute; m++) {
-      const slot = this.ring[m % this.ring.length];
-      if (slot && slot.minute === m) read.push({ minute: m, bucket: slot.bucket, answered: slot.bucket.answeredWaits, abandoned: slot.bucket.abandonedWaits });
-    }
     const windows: Record<string, Figures> = {};
-    for (const w of this.s.windowsMinutes) {
-      const parts = read.filter((r) => r.minute > nowMinute - w);
-      windows[`${w}m`] = figures(Bucket.merged(parts), this.s.policy);
+    for (const w of this.windows) {
+      w.moveTo(nowMinute, this.minuteAt);
+      windows[`${w.minutes}m`] = figures(w.sum, this.s.policy);
     }
     const [cs, ce] = this.s.calendar.interval(now);
     const intervalFigures = (start: number, end: number) => ({
