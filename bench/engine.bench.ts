@@ -1,18 +1,28 @@
 /**
- * Engine bench: events per second through the whole engine, snapshot cost, memory per
- * queue x media with every window filled, and process RSS with 5,000 queues.
+ * Engine bench (issue 12 targets 2, 4 and 5):
+ *  - events per second through the engine, memory per queue x media with every window filled;
+ *  - with 5,000 queues x 2 media and every window filled (in a fresh child process): RSS, the
+ *    snapshot of every series right after a minute turns (per series), an unchanged snapshot;
+ *  - restart: a state file of 5,000 queues x 2 media (checkpoint, an hour of identities and a log
+ *    after the checkpoint) loaded, restored and replayed in a fresh process, as the service does.
  * Ends with one JSON line. Usage: node --expose-gc dist/bench/engine.bench.js [queues]
  */
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultEngineSettings, Engine } from "../src/aggregate/engine.js";
 import type { QueueEvent } from "../src/domain/queue-event.js";
+import { Dedup, storedIdentity } from "../src/ingest/dedup.js";
+import { StateStore } from "../src/store/state-store.js";
 import { ManualClock } from "../src/util/clock.js";
 import { mulberry32 } from "../src/util/random.js";
 
-const RSS_MODE = process.argv[2] === "rss";
-const QUEUES = Number(process.argv[RSS_MODE ? 3 : 2] ?? 5000);
+const MODE = process.argv[2];
+const QUEUES = Number((MODE && !/^\d+$/.test(MODE) ? process.argv[3] : MODE) ?? 5000);
 const START = Date.parse("2026-05-04T08:00:00Z");
+const MEDIA = ["voice", "chat"];
 const rnd = mulberry32(9);
 
 function gc(): void {
@@ -20,31 +30,39 @@ function gc(): void {
 }
 
 /**
- * Fills `queues` x 1 media for `minutes` minutes with `perMinute` calls each minute
- * (offered + answered or abandoned, heavy-ish waits) and returns the elapsed ns and event count.
+ * Fills `queues` x `media` for `minutes` minutes with `perMinute` calls a minute each (offered,
+ * then answered or abandoned with heavy-ish waits); `sink` sees every event. Returns ns and events.
  */
-function fill(engine: Engine, clock: ManualClock, queues: number, minutes: number, perMinute: number): { ns: number; events: number } {
+function fill(engine: Engine, clock: ManualClock, queues: number, media: string[], minutes: number, perMinute: number, sink?: (e: QueueEvent) => void): { ns: number; events: number } {
   const ids = Array.from({ length: queues }, (_, i) => `q-${i.toString().padStart(6, "0")}`);
-  for (const id of ids) engine.setQueue(id, { name: id, serviceLevels: { voice: { percentage: 0.8, durationMs: 20_000 } } });
+  const levels = Object.fromEntries(media.map((m) => [m, { percentage: 0.8, durationMs: 20_000 }]));
+  for (const id of ids) engine.setQueue(id, { name: id, serviceLevels: levels });
   let events = 0;
   let ns = 0n;
-  const ev: QueueEvent = { kind: "offered", queueId: "", mediaType: "voice", conversationId: "", participantId: "p", time: 0 };
   for (let m = 0; m < minutes; m++) {
     clock.set(START + m * 60_000);
     const t0 = process.hrtime.bigint();
     for (const id of ids) {
-      for (let k = 0; k < perMinute; k++) {
-        const t = START + m * 60_000 + Math.floor((k / perMinute) * 60_000);
-        ev.queueId = id;
-        ev.conversationId = `${m}-${k}`;
-        ev.kind = "offered";
-        ev.time = t;
-        ev.waitMs = undefined;
-        engine.apply(ev);
-        ev.kind = rnd() < 0.1 ? "abandoned" : "answered";
-        ev.waitMs = Math.floor(Math.exp(Math.log(20_000) + 0.9 * (rnd() + rnd() + rnd() - 1.5) * 2));
-        engine.apply(ev);
-        events += 2;
+      for (const mediaType of media) {
+        for (let k = 0; k < perMinute; k++) {
+          const t = START + m * 60_000 + Math.floor(((k + rnd()) / perMinute) * 60_000);
+          const conversationId = `${id}-${mediaType}-${m}-${k}`;
+          const offered: QueueEvent = { kind: "offered", queueId: id, mediaType, conversationId, participantId: "p", time: t - 20_000 };
+          const end: QueueEvent = {
+            kind: rnd() < 0.1 ? "abandoned" : "answered",
+            queueId: id,
+            mediaType,
+            conversationId,
+            participantId: "p",
+            time: t,
+            waitMs: Math.floor(Math.exp(Math.log(20_000) + 0.9 * (rnd() + rnd() + rnd() - 1.5) * 2)),
+          };
+          engine.apply(offered);
+          engine.apply(end);
+          sink?.(offered);
+          sink?.(end);
+          events += 2;
+        }
       }
     }
     ns += process.hrtime.bigint() - t0;
@@ -53,70 +71,132 @@ function fill(engine: Engine, clock: ManualClock, queues: number, minutes: numbe
   return { ns: Number(ns), events };
 }
 
-if (RSS_MODE) {
-  // Run alone in a fresh process so nothing else inflates the RSS.
-  const clock3 = new ManualClock(START);
-  const e3 = new Engine(defaultEngineSettings, clock3);
-  fill(e3, clock3, QUEUES, 61, 6);
-  e3.maintain();
-  const t2 = process.hrtime.bigint();
-  e3.snapshot();
-  const fullSnapshotSeconds = Number(process.hrtime.bigint() - t2) / 1e9;
-  const t3 = process.hrtime.bigint();
-  e3.snapshot();
-  const cachedSnapshotSeconds = Number(process.hrtime.bigint() - t3) / 1e9;
+function seconds(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+if (MODE === "scale") {
+  // Every window filled: 2 hours (the 60-minute window and four 30-minute intervals), 6 calls a
+  // minute per queue and media, the busiest load the memory target is stated for.
+  const clock = new ManualClock(START);
+  const engine = new Engine(defaultEngineSettings, clock);
+  fill(engine, clock, QUEUES, MEDIA, 121, 6);
+  clock.set(START + 121 * 60_000 - 1);
+  engine.maintain();
+  engine.snapshot();
+  // The minute turns: every series' windows move and every figure is computed again.
+  clock.set(START + 121 * 60_000 + 500);
+  const t0 = process.hrtime.bigint();
+  const snaps = engine.snapshot();
+  const turnSeconds = seconds(t0);
+  const t1 = process.hrtime.bigint();
+  engine.snapshot();
+  const unchangedSeconds = seconds(t1);
   gc();
-  console.log(JSON.stringify({ rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), fullSnapshotSeconds, cachedSnapshotSeconds }));
+  console.log(JSON.stringify({ series: snaps.length, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), usPerSeriesAfterMinuteTurn: Math.round((turnSeconds / snaps.length) * 1e7) / 10, snapshotAllSeconds: Math.round(turnSeconds * 1000) / 1000, unchangedSnapshotAllSeconds: Math.round(unchangedSeconds * 1000) / 1000 }));
   process.exit(0);
+}
+
+if (MODE === "restart-prepare") {
+  // A state file as a running monitor leaves it: an hour of two calls a minute per series counted
+  // (identities in `seen`), a checkpoint, then half a minute of events in the log after it.
+  const file = process.argv[4];
+  const clock = new ManualClock(START);
+  const engine = new Engine(defaultEngineSettings, clock);
+  const store = new StateStore(file);
+  let batch: { id: string; event: QueueEvent }[] = [];
+  const flush = () => {
+    store.commit({ events: batch, watermark: clock.now(), counters: {} });
+    batch = [];
+  };
+  fill(engine, clock, QUEUES, MEDIA, 60, 2, (e) => {
+    batch.push({ id: storedIdentity(e), event: e });
+    if (batch.length >= 5000) flush();
+  });
+  flush();
+  store.checkpoint(engine.allStates());
+  let logged = 0;
+  clock.set(START + 60 * 60_000);
+  for (let i = 0; i < 40_000; i++) {
+    const q = `q-${(i % QUEUES).toString().padStart(6, "0")}`;
+    const e: QueueEvent = { kind: "offered", queueId: q, mediaType: MEDIA[i % 2], conversationId: `after-${i}`, participantId: "p", time: START + 60 * 60_000 + (i % 30_000) };
+    batch.push({ id: storedIdentity(e), event: e });
+    logged++;
+  }
+  flush();
+  store.close();
+  console.log(JSON.stringify({ logged }));
+  process.exit(0);
+}
+
+if (MODE === "restart") {
+  const file = process.argv[4];
+  const t0 = process.hrtime.bigint();
+  const store = new StateStore(file);
+  const loaded = store.load(0);
+  const tLoad = seconds(t0);
+  const engine = new Engine(defaultEngineSettings, new ManualClock(START + 61 * 60_000));
+  engine.restore(loaded.series);
+  for (const e of loaded.replay) engine.apply(e);
+  const dedup = new Dedup(loaded.seen);
+  const total = seconds(t0);
+  store.close();
+  console.log(JSON.stringify({ series: engine.seriesCount, identities: loaded.seen.length, replayed: loaded.replay.length, loadSeconds: Math.round(tLoad * 100) / 100, restartSeconds: Math.round(total * 100) / 100, dedupEntries: dedup.size }));
+  process.exit(0);
+}
+
+const self = fileURLToPath(import.meta.url);
+function child<T>(args: string[]): T {
+  const out = execFileSync(process.execPath, ["--expose-gc", self, ...args], { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split("\n").pop()!) as T;
 }
 
 // 1. Throughput: 200 queues, 60 minutes, 30 calls per minute each.
 const clock1 = new ManualClock(START);
 const e1 = new Engine(defaultEngineSettings, clock1);
-const thr = fill(e1, clock1, 200, 60, 30);
+const thr = fill(e1, clock1, 200, ["voice"], 60, 30);
 const eventsPerSecond = thr.events / (thr.ns / 1e9);
-const t0 = process.hrtime.bigint();
-const snaps = e1.snapshot();
-const snapshotMsPerSeries = Number(process.hrtime.bigint() - t0) / 1e6 / snaps.length;
-const t1 = process.hrtime.bigint();
-e1.snapshot();
-const cachedSnapshotMsPerSeries = Number(process.hrtime.bigint() - t1) / 1e6 / snaps.length;
 
-// 2. Memory per series with all windows filled (60 one-minute buckets, intervals, today).
+// 2. Memory per series with all windows filled (2 hours, 30 calls a minute).
 gc();
 const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
 const clock2 = new ManualClock(START);
 const e2 = new Engine(defaultEngineSettings, clock2);
 const N2 = 500;
-fill(e2, clock2, N2, 61, 30);
+fill(e2, clock2, N2, ["voice"], 121, 30);
 e2.maintain();
 e2.snapshot();
 gc();
 const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
 const bytesPerSeries = (after - before) / N2;
 
-// 3. RSS with QUEUES queues, all windows filled (6 calls a minute each), in a child process.
-const child = JSON.parse(
-  execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "rss", String(QUEUES)], { encoding: "utf8", maxBuffer: 1 << 20 }).trim().split("\n").pop()!,
-) as { rssMiB: number; fullSnapshotSeconds: number; cachedSnapshotSeconds: number };
-const rssMiB = child.rssMiB;
-const fullSnapshotSeconds = child.fullSnapshotSeconds;
+// 3. 5,000 queues x 2 media in a fresh process, 4. restart from a state file in another.
+const scale = child<{ series: number; rssMiB: number; usPerSeriesAfterMinuteTurn: number; snapshotAllSeconds: number; unchangedSnapshotAllSeconds: number }>(["scale", String(QUEUES)]);
+const dir = mkdtempSync(join(tmpdir(), "qm-restart-"));
+const stateFile = join(dir, "state.sqlite");
+child(["restart-prepare", String(QUEUES), stateFile]);
+const restart = child<{ series: number; identities: number; replayed: number; loadSeconds: number; restartSeconds: number }>(["restart", String(QUEUES), stateFile]);
+rmSync(dir, { recursive: true, force: true });
 
+const targets = { usPerSeriesAfterMinuteTurnMax: 50, rssMiBMax: 1024, restartSecondsMax: 10 };
 const result = {
   bench: "engine",
   eventsPerSecond: Math.round(eventsPerSecond),
   nsPerEvent: Math.round(thr.ns / thr.events),
-  snapshotMsPerSeries: Math.round(snapshotMsPerSeries * 1000) / 1000,
-  cachedSnapshotMsPerSeries: Math.round(cachedSnapshotMsPerSeries * 1000) / 1000,
-  kbPerSeriesAllWindowsFilled: Math.round(bytesPerSeries / 102.4) / 10,
+  kbPerSeriesAllWindowsFilled30PerMinute: Math.round(bytesPerSeries / 102.4) / 10,
   queues: QUEUES,
-  rssMiBWithQueues: Math.round(rssMiB),
-  fullSnapshotSecondsWithQueues: Math.round(fullSnapshotSeconds * 100) / 100,
-  unchangedSnapshotSecondsWithQueues: Math.round(child.cachedSnapshotSeconds * 1000) / 1000,
-  targets: { kbPerSeriesMax: 150, rssMiBMax: 1024 },
+  media: MEDIA.length,
+  scale,
+  restart,
+  targets,
+  met: {
+    snapshotAfterMinuteTurn: scale.usPerSeriesAfterMinuteTurn <= targets.usPerSeriesAfterMinuteTurnMax,
+    rss: scale.rssMiB <= targets.rssMiBMax,
+    restart: restart.restartSeconds <= targets.restartSecondsMax,
+  },
 };
 console.log(`engine: ${result.eventsPerSecond.toLocaleString()} events/s (${result.nsPerEvent} ns/event) over 200 queues x 60 min`);
-console.log(`snapshot: ${result.snapshotMsPerSeries} ms per series (${result.cachedSnapshotMsPerSeries} ms when unchanged)`);
-console.log(`memory: ${result.kbPerSeriesAllWindowsFilled} KB per queue x media with all windows filled (30 calls/min)`);
-console.log(`RSS with ${QUEUES} queues filled (6 calls/min): ${result.rssMiBWithQueues} MiB; first snapshot of all ${result.fullSnapshotSecondsWithQueues} s, unchanged ${result.unchangedSnapshotSecondsWithQueues} s`);
+console.log(`memory: ${result.kbPerSeriesAllWindowsFilled30PerMinute} KB per queue x media with every window filled (30 calls/min)`);
+console.log(`${scale.series.toLocaleString()} series (${QUEUES} queues x ${MEDIA.length} media, 6 calls/min each, 2 h): RSS ${scale.rssMiB} MiB; snapshot after a minute turns ${scale.usPerSeriesAfterMinuteTurn} us per series (${scale.snapshotAllSeconds} s for all), unchanged ${scale.unchangedSnapshotAllSeconds} s`);
+console.log(`restart: ${restart.series.toLocaleString()} series, ${restart.identities.toLocaleString()} identities, ${restart.replayed.toLocaleString()} events replayed in ${restart.restartSeconds} s (SQLite load ${restart.loadSeconds} s)`);
 console.log(JSON.stringify(result));

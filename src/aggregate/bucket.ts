@@ -75,14 +75,26 @@ export class Bucket implements BucketCounts {
 
   /** Adds another bucket's counts and waits (a minute entering a rolling window). */
   addBucket(o: Bucket): void {
-    for (const c of COUNTERS) this[c] += o[c];
+    this.offered += o.offered;
+    this.answered += o.answered;
+    this.abandoned += o.abandoned;
+    this.shortAbandoned += o.shortAbandoned;
+    this.flowout += o.flowout;
+    this.overSla += o.overSla;
+    this.answeredWaitMsSum += o.answeredWaitMsSum;
     if (o.answeredWaits) (this.answeredWaits ??= new Waits()).addAll(o.answeredWaits);
     if (o.abandonedWaits) (this.abandonedWaits ??= new Waits()).addAll(o.abandonedWaits);
   }
 
   /** Takes away a bucket added before (a minute leaving a rolling window). */
   removeBucket(o: Bucket): void {
-    for (const c of COUNTERS) this[c] -= o[c];
+    this.offered -= o.offered;
+    this.answered -= o.answered;
+    this.abandoned -= o.abandoned;
+    this.shortAbandoned -= o.shortAbandoned;
+    this.flowout -= o.flowout;
+    this.overSla -= o.overSla;
+    this.answeredWaitMsSum -= o.answeredWaitMsSum;
     if (o.answeredWaits) this.answeredWaits?.removeAll(o.answeredWaits);
     if (o.abandonedWaits) this.abandonedWaits?.removeAll(o.abandonedWaits);
   }

@@ -103,7 +103,12 @@ export class Series {
   private horizonMinute = -Infinity;
   /** Bumped by every change; the figures are cached until it moves or the minute turns. */
   private version = 0;
-  private cache: { key: string; part: Omit<SeriesSnapshot, "queueId" | "queueName" | "mediaType" | "totals" | "now" | "dropped"> } | null = null;
+  /** Bumped by an event in a minute already closed: the smoothed values read closed minutes only. */
+  private closedVersion = 0;
+  private smoothedCache: { key: string; value: SeriesSnapshot["smoothed"] } | null = null;
+  /** Figures as of a version: windows also as of a minute, intervals as of an interval and a day. */
+  private windowsCache: { version: number; minute: number; value: SeriesSnapshot["windows"] } | null = null;
+  private intervalsCache: { version: number; interval: number; day: number; value: SeriesSnapshot["intervals"] } | null = null;
 
   constructor(
     readonly queueId: string,
@@ -135,6 +140,7 @@ export class Series {
         this.ring[idx] = slot;
       }
       slot.bucket.add(e, th);
+      if (minute < nowMinute) this.closedVersion++;
       slot.sealed = false;
       slot.p90 = undefined;
       for (const w of this.windows) if (w.covers(minute)) w.sum.add(e, th);
@@ -218,8 +224,6 @@ export class Series {
    */
   snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
     const nowMinute = Math.floor(now / MINUTE);
-    const key = `${this.version}/${nowMinute}/${th.serviceLevelMs}/${targetPercentage}`;
-    if (this.cache?.key !== key) this.cache = { key, part: this.figuresAt(now, th, targetPercentage) };
     let oldestWait: number | null = null;
     let waitingLegs = 0;
     for (const since of this.open.values()) {
@@ -241,39 +245,48 @@ export class Series {
         interacting: fresh ? fresh.interacting : null,
         longestWaitingSeconds: oldestWait === null ? null : Math.max(0, now - oldestWait) / 1000,
       },
-      ...this.cache.part,
+      windows: this.windowsAt(nowMinute),
+      intervals: this.intervalsAt(now),
+      serviceLevelTarget: { percentage: targetPercentage, thresholdSeconds: th.serviceLevelMs / 1000 },
+      smoothed: this.smoothedAt(nowMinute),
       dropped: { ...this.dropped },
     };
   }
 
-  /** Windows, intervals and smoothed values: they only change with an event or a new minute. */
-  private figuresAt(now: number, th: Thresholds, targetPercentage: number): NonNullable<Series["cache"]>["part"] {
-    const nowMinute = Math.floor(now / MINUTE);
-    const windows: Record<string, Figures> = {};
+  /** Rolling windows: they change with an event or a new minute. */
+  private windowsAt(nowMinute: number): SeriesSnapshot["windows"] {
+    const c = this.windowsCache;
+    if (c && c.version === this.version && c.minute === nowMinute) return c.value;
+    const value: Record<string, Figures> = {};
     for (const w of this.windows) {
       w.moveTo(nowMinute, this.minuteAt);
-      windows[`${w.minutes}m`] = figures(w.sum, this.s.policy);
+      value[`${w.minutes}m`] = figures(w.sum, this.s.policy);
     }
+    this.windowsCache = { version: this.version, minute: nowMinute, value };
+    return value;
+  }
+
+  /** Current and previous interval and the day: they change with an event or a new interval or day. */
+  private intervalsAt(now: number): SeriesSnapshot["intervals"] {
     const [cs, ce] = this.s.calendar.interval(now);
-    const intervalFigures = (start: number, end: number) => ({
-      ...figures(this.intervals.get(start) ?? new Bucket(), this.s.policy),
-      start: new Date(start).toISOString(),
-      end: new Date(end).toISOString(),
-    });
-    const len = this.s.calendar.intervalMinutes * MINUTE;
     // The day rolls over in maintain(); until then a read shows the new, empty day.
     const [dayStart, dayEnd] = this.today && now >= this.today.start && now < this.today.end ? [this.today.start, this.today.end] : this.s.calendar.day(now);
+    const c = this.intervalsCache;
+    if (c && c.version === this.version && c.interval === cs && c.day === dayStart) return c.value;
+    const intervalFigures = (start: number, end: number) => ({
+      ...figures(this.intervals.get(start) ?? new Bucket(), this.s.policy),
+      start: iso(start),
+      end: iso(end),
+    });
+    const len = this.s.calendar.intervalMinutes * MINUTE;
     const today = this.today && this.today.start === dayStart ? this.today : { start: dayStart, end: dayEnd, bucket: new Bucket() };
-    return {
-      windows,
-      intervals: {
-        current: intervalFigures(cs, ce),
-        previous: this.intervals.has(cs - len) ? intervalFigures(cs - len, cs) : null,
-        today: { ...figures(today.bucket, this.s.policy), start: new Date(today.start).toISOString(), end: new Date(today.end).toISOString() },
-      },
-      serviceLevelTarget: { percentage: targetPercentage, thresholdSeconds: th.serviceLevelMs / 1000 },
-      smoothed: this.smoothed(nowMinute),
+    const value = {
+      current: intervalFigures(cs, ce),
+      previous: this.intervals.has(cs - len) ? intervalFigures(cs - len, cs) : null,
+      today: { ...figures(today.bucket, this.s.policy), start: iso(today.start), end: iso(today.end) },
     };
+    this.intervalsCache = { version: this.version, interval: cs, day: dayStart, value };
+    return value;
   }
 
   /**
@@ -281,6 +294,12 @@ export class Series {
    * Arrivals count every minute since monitoring began (a quiet minute is a real zero);
    * the p90 wait only minutes that had answered calls.
    */
+  private smoothedAt(nowMinute: number): SeriesSnapshot["smoothed"] {
+    const key = `${nowMinute}/${this.closedVersion}`;
+    if (this.smoothedCache?.key !== key) this.smoothedCache = { key, value: this.smoothed(nowMinute) };
+    return this.smoothedCache.value;
+  }
+
   private smoothed(nowMinute: number): SeriesSnapshot["smoothed"] {
     const h = this.s.halfLifeSeconds / 60;
     let wSum = 0;
@@ -289,7 +308,7 @@ export class Series {
     let pSum = 0;
     const from = Math.max(nowMinute - this.ring.length + 1, this.firstMinute);
     for (let m = from; m < nowMinute; m++) {
-      const weight = Math.pow(2, -(nowMinute - 1 - m) / h);
+      const weight = 2 ** (-(nowMinute - 1 - m) / h);
       const slot = this.ring[m % this.ring.length];
       const b = slot && slot.minute === m ? slot.bucket : undefined;
       wSum += weight;
@@ -346,4 +365,15 @@ export class Series {
     Object.assign(series.dropped, st.dropped);
     return series;
   }
+}
+
+/** ISO text of interval and day bounds: every series shares them, so each is formatted once. */
+const isoTexts = new Map<number, string>();
+function iso(t: number): string {
+  let text = isoTexts.get(t);
+  if (text === undefined) {
+    if (isoTexts.size > 1000) isoTexts.clear();
+    isoTexts.set(t, (text = new Date(t).toISOString()));
+  }
+  return text;
 }

@@ -53,19 +53,63 @@ export interface WaitsState {
   max?: number;
 }
 
+/** The binned form: bins ascending with their counts, and the extremes seen. */
+class Bins {
+  keys = new Int32Array(64);
+  counts = new Uint32Array(64);
+  len = 0;
+  lo = Infinity;
+  hi = -Infinity;
+  /** False once a removal may have taken away the smallest or largest wait. */
+  extremesExact = true;
+
+  add(k: number, c: number): void {
+    const keys = this.keys;
+    const i = this.len > 0 && keys[this.len - 1] < k ? this.len : lowerBound(keys, this.len, k);
+    if (i < this.len && keys[i] === k) {
+      this.counts[i] += c;
+      return;
+    }
+    if (this.len === keys.length) {
+      const nk = new Int32Array(keys.length * 2);
+      const nc = new Uint32Array(keys.length * 2);
+      nk.set(keys);
+      nc.set(this.counts);
+      this.keys = nk;
+      this.counts = nc;
+    }
+    this.keys.copyWithin(i + 1, i, this.len);
+    this.counts.copyWithin(i + 1, i, this.len);
+    this.keys[i] = k;
+    this.counts[i] = c;
+    this.len++;
+  }
+
+  remove(k: number, c: number): void {
+    const i = lowerBound(this.keys, this.len, k);
+    if (i >= this.len || this.keys[i] !== k) return; // never added: nothing to take away
+    if (this.counts[i] > c) {
+      this.counts[i] -= c;
+      return;
+    }
+    this.keys.copyWithin(i, i + 1, this.len);
+    this.counts.copyWithin(i, i + 1, this.len);
+    this.len--;
+  }
+
+  widen(lo: number, hi: number): void {
+    if (lo < this.lo) this.lo = lo;
+    if (hi > this.hi) this.hi = hi;
+  }
+}
+
+/** Waits of one slice: exact values (sorted prefix, then an unsorted tail) or bins. */
 export class Waits {
-  /** Exact mode: sorted prefix `vals[0..sorted)`, then values not yet sorted in. Null when binned. */
+  /** Exact form: sorted `vals[0..sorted)`, then values not yet sorted in; null when binned. */
   private vals: number[] | null = [];
   private sorted = 0;
-  /** Binned mode. */
-  private keys: Int32Array | null = null;
-  private counts: Uint32Array | null = null;
-  private bins = 0;
+  private bins: Bins | null = null;
   private n = 0;
-  /** Extremes in binned mode; exact unless a removal took one away (then the bin edges are used). */
-  private lo = Infinity;
-  private hi = -Infinity;
-  private extremesExact = true;
 
   get count(): number {
     return this.n;
@@ -85,32 +129,34 @@ export class Waits {
       if (this.n > EXACT_MAX) this.toBinned();
       return;
     }
-    this.addBin(binOf(v), 1);
-    if (v < this.lo) this.lo = v;
-    if (v > this.hi) this.hi = v;
+    this.bins!.add(binOf(v), 1);
+    this.bins!.widen(v, v);
   }
 
   /** Adds every wait of another slice (a minute entering a window). */
   addAll(o: Waits): void {
     if (o.n === 0) return;
     if (this.vals && this.n + o.n > EXACT_MAX) this.toBinned();
+    this.n += o.n;
     if (this.vals) {
-      this.settle();
-      o.settle();
-      this.vals = mergeSorted(this.vals, o.vals!);
-      this.sorted = this.vals.length;
-      this.n += o.n;
+      const a = this.settle();
+      const ov = o.settle();
+      const had = a.length;
+      for (const v of ov) a.push(v);
+      mergeBack(a, had, ov);
+      this.sorted = a.length;
       return;
     }
-    this.n += o.n;
+    const bins = this.bins!;
     if (o.vals) {
-      o.settle();
-      for (const v of o.vals) this.addBin(binOf(v), 1);
-      this.widen(o.vals[0], o.vals[o.vals.length - 1]);
+      const ov = o.settle();
+      for (const v of ov) bins.add(binOf(v), 1);
+      bins.widen(ov[0], ov[ov.length - 1]);
     } else {
-      for (let i = 0; i < o.bins; i++) this.addBin(o.keys![i], o.counts![i]);
-      this.widen(o.lo, o.hi);
-      if (!o.extremesExact) this.extremesExact = false;
+      const ob = o.bins!;
+      for (let i = 0; i < ob.len; i++) bins.add(ob.keys[i], ob.counts[i]);
+      bins.widen(ob.lo, ob.hi);
+      if (!ob.extremesExact) bins.extremesExact = false;
     }
   }
 
@@ -118,57 +164,55 @@ export class Waits {
   removeAll(o: Waits): void {
     if (o.n === 0) return;
     if (this.vals && !o.vals) this.toBinned(); // cannot happen while o is part of this; stay consistent
-    this.n = Math.max(0, this.n - o.n);
     if (this.vals) {
-      this.settle();
-      o.settle();
-      this.vals = subtractSorted(this.vals, o.vals!);
-      this.sorted = this.vals.length;
-      this.n = this.vals.length;
+      const a = this.settle();
+      subtractSorted(a, o.settle());
+      this.sorted = a.length;
+      this.n = a.length;
       return;
     }
+    this.n = Math.max(0, this.n - o.n);
+    const bins = this.bins!;
     if (o.vals) {
-      o.settle();
-      for (const v of o.vals) this.removeBin(binOf(v), 1);
-      if (o.vals[0] <= this.lo || o.vals[o.vals.length - 1] >= this.hi) this.extremesExact = false;
+      const ov = o.settle();
+      for (const v of ov) bins.remove(binOf(v), 1);
+      if (ov[0] <= bins.lo || ov[ov.length - 1] >= bins.hi) bins.extremesExact = false;
     } else {
-      for (let i = 0; i < o.bins; i++) this.removeBin(o.keys![i], o.counts![i]);
-      if (o.lo <= this.lo || o.hi >= this.hi) this.extremesExact = false;
+      const ob = o.bins!;
+      for (let i = 0; i < ob.len; i++) bins.remove(ob.keys[i], ob.counts[i]);
+      if (ob.lo <= bins.lo || ob.hi >= bins.hi) bins.extremesExact = false;
     }
     if (this.n === 0) this.clear();
   }
 
-  /** Forgets everything, back to exact mode. */
+  /** Forgets everything, back to the exact form. */
   clear(): void {
     this.vals = [];
     this.sorted = 0;
-    this.keys = null;
-    this.counts = null;
-    this.bins = 0;
+    this.bins = null;
     this.n = 0;
-    this.lo = Infinity;
-    this.hi = -Infinity;
-    this.extremesExact = true;
   }
 
   get min(): number {
     if (this.n === 0) return NaN;
     if (this.vals) return this.settle()[0];
-    return this.extremesExact ? this.lo : binRange(this.keys![0])[0];
+    const b = this.bins!;
+    return b.extremesExact ? b.lo : binRange(b.keys[0])[0];
   }
 
   get max(): number {
     if (this.n === 0) return NaN;
     if (this.vals) return this.settle()[this.n - 1];
-    if (this.extremesExact) return this.hi;
-    const [low, width] = binRange(this.keys![this.bins - 1]);
+    const b = this.bins!;
+    if (b.extremesExact) return b.hi;
+    const [low, width] = binRange(b.keys[b.len - 1]);
     return width === 1 ? low : low + width;
   }
 
   /**
    * Waits at the given quantiles (ascending, 0..1), nearest rank: the smallest wait with at least
-   * q of all waits at or below it. Exact mode answers an observed wait; binned mode interpolates
-   * inside the bin holding that rank. NaN when empty.
+   * q of all waits at or below it. The exact form answers an observed wait; the binned form
+   * interpolates inside the bin holding that rank. NaN when empty.
    */
   quantiles(qs: readonly number[]): number[] {
     const n = this.n;
@@ -178,18 +222,17 @@ export class Waits {
       const v = this.settle();
       return qs.map((q) => v[rank(q) - 1]);
     }
-    const keys = this.keys!;
-    const counts = this.counts!;
+    const { keys, counts, len, lo, hi, extremesExact } = this.bins!;
     const out: number[] = [];
     let i = 0;
     let before = 0;
     for (const q of qs) {
       const r = rank(q);
-      while (i < this.bins - 1 && before + counts[i] < r) before += counts[i++];
+      while (i < len - 1 && before + counts[i] < r) before += counts[i++];
       const [low, width] = binRange(keys[i]);
       // 1 ms bins hold one integer wait: answer it rather than a fraction inside.
       let v = width === 1 ? low : low + (width * (r - before - 0.5)) / counts[i];
-      if (this.extremesExact) v = Math.min(this.hi, Math.max(this.lo, v));
+      if (extremesExact) v = Math.min(hi, Math.max(lo, v));
       out.push(v);
     }
     return out;
@@ -197,25 +240,26 @@ export class Waits {
 
   /** True when a removal may have taken away the smallest or largest wait (binned form only). */
   get extremesLost(): boolean {
-    return !this.vals && !this.extremesExact;
+    return this.bins !== null && !this.bins.extremesExact;
   }
 
   /** Sets the extremes of a binned form from its parts (a window knows them from its minutes). */
   setExtremes(min: number, max: number): void {
-    if (this.vals || !(min <= max)) return;
-    this.lo = min;
-    this.hi = max;
-    this.extremesExact = true;
+    if (!this.bins || !(min <= max)) return;
+    this.bins.lo = min;
+    this.bins.hi = max;
+    this.bins.extremesExact = true;
   }
 
-  /** Releases spare capacity (a closed minute keeps only what it holds). */
+  /** A closed slice: sorted, and no spare capacity (thousands of closed minutes are kept). */
   trim(): void {
-    if (this.vals) this.settle();
+    if (this.vals) this.vals = this.settle().slice();
   }
 
   toState(): WaitsState {
     if (this.vals) return { v: this.settle().slice() };
-    return { k: Array.from(this.keys!.subarray(0, this.bins)), c: Array.from(this.counts!.subarray(0, this.bins)), min: this.min, max: this.max };
+    const b = this.bins!;
+    return { k: Array.from(b.keys.subarray(0, b.len)), c: Array.from(b.counts.subarray(0, b.len)), min: this.min, max: this.max };
   }
 
   /** Throws a RangeError naming what is wrong with a corrupt state. */
@@ -232,87 +276,43 @@ export class Waits {
     const k = s.k ?? [];
     const c = s.c ?? [];
     if (k.length !== c.length) throw new RangeError("waits: bins and counts differ in length");
-    w.vals = null;
-    w.keys = new Int32Array(Math.max(8, k.length));
-    w.counts = new Uint32Array(w.keys.length);
+    const b = new Bins();
     for (let i = 0; i < k.length; i++) {
       if (!Number.isInteger(k[i]) || k[i] < 0 || (i > 0 && k[i] <= k[i - 1])) throw new RangeError(`waits: bins must ascend, got ${k[i]}`);
       if (!Number.isInteger(c[i]) || c[i] < 1) throw new RangeError(`waits: bad count ${c[i]}`);
-      w.keys[i] = k[i];
-      w.counts[i] = c[i];
+      b.add(k[i], c[i]);
       w.n += c[i];
     }
-    w.bins = k.length;
-    if (typeof s.min === "number" && typeof s.max === "number") {
-      w.lo = s.min;
-      w.hi = s.max;
-    } else {
-      w.extremesExact = false;
+    if (typeof s.min === "number" && typeof s.max === "number") b.widen(s.min, s.max);
+    else b.extremesExact = false;
+    if (w.n > 0) {
+      w.vals = null;
+      w.bins = b;
     }
-    if (w.n === 0) w.clear();
     return w;
   }
 
-  /** Sorts pending values into the sorted prefix (values are added unsorted: adding is O(1)). */
+  /**
+   * Sorts pending values into the sorted prefix (values are added unsorted: adding is O(1)), in
+   * place: windows are read every second, and a fresh array per read would churn the old space.
+   */
   private settle(): number[] {
     const v = this.vals!;
     if (this.sorted < v.length) {
-      const tail = v.splice(this.sorted).sort((a, b) => a - b);
-      this.vals = this.sorted === 0 ? tail : mergeSorted(v, tail);
-      this.sorted = this.vals.length;
+      const tail = v.slice(this.sorted).sort((a, b) => a - b);
+      mergeBack(v, this.sorted, tail);
+      this.sorted = v.length;
     }
-    return this.vals!;
+    return v;
   }
 
   private toBinned(): void {
     const v = this.settle();
+    const b = new Bins();
+    for (const x of v) b.add(binOf(x), 1); // ascending: always appends or bumps the last bin
+    if (v.length > 0) b.widen(v[0], v[v.length - 1]);
     this.vals = null;
-    this.keys = new Int32Array(256);
-    this.counts = new Uint32Array(256);
-    this.bins = 0;
-    this.lo = v.length > 0 ? v[0] : Infinity;
-    this.hi = v.length > 0 ? v[v.length - 1] : -Infinity;
-    this.extremesExact = true;
-    for (const x of v) this.addBin(binOf(x), 1); // ascending: always appends or bumps the last bin
-  }
-
-  private widen(lo: number, hi: number): void {
-    if (lo < this.lo) this.lo = lo;
-    if (hi > this.hi) this.hi = hi;
-  }
-
-  private addBin(k: number, c: number): void {
-    const keys = this.keys!;
-    const i = this.bins > 0 && keys[this.bins - 1] < k ? this.bins : lowerBound(keys, this.bins, k);
-    if (i < this.bins && keys[i] === k) {
-      this.counts![i] += c;
-      return;
-    }
-    if (this.bins === keys.length) {
-      const nk = new Int32Array(keys.length * 2);
-      const nc = new Uint32Array(keys.length * 2);
-      nk.set(keys);
-      nc.set(this.counts!);
-      this.keys = nk;
-      this.counts = nc;
-    }
-    this.keys!.copyWithin(i + 1, i, this.bins);
-    this.counts!.copyWithin(i + 1, i, this.bins);
-    this.keys![i] = k;
-    this.counts![i] = c;
-    this.bins++;
-  }
-
-  private removeBin(k: number, c: number): void {
-    const i = lowerBound(this.keys!, this.bins, k);
-    if (i >= this.bins || this.keys![i] !== k) return; // never added: nothing to take away
-    if (this.counts![i] > c) {
-      this.counts![i] -= c;
-      return;
-    }
-    this.keys!.copyWithin(i, i + 1, this.bins);
-    this.counts!.copyWithin(i, i + 1, this.bins);
-    this.bins--;
+    this.bins = b;
   }
 }
 
@@ -327,26 +327,25 @@ function lowerBound(a: Int32Array, n: number, k: number): number {
   return lo;
 }
 
-/** Merges two ascending arrays into a new one. */
-function mergeSorted(a: number[], b: number[]): number[] {
-  const out = new Array<number>(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
-  while (i < a.length) out[k++] = a[i++];
-  while (j < b.length) out[k++] = b[j++];
-  return out;
+/**
+ * Merges ascending `b` into `a`, whose first `had` values are ascending and whose length is
+ * `had + b.length`: from the back, so nothing is overwritten before it is read.
+ */
+function mergeBack(a: number[], had: number, b: number[]): void {
+  let i = had - 1;
+  let j = b.length - 1;
+  let k = a.length - 1;
+  while (j >= 0) a[k--] = i >= 0 && a[i] > b[j] ? a[i--] : b[j--];
 }
 
-/** `a` minus the multiset `b` (both ascending); values of `b` missing from `a` are ignored. */
-function subtractSorted(a: number[], b: number[]): number[] {
-  const out: number[] = [];
+/** Removes the multiset `b` from `a` (both ascending), in place; values of `b` missing from `a` are ignored. */
+function subtractSorted(a: number[], b: number[]): void {
   let j = 0;
+  let w = 0;
   for (let i = 0; i < a.length; i++) {
     while (j < b.length && b[j] < a[i]) j++;
     if (j < b.length && b[j] === a[i]) j++;
-    else out.push(a[i]);
+    else a[w++] = a[i];
   }
-  return out;
+  a.length = w;
 }
