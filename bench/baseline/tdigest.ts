@@ -1,4 +1,7 @@
 /**
+ * Kept for comparison only (bench/percentiles.bench.ts): the sketch the engine served percentiles
+ * from before 0.2, replaced because a rolling window must forget minutes and a digest cannot.
+ *
  * Merging t-digest (Dunning & Ertl; reference: tdunning/t-digest MergingDigest.java).
  *
  * Written by hand because npm has no maintained merging t-digest: `tdigest` is the older

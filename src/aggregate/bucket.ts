@@ -46,6 +46,8 @@ export class Bucket implements BucketCounts {
   /** Created on the first wait: most minutes of most queues have no abandons. */
   answeredWaits: Waits | null = null;
   abandonedWaits: Waits | null = null;
+  /** Set on buckets whose percentiles are no longer served: their waits are not kept. */
+  private countsOnly = false;
 
   add(e: QueueEvent, th: Thresholds): void {
     switch (e.kind) {
@@ -57,14 +59,14 @@ export class Bucket implements BucketCounts {
         this.answered++;
         this.answeredWaitMsSum += w;
         if (w > th.serviceLevelMs) this.overSla++;
-        (this.answeredWaits ??= new Waits()).add(w);
+        if (!this.countsOnly) (this.answeredWaits ??= new Waits()).add(w);
         return;
       }
       case "abandoned": {
         const w = e.waitMs ?? 0;
         this.abandoned++;
         if (w < th.shortAbandonMs) this.shortAbandoned++;
-        (this.abandonedWaits ??= new Waits()).add(w);
+        if (!this.countsOnly) (this.abandonedWaits ??= new Waits()).add(w);
         return;
       }
       case "flowout":
@@ -103,6 +105,13 @@ export class Bucket implements BucketCounts {
   seal(): void {
     this.answeredWaits?.trim();
     this.abandonedWaits?.trim();
+  }
+
+  /** Forgets the waits and keeps only counting from now on. */
+  keepCountsOnly(): void {
+    this.countsOnly = true;
+    this.answeredWaits = null;
+    this.abandonedWaits = null;
   }
 
   get empty(): boolean {

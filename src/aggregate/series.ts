@@ -196,9 +196,13 @@ export class Series {
       }
     }
     const [nowStart] = this.s.calendar.interval(now);
-    const oldestKept = nowStart - this.s.keepIntervals * this.s.calendar.intervalMinutes * MINUTE;
+    const intervalMs = this.s.calendar.intervalMinutes * MINUTE;
+    const oldestKept = nowStart - this.s.keepIntervals * intervalMs;
+    // Intervals before the previous one are kept for their counts (late events still land in
+    // them); only the current and previous intervals' percentiles are served.
     for (const [start, b] of this.intervals) {
       if (start < oldestKept) this.intervals.delete(start);
+      else if (start < nowStart - intervalMs) b.keepCountsOnly();
       else if (start < nowStart) b.seal();
     }
     if (this.today && now >= this.today.end) this.version++;
