@@ -29,6 +29,8 @@ export interface EngineSettings {
   observationMaxAgeSeconds: number;
 }
 
+const collator = new Intl.Collator();
+
 export const defaultEngineSettings: EngineSettings = {
   windowsMinutes: [5, 15, 60],
   intervalMinutes: 30,
@@ -52,6 +54,8 @@ export class Engine {
   private readonly series = new Map<string, Series>();
   private readonly queues = new Map<string, QueueInfo>();
   private readonly dirty = new Set<Series>();
+  /** Series by queue name then media type, as snapshots list them; null after a name or series changes. */
+  private order: Series[] | null = null;
   private readonly calendar: Calendar;
   /** Events applied since start (for self-health). */
   applied = 0;
@@ -67,6 +71,7 @@ export class Engine {
   }
 
   setQueue(queueId: string, info: QueueInfo): void {
+    if (this.queues.get(queueId)?.name !== info.name) this.order = null;
     this.queues.set(queueId, info);
   }
 
@@ -94,12 +99,25 @@ export class Engine {
   snapshot(filter?: (queueId: string) => boolean): SeriesSnapshot[] {
     const now = this.clock.now();
     const out: SeriesSnapshot[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.sorted()) {
       if (filter && !filter(s.queueId)) continue;
       const th = this.thresholds(s.queueId, s.mediaType);
-      out.push(s.snapshot(now, this.queues.get(s.queueId)?.name ?? s.queueId, th, this.target(s.queueId, s.mediaType)));
+      out.push(s.snapshot(now, this.nameOf(s), th, this.target(s.queueId, s.mediaType)));
     }
-    return out.sort((a, b) => a.queueName.localeCompare(b.queueName) || a.mediaType.localeCompare(b.mediaType));
+    return out;
+  }
+
+  /** Sorting thousands of names on every read would cost more than the figures: kept until a change. */
+  private sorted(): Series[] {
+    if (!this.order) {
+      const name = new Map([...this.series.values()].map((s) => [s, this.nameOf(s)]));
+      this.order = [...this.series.values()].sort((a, b) => collator.compare(name.get(a)!, name.get(b)!) || collator.compare(a.mediaType, b.mediaType));
+    }
+    return this.order;
+  }
+
+  private nameOf(s: Series): string {
+    return this.queues.get(s.queueId)?.name ?? s.queueId;
   }
 
   /** Compacts closed buckets everywhere (call about once a minute). */
@@ -132,6 +150,7 @@ export class Engine {
 
   restore(states: SeriesState[]): void {
     for (const st of states) this.series.set(seriesKey(st.queueId, st.mediaType), Series.fromState(st, this.seriesSettings()));
+    this.order = null;
   }
 
   get seriesCount(): number {
@@ -141,7 +160,10 @@ export class Engine {
   private seriesFor(queueId: string, mediaType: string): Series {
     const key = seriesKey(queueId, mediaType);
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = new Series(queueId, mediaType, this.seriesSettings())));
+    if (!s) {
+      this.series.set(key, (s = new Series(queueId, mediaType, this.seriesSettings())));
+      this.order = null;
+    }
     this.dirty.add(s);
     return s;
   }
