@@ -99,8 +99,9 @@ if (MODE === "scale") {
 }
 
 if (MODE === "restart-prepare") {
-  // A state file as a running monitor leaves it: an hour of two calls a minute per series counted
-  // (identities in `seen`), a checkpoint, then half a minute of events in the log after it.
+  // A state file as a running monitor leaves it: 500,000 conversations counted (identities in
+  // `seen`: the busiest day the first-start bench measures), a checkpoint, then half a minute of
+  // events in the log after it.
   const file = process.argv[4];
   const clock = new ManualClock(START);
   const engine = new Engine(defaultEngineSettings, clock);
@@ -110,7 +111,7 @@ if (MODE === "restart-prepare") {
     store.commit({ events: batch, watermark: clock.now(), counters: {} });
     batch = [];
   };
-  fill(engine, clock, QUEUES, MEDIA, 60, 2, (e) => {
+  fill(engine, clock, QUEUES, MEDIA, Math.ceil(500_000 / (QUEUES * MEDIA.length)), 1, (e) => {
     batch.push({ id: storedIdentity(e), event: e });
     if (batch.length >= 5000) flush();
   });
@@ -118,7 +119,7 @@ if (MODE === "restart-prepare") {
   store.checkpoint(engine.allStates());
   let logged = 0;
   clock.set(START + 60 * 60_000);
-  for (let i = 0; i < 40_000; i++) {
+  for (let i = 0; i < 20_000; i++) {
     const q = `q-${(i % QUEUES).toString().padStart(6, "0")}`;
     const e: QueueEvent = { kind: "offered", queueId: q, mediaType: MEDIA[i % 2], conversationId: `after-${i}`, participantId: "p", time: START + 60 * 60_000 + (i % 30_000) };
     batch.push({ id: storedIdentity(e), event: e });
@@ -136,7 +137,7 @@ if (MODE === "restart") {
   const store = new StateStore(file);
   const loaded = store.load(0);
   const tLoad = seconds(t0);
-  const engine = new Engine(defaultEngineSettings, new ManualClock(START + 61 * 60_000));
+  const engine = new Engine(defaultEngineSettings, new ManualClock(START + 60 * 60_000 + 30_000));
   engine.restore(loaded.series);
   for (const e of loaded.replay) engine.apply(e);
   const dedup = new Dedup(loaded.seen);
