@@ -48,8 +48,11 @@ export class Bucket implements BucketCounts {
   abandonedWaits: Waits | null = null;
   /** Set on buckets whose percentiles are no longer served: their waits are not kept. */
   private countsOnly = false;
+  /** State as last written, until the bucket changes: closed minutes are checkpointed for free. */
+  private stateCache: BucketState | null = null;
 
   add(e: QueueEvent, th: Thresholds): void {
+    this.stateCache = null;
     switch (e.kind) {
       case "offered":
         this.offered++;
@@ -77,6 +80,7 @@ export class Bucket implements BucketCounts {
 
   /** Adds another bucket's counts and waits (a minute entering a rolling window). */
   addBucket(o: Bucket): void {
+    this.stateCache = null;
     this.offered += o.offered;
     this.answered += o.answered;
     this.abandoned += o.abandoned;
@@ -90,6 +94,7 @@ export class Bucket implements BucketCounts {
 
   /** Takes away a bucket added before (a minute leaving a rolling window). */
   removeBucket(o: Bucket): void {
+    this.stateCache = null;
     this.offered -= o.offered;
     this.answered -= o.answered;
     this.abandoned -= o.abandoned;
@@ -103,6 +108,7 @@ export class Bucket implements BucketCounts {
 
   /** A closed bucket gets no more points (except rare late ones): sort and trim its waits. */
   seal(): void {
+    this.stateCache = null;
     this.answeredWaits?.trim();
     this.abandonedWaits?.trim();
   }
@@ -110,6 +116,7 @@ export class Bucket implements BucketCounts {
   /** Forgets the waits and keeps only counting from now on. */
   keepCountsOnly(): void {
     this.countsOnly = true;
+    this.stateCache = null;
     this.answeredWaits = null;
     this.abandonedWaits = null;
   }
@@ -119,6 +126,7 @@ export class Bucket implements BucketCounts {
   }
 
   toState(): BucketState {
+    if (this.stateCache) return this.stateCache;
     const s: BucketState = {
       offered: this.offered,
       answered: this.answered,
@@ -130,6 +138,7 @@ export class Bucket implements BucketCounts {
     };
     if (this.answeredWaits && this.answeredWaits.count > 0) s.answeredWaits = this.answeredWaits.toState();
     if (this.abandonedWaits && this.abandonedWaits.count > 0) s.abandonedWaits = this.abandonedWaits.toState();
+    this.stateCache = s;
     return s;
   }
 
