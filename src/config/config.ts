@@ -60,6 +60,8 @@ export const configSchema = z
         baseUrl: z.string().url().optional(),
         clientId: z.string().min(1).optional(),
         clientSecret: z.string().min(1).optional(),
+        /** Requests per window and token (Genesys: 300 a minute); the client paces itself under it. */
+        rateLimit: z.object({ requests: z.number().int().positive().default(300), windowSeconds: z.number().positive().default(60) }).strict().optional(),
       })
       .strict()
       .default({}),
