@@ -339,7 +339,8 @@ export class Monitor {
     const started = Date.now();
     const queriedAt = this.clock.now();
     const cfg = this.config.backfill;
-    const floor = j.from - cfg.overlapSeconds * 1000;
+    // A long range's settling passes re-read only its last part (backfill-scheduler.ts).
+    const floor = Math.max(j.from, j.settleFrom ?? j.from) - cfg.overlapSeconds * 1000;
     const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
     const seen: Seen = { set: new Set<string>(), until: j.to, frontier: -Infinity };
     const progress: BackfillProgressView = { cause: j.cause, running: true, startedAt: new Date(started).toISOString(), elapsedSeconds: 0, pages: 0, conversations: 0, rangeDone: 0, etaSeconds: null };
