@@ -154,3 +154,36 @@ test("a query over the cap continues from its last start: only what was in progr
     assert.ok(intervals[1] > T0 && intervals[2] > intervals[1], "each continuation starts later");
   }
 });
+
+test("a continuation skips the pages of the conversations still in progress at its start (read already), and checks the skip", async () => {
+  // 2,500 conversations of an hour over 6 hours: about 420 in progress at any instant.
+  const convs = spread(2500, Q1, T0, 6 * 3_600_000, "l").map((c) => ({ ...c, durationMs: 3_600_000 }));
+  const api = new FakeDetails(convs, 1000);
+  const { r, events } = await run(api, { queueIds: [Q1], to: T0 + 8 * 3_600_000, chunkMs: 86_400_000 });
+  assert.equal(new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 2500);
+  assert.ok(r.splits >= 2);
+  // Without the skip each continuation would re-read ~420 conversations (5 pages).
+  assert.ok(r.pages <= 25 + r.splits + 1, `pages ${r.pages} for 25 pages of conversations and ${r.splits} continuations`);
+  const skipped = api.calls.filter((c) => c.interval[0] > T0).map((c) => c.page);
+  assert.ok(Math.min(...skipped) > 1, `continuations start past their overlap pages: ${skipped.slice(0, 3).join(",")}`);
+
+  // An API that only returns conversations starting in the interval (another reading): the skip
+  // is wrong, the check sees it and reads the pages before; nothing is lost.
+  class StartOnly extends FakeDetails {
+    override async call<T>(m: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
+      const q = body as { interval: string };
+      const [a] = q.interval.split("/").map((x) => Date.parse(x));
+      const saved = this.convs;
+      (this as { convs: FakeConv[] }).convs = saved.filter((c) => c.start >= a);
+      try {
+        return await super.call<T>(m, p, body);
+      } finally {
+        (this as { convs: FakeConv[] }).convs = saved;
+      }
+    }
+  }
+  const other = new StartOnly(convs, 1000);
+  const o = await run(other, { queueIds: [Q1], to: T0 + 8 * 3_600_000, chunkMs: 86_400_000 });
+  assert.equal(new Set(o.events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 2500, "every conversation found under the other reading too");
+  assert.ok(other.calls.some((c) => c.interval[0] > T0 && c.page === 1), "the check went back to page 1");
+});

@@ -20,8 +20,11 @@
  *    the hits call for, without asking for an empty page to learn that it is over. Without
  *    `totalHits` (either reading), pages go one after another until a short page.
  *  - size: the API stops paging at 100,000 results. A query that reaches the cap continues as a
- *    new query from the last conversation start it read (results are ordered by start): nothing
- *    already read is read again except the conversations in progress at that instant (and ties).
+ *    new query from the last conversation start it read (results are ordered by start). The
+ *    continuation's first results are the conversations still in progress at that instant, all
+ *    read already: we count them from what we read and skip their whole pages, then check the
+ *    skip (the first result read must have started before the continuation point; if not, the
+ *    page before is read too, down to page 1), so at most the partial page is read twice.
  *    If that makes no progress (the cap's worth of conversations start in the same millisecond),
  *    the queue group is halved; a single queue that still does not fit fails loudly with
  *    BackfillTooLargeError instead of silently stopping short.
@@ -120,9 +123,14 @@ interface Query {
   group: string[];
   a: number;
   b: number;
-  /** Highest page asked for, and the pages answered so far. */
+  /** Highest page asked for (pages below `skipped` aside), and the requests in flight. */
   asked: number;
-  answered: number;
+  inflight: number;
+  /** Pages skipped at the start (a continuation's already-read overlap), and pages below them still to read. */
+  skipped: number;
+  back: number[];
+  /** Conversations read that a later continuation may meet again: id -> [start, end (Infinity: open)]. */
+  active: Map<string, [number, number]>;
   /** Largest totalHits seen (null: the API gives none). */
   hits: number | null;
   /** The highest page known to be full, and a page that came back short (the end). */
@@ -151,6 +159,25 @@ function conversationStartOf(c: DetailsConversation): number | null {
   return Number.isFinite(min) ? min : null;
 }
 
+/** When the conversation ended (Infinity while open): conversationEnd, else its last segment end. */
+function conversationEndOf(c: DetailsConversation): number {
+  const o = c as Record<string, unknown>;
+  const t = typeof o.conversationEnd === "string" ? Date.parse(o.conversationEnd) : NaN;
+  if (Number.isFinite(t)) return t;
+  let max = -Infinity;
+  const parts = Array.isArray(o.participants) ? (o.participants as Record<string, unknown>[]) : [];
+  for (const p of parts) {
+    for (const s of Array.isArray(p?.sessions) ? (p.sessions as Record<string, unknown>[]) : []) {
+      for (const g of Array.isArray(s?.segments) ? (s.segments as Record<string, unknown>[]) : []) {
+        const v = typeof g?.segmentEnd === "string" ? Date.parse(g.segmentEnd) : NaN;
+        if (!Number.isFinite(v)) return Infinity;
+        if (v > max) max = v;
+      }
+    }
+  }
+  return Number.isFinite(max) ? max : Infinity;
+}
+
 export async function backfill(client: DetailsApi, req: BackfillRequest, onEvents: (events: QueueEvent[]) => void, opts: BackfillOptions | ((body: unknown) => void) = {}): Promise<BackfillResult> {
   const o: BackfillOptions = typeof opts === "function" ? { onPage: opts } : opts;
   const result: BackfillResult = { conversations: 0, events: 0, pages: 0, splits: 0, malformed: 0 };
@@ -165,7 +192,8 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
 
   const roots: Root[] = [];
   const queries: Query[] = [];
-  const add = (root: Root, group: string[], a: number, b: number) => queries.push({ root, group, a, b, asked: 0, answered: 0, hits: null, fullUpTo: 0, shortAt: null, lastStart: null, finished: false });
+  const add = (root: Root, group: string[], a: number, b: number, skipped = 0, active = new Map<string, [number, number]>()) =>
+    queries.push({ root, group, a, b, asked: skipped, inflight: 0, skipped, back: [], active, hits: null, fullUpTo: skipped, shortAt: null, lastStart: null, finished: false });
   const end = Math.max(req.to, req.queryTo ?? req.to);
   for (let g = 0; g < req.queueIds.length; g += QUEUES_PER_QUERY) {
     const group = req.queueIds.slice(g, g + QUEUES_PER_QUERY);
@@ -187,8 +215,9 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
   };
   const nextPage = (q: Query): number | null => {
     if (q.finished) return null;
-    if (q.asked === 0) return 1;
-    if (q.hits === null && q.answered < q.asked) return null; // sequential without totalHits
+    if (q.back.length > 0) return q.back[0];
+    if (q.asked === q.skipped) return q.skipped + 1;
+    if (q.hits === null && q.inflight > 0) return null; // sequential without totalHits
     return q.asked < lastPage(q) ? q.asked + 1 : null;
   };
 
@@ -219,8 +248,21 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
     o.onPage?.(res.body); // [replay hook]
     const hits = typeof res.body?.totalHits === "number" && Number.isFinite(res.body.totalHits) ? res.body.totalHits : null;
     const convs = Array.isArray(res.body?.conversations) ? res.body.conversations : [];
-    q.answered++;
     if (hits !== null) q.hits = Math.max(q.hits ?? 0, hits);
+    // A skipped continuation checks its skip: everything before the first result read must be
+    // overlap (started before the continuation point); if not, it reads the page before too.
+    if (q.skipped > 0 && page <= q.skipped + 1 && page > 1) {
+      const first = convs.length > 0 ? conversationStartOf(convs[0]) : null;
+      if (first === null || first >= q.a) q.back.push(page - 1);
+    }
+    // Only a query that may reach the cap keeps what a continuation will meet again.
+    if (q.hits === null || q.hits > capPages * pageSize) {
+      for (const c of convs) {
+        const id = (c as Record<string, unknown>).conversationId;
+        const st = conversationStartOf(c);
+        if (typeof id === "string" && st !== null) q.active.set(id, [st, conversationEndOf(c)]);
+      }
+    }
     if (q.root.hits === null && hits !== null && page === 1 && q === queries.find((x) => x.root === q.root)) q.root.hits = hits;
     result.conversations += convs.length;
     q.root.read += convs.length;
@@ -242,14 +284,27 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
 
   /** All asked pages are in and nothing more is called for: done, or continue past the cap. */
   const settle = (q: Query): void => {
-    if (q.finished || q.answered < q.asked || nextPage(q) !== null) return;
+    if (q.finished || q.inflight > 0 || nextPage(q) !== null) return;
     q.finished = true;
     // At the cap with its last page full, and the hits (if given) say there is more.
     const atCap = q.shortAt === null && q.fullUpTo >= capPages && (q.hits === null || q.hits > capPages * pageSize);
     if (atCap) {
       result.splits++;
-      // Continue from the last start read: only what was in progress at that instant is read twice.
-      if (q.lastStart !== null && q.lastStart > q.a) add(q.root, q.group, q.lastStart, q.b);
+      // Continue from the last start read, skipping the pages of what was in progress then (read already).
+      if (q.lastStart !== null && q.lastStart > q.a) {
+        const s1 = q.lastStart;
+        const day = Math.floor(s1 / DAY) * DAY;
+        const still = new Map<string, [number, number]>();
+        let overlap = 0;
+        for (const [id, [st, en]] of q.active) {
+          if (en < s1) continue;
+          still.set(id, [st, en]);
+          // In the continuation's results: active in it, and started on a day it touches.
+          if (st < s1 && st >= day) overlap++;
+        }
+        q.active.clear();
+        add(q.root, q.group, s1, q.b, overlap > 0 ? Math.floor((overlap - 1) / pageSize) : 0, still);
+      }
       else if (q.group.length > 1) {
         const half = Math.ceil(q.group.length / 2);
         add(q.root, q.group.slice(0, half), q.a, q.b);
@@ -275,9 +330,12 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
     const next = inFlight < concurrency ? pick() : null;
     if (next) {
       const [q, p] = next;
-      q.asked = p;
+      if (q.back.length > 0 && q.back[0] === p) q.back.shift();
+      else q.asked = p;
       inFlight++;
+      q.inflight++;
       fetchPage(q, p)
+        .finally(() => q.inflight--)
         .then(() => settle(q))
         .catch((e: unknown) => {
           failure ??= e;
