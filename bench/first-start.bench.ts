@@ -198,9 +198,9 @@ for (const n of sizes) {
 }
 const [a, b = runs[0]] = runs;
 // Processing must outpace the real limit (5 pages/s) by 2x so the real run is bound by the limit alone.
-// Over the minimum: the day-end query, a partial last page per query, and the conversations in
-// progress at each continuation point (read twice: ~19 pages per 100,000 at 500,000 a day).
-const targets = { overMinimumShareMax: 0.02, rejected429Max: 0, projectedOverRateBoundMax: 1.25, pagesPerSecondMin: (2 * REAL_PER_MINUTE) / 60 };
+// Over the minimum: the day-end query, a partial last page per query, and the partial page of
+// conversations in progress at each continuation point (their whole pages are skipped).
+const targets = { overMinimumShareMax: 0.01, rejected429Max: 0, projectedOverRateBoundMax: 1.25, pagesPerSecondMin: (2 * REAL_PER_MINUTE) / 60 };
 const within = (r: Run) => r.projectedMinutes <= Math.max(r.rateBoundMinutes, 0.1) * targets.projectedOverRateBoundMax + 0.2;
 const result = {
   bench: "first-start",
