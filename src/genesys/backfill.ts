@@ -326,8 +326,8 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
     return null;
   };
   for (;;) {
-    if (failure !== null) break;
-    const next = inFlight < concurrency ? pick() : null;
+    // After a failure nothing new is asked; the requests in flight are waited for.
+    const next = inFlight < concurrency && failure === null ? pick() : null;
     if (next) {
       const [q, p] = next;
       if (q.back.length > 0 && q.back[0] === p) q.back.shift();
@@ -351,10 +351,6 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
     await new Promise<void>((r) => (wake = r));
     wake = null;
   }
-  if (inFlight > 0) await new Promise<void>((r) => {
-    const check = () => (inFlight === 0 ? r() : setTimeout(check, 10));
-    check();
-  });
   if (failure !== null) throw failure;
   return result;
 }
