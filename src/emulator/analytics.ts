@@ -16,7 +16,9 @@
  *   benches can run the documented 300/min shape faster (e.g. 300 per 3 s = x20).
  * - bulk day (`addBulkDay`): a light-weight path for first-start benches of 100,000s of finished
  *   conversations: kept as a few typed arrays (about 30 bytes each) instead of simulated
- *   conversations, rendered per page with the same renderer, fully ingested, with ground truth.
+ *   conversations, rendered per page with the same renderer, fully ingested. Its ground truth is
+ *   what addBulkDay returns (not in /emulator/ground-truth, which is the simulator's). Only the
+ *   details query sees it, filtered by queueId segment predicates (what backfill sends).
  */
 import { conversationDetails } from "./render.js";
 import { HttpError, json, type Reply } from "./http.js";
