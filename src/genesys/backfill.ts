@@ -141,7 +141,8 @@ interface Query {
   finished: boolean;
 }
 
-function conversationStartOf(c: DetailsConversation): number | null {
+function conversationStartOf(c: unknown): number | null {
+  if (c === null || typeof c !== "object") return null; // untrusted input
   const o = c as Record<string, unknown>;
   const t = typeof o.conversationStart === "string" ? Date.parse(o.conversationStart) : NaN;
   if (Number.isFinite(t)) return t;
@@ -160,7 +161,8 @@ function conversationStartOf(c: DetailsConversation): number | null {
 }
 
 /** When the conversation ended (Infinity while open): conversationEnd, else its last segment end. */
-function conversationEndOf(c: DetailsConversation): number {
+function conversationEndOf(c: unknown): number {
+  if (c === null || typeof c !== "object") return Infinity;
   const o = c as Record<string, unknown>;
   const t = typeof o.conversationEnd === "string" ? Date.parse(o.conversationEnd) : NaN;
   if (Number.isFinite(t)) return t;
@@ -258,9 +260,10 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
     // Only a query that may reach the cap keeps what a continuation will meet again.
     if (q.hits === null || q.hits > capPages * pageSize) {
       for (const c of convs) {
-        const id = (c as Record<string, unknown>).conversationId;
         const st = conversationStartOf(c);
-        if (typeof id === "string" && st !== null) q.active.set(id, [st, conversationEndOf(c)]);
+        if (st === null) continue;
+        const id = (c as Record<string, unknown>).conversationId;
+        if (typeof id === "string") q.active.set(id, [st, conversationEndOf(c)]);
       }
     }
     if (q.root.hits === null && hits !== null && page === 1 && q === queries.find((x) => x.root === q.root)) q.root.hits = hits;
