@@ -63,3 +63,27 @@ test("two empty passes prove nothing while the API is behind the stream", () => 
   assert.equal(apiCaughtUp(700, 700, 1000), true);
   assert.equal(apiCaughtUp(600, 700, 1000), false);
 });
+
+test("a long range (a first start's day) settles on its last part only, by two narrowed passes that agree", () => {
+  const s = new BackfillScheduler({ ingestionDelayMs: D, maxSettlePasses: 4 });
+  const day = 20 * 3_600_000;
+  s.schedule(newJob({ from: 0, to: day, readyAt: 0, queueIds: null, cause: "initial" }));
+  // The immediate pass read the whole day; the settling passes start 16 x D before it ran.
+  s.succeeded(s.take(0)!, set("early", "late"), day);
+  assert.equal(s.job!.settleFrom, day - 16 * D);
+  assert.equal(s.job!.previous, null, "the whole day's events cannot be compared with the narrowed passes'");
+  const p1 = s.take(day + D)!;
+  assert.equal(p1.settleFrom, day - 16 * D);
+  assert.equal(s.succeeded(p1, set("late"), day + D).kind, "unsettled");
+  assert.deepEqual(s.succeeded(s.take(day + 2 * D)!, set("late"), day + 2 * D), { kind: "settled", passes: 2, stable: true });
+  // A gap merged in meanwhile widens the window to cover it; a short range is never narrowed.
+  s.schedule(newJob({ from: 0, to: day, readyAt: 0, queueIds: null, cause: "initial" }));
+  s.succeeded(s.take(0)!, set("x"), day);
+  s.schedule(newJob({ from: day - 40 * D, to: day + D, readyAt: day, queueIds: null, cause: "gap" }));
+  assert.equal(s.job!.settleFrom, day - 40 * D, "the window reaches back to the gap's start, which the next pass reads");
+  assert.equal(s.job!.from, 0);
+  const short = new BackfillScheduler({ ingestionDelayMs: D, maxSettlePasses: 4 });
+  short.schedule(newJob({ from: 0, to: 10 * D, readyAt: 0, queueIds: null, cause: "gap" }));
+  short.succeeded(short.take(0)!, set("a"), 10 * D);
+  assert.equal(short.job!.settleFrom, undefined);
+});

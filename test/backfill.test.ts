@@ -109,3 +109,81 @@ test("a conversation that began on an earlier UTC day and ends in the range is f
   const without = await run(new FakeDetails([long], 1000), { maxConversationMs: 0 });
   assert.ok(!without.events.some((e) => e.conversationId === "long"), "the day-end query is what finds it");
 });
+
+test("pages are fetched concurrently up to the bound, and no empty page is asked for when totalHits says the query is done", async () => {
+  // 600 conversations: exactly 6 full pages of Q1+Q2; without totalHits a 7th (empty) page would be needed.
+  const api = new FakeDetails([...spread(300, Q1, T0, 3_600_000, "a"), ...spread(300, Q2, T0, 3_600_000, "b")], 100_000);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const call = api.call.bind(api);
+  api.call = async <T>(m: string, p: string, b?: unknown) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    try {
+      return await call<T>(m, p, b);
+    } finally {
+      inFlight--;
+    }
+  };
+  const progress: { pages: number; rangeDone: number }[] = [];
+  const events: QueueEvent[] = [];
+  const r = await backfill(api, { queueIds: [Q1, Q2], from: T0, to: T0 + 6 * 3_600_000, maxConversationMs: 0 }, (e) => events.push(...e), { concurrency: 3, onProgress: (p) => progress.push(p) });
+  assert.equal(r.pages, 6, "6 pages, none empty");
+  assert.equal(api.calls.length, 6);
+  assert.equal(new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 600);
+  assert.ok(maxInFlight > 1 && maxInFlight <= 3, `in flight at most 3, and more than 1: ${maxInFlight}`);
+  assert.deepEqual(progress.at(-1), { pages: 6, conversations: 600, rangeDone: 1, pagesLeft: 0, etaSeconds: 0 });
+  assert.ok(progress.every((p, i) => i === 0 || p.rangeDone >= progress[i - 1].rangeDone), "progress never goes back");
+});
+
+test("a query over the cap continues from its last start: only what was in progress there is read twice", async () => {
+  // 2,500 conversations of 30 s, 8.6 s apart: about 3 in progress at any instant.
+  const convs = spread(2500, Q1, T0, 6 * 3_600_000, "c");
+  for (const withTotalHits of [true, false]) {
+    const api = new FakeDetails(convs, 1000, withTotalHits);
+    const { r, events } = await run(api, { queueIds: [Q1] });
+    assert.equal(new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 2500);
+    assert.equal(r.splits, 2, "two continuations");
+    const reread = r.conversations - 2500;
+    assert.ok(reread >= 2 && reread <= 8, `conversations read twice: ${reread}`);
+    // 25 pages of new conversations; the 3rd query has 500 + the few re-read ones: 6 pages.
+    assert.equal(r.pages, 10 + 10 + 6, `pages ${r.pages}`);
+    const intervals = [...new Set(api.calls.map((c) => c.interval[0]))];
+    assert.equal(intervals.length, 3);
+    assert.ok(intervals[1] > T0 && intervals[2] > intervals[1], "each continuation starts later");
+  }
+});
+
+test("a continuation skips the pages of the conversations still in progress at its start (read already), and checks the skip", async () => {
+  // 2,500 conversations of an hour over 6 hours: about 420 in progress at any instant.
+  const convs = spread(2500, Q1, T0, 6 * 3_600_000, "l").map((c) => ({ ...c, durationMs: 3_600_000 }));
+  const api = new FakeDetails(convs, 1000);
+  const { r, events } = await run(api, { queueIds: [Q1], to: T0 + 8 * 3_600_000, chunkMs: 86_400_000 });
+  assert.equal(new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 2500);
+  assert.ok(r.splits >= 2);
+  // Without the skip each continuation would re-read ~420 conversations (5 pages).
+  assert.ok(r.pages <= 25 + r.splits + 1, `pages ${r.pages} for 25 pages of conversations and ${r.splits} continuations`);
+  const skipped = api.calls.filter((c) => c.interval[0] > T0).map((c) => c.page);
+  assert.ok(Math.min(...skipped) > 1, `continuations start past their overlap pages: ${skipped.slice(0, 3).join(",")}`);
+
+  // An API that only returns conversations starting in the interval (another reading): the skip
+  // is wrong, the check sees it and reads the pages before; nothing is lost.
+  class StartOnly extends FakeDetails {
+    override async call<T>(m: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
+      const q = body as { interval: string };
+      const [a] = q.interval.split("/").map((x) => Date.parse(x));
+      const saved = this.convs;
+      (this as { convs: FakeConv[] }).convs = saved.filter((c) => c.start >= a);
+      try {
+        return await super.call<T>(m, p, body);
+      } finally {
+        (this as { convs: FakeConv[] }).convs = saved;
+      }
+    }
+  }
+  const other = new StartOnly(convs, 1000);
+  const o = await run(other, { queueIds: [Q1], to: T0 + 8 * 3_600_000, chunkMs: 86_400_000 });
+  assert.equal(new Set(o.events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 2500, "every conversation found under the other reading too");
+  assert.ok(other.calls.some((c) => c.interval[0] > T0 && c.page === 1), "the check went back to page 1");
+});

@@ -60,6 +60,8 @@ export const configSchema = z
         baseUrl: z.string().url().optional(),
         clientId: z.string().min(1).optional(),
         clientSecret: z.string().min(1).optional(),
+        /** Requests per window and token (Genesys: 300 a minute); the client paces itself under it. */
+        rateLimit: z.object({ requests: z.number().int().positive().default(300), windowSeconds: z.number().positive().default(60) }).strict().optional(),
       })
       .strict()
       .default({}),
@@ -107,7 +109,12 @@ export const configSchema = z
         ingestionDelaySeconds: z.number().nonnegative().default(30),
         /** First start: count from the start of the business day, or this many minutes back. */
         initial: z.union([z.literal("today"), z.number().nonnegative()]).default("today"),
-        chunkMinutes: z.number().positive().default(360),
+        /**
+         * Longest interval of one details query. A query that reaches the API's result cap continues
+         * from its last conversation start, so chunks only cost pages (a partial last page and the
+         * conversations in progress at each boundary): one day, so a first start is one query.
+         */
+        chunkMinutes: z.number().positive().default(1440),
         /**
          * Re-read the last this-many minutes from analytics every this-many minutes even without a
          * gap, in case the service left a notification out (delivery is unconfirmed). 0 = off:
@@ -117,7 +124,7 @@ export const configSchema = z
         reconcileMinutes: z.number().nonnegative().default(10),
       })
       .strict()
-      .default({ overlapSeconds: 60, maxConversationHours: 24, settleMaxPasses: 6, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 360, reconcileMinutes: 10 }),
+      .default({ overlapSeconds: 60, maxConversationHours: 24, settleMaxPasses: 6, ingestionDelaySeconds: 30, initial: "today", chunkMinutes: 1440, reconcileMinutes: 10 }),
     stats: z
       .object({
         windowsMinutes: z.array(z.number().int().min(1).max(1440)).min(1).default(d.windowsMinutes),

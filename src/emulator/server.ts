@@ -319,7 +319,7 @@ export class Emulator {
     r.on("POST", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.subscribe(c, req.params[0], req.body, false, ignore(req))));
     r.on("PUT", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.subscribe(c, req.params[0], req.body, true, ignore(req))));
     r.on("DELETE", /^\/api\/v2\/notifications\/channels\/([^/]+)\/subscriptions$/, api((req, c) => n.unsubscribeAll(c, req.params[0])));
-    r.on("POST", /^\/api\/v2\/analytics\/conversations\/details\/query$/, api((req) => this.analytics.detailsQuery(req.body)));
+    r.on("POST", /^\/api\/v2\/analytics\/conversations\/details\/query$/, api((req) => this.analytics.detailsQuery(req.body, req.headers.authorization)));
     r.on("GET", /^\/api\/v2\/analytics\/conversations\/([^/]+)\/details$/, api((req) => this.analytics.conversation(req.params[0])));
     r.on("POST", /^\/api\/v2\/analytics\/queues\/observations\/query$/, api((req) => this.analytics.observationsQuery(req.body)));
     r.on("POST", /^\/v2\/enqueue$/, (req) => this.pagerduty.enqueue(req.body));

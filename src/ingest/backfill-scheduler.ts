@@ -12,6 +12,11 @@
  *    two consecutive passes return the same events in the range. Two empty passes alone prove
  *    nothing when the lag exceeds the range, hence (a). Only a settled job may move W.
  *  - A failed pass is retried as an immediate pass after a backoff.
+ *  - Long ranges (a first start's whole day, a long outage): what ended long before the immediate
+ *    pass was already in the API then, so settling passes re-read only from `settleFrom` = the
+ *    immediate pass's time minus the longest lag the settling would wait for (ingestion delay x
+ *    2^maxSettlePasses), not the whole day again (5,000 pages for 500,000 conversations). The
+ *    immediate pass's events cover more than that window, so two narrowed passes must agree.
  */
 
 export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "loss" | "retry";
@@ -35,6 +40,8 @@ export interface BackfillJob {
   previous: Set<string> | null;
   /** API pages this job's passes have cost so far. */
   pages: number;
+  /** Settling passes read from here (not `from`): see the header. Undefined: the whole range. */
+  settleFrom?: number;
 }
 
 export interface SchedulerSettings {
@@ -90,8 +97,11 @@ export class BackfillScheduler {
     }
     // A merged job settles only if both did; an unsettled pass re-reads the whole merged range,
     // so nothing an earlier settling job covered is lost. Its settling evidence starts over.
-    const sameRange = j.from === job.from && j.to === job.to && j.queueIds === null && job.queueIds === null;
+    const sameRange = j.from === job.from && j.to === job.to && j.queueIds === null && job.queueIds === null && j.settleFrom === job.settleFrom;
+    // The merged job's narrowed window covers both jobs' windows.
+    const settleFrom = Math.min(j.settleFrom ?? j.from, job.settleFrom ?? job.from);
     j.from = Math.min(j.from, job.from);
+    j.settleFrom = settleFrom > j.from ? settleFrom : undefined;
     j.to = Math.max(j.to, job.to);
     j.settle = j.settle && job.settle;
     j.readyAt = j.settle ? Math.max(j.readyAt, job.readyAt) : Math.min(j.readyAt, job.readyAt);
@@ -123,7 +133,11 @@ export class BackfillScheduler {
     this.running = null;
     const d = this.s.ingestionDelayMs;
     if (!job.settle) {
-      this.merge({ ...job, settle: true, readyAt: Math.max(queriedAt, job.to + d), attempts: 0, passes: 0, previous: seen });
+      const horizon = queriedAt - d * 2 ** this.s.maxSettlePasses;
+      // Narrowed now: this pass read more than the settling passes will, so its events cannot be compared.
+      const narrowNow = job.settleFrom === undefined && job.from < horizon;
+      const settleFrom = narrowNow ? horizon : job.settleFrom;
+      this.merge({ ...job, settle: true, readyAt: Math.max(queriedAt, job.to + d), attempts: 0, passes: 0, previous: narrowNow ? null : seen, settleFrom });
       return { kind: "immediate" };
     }
     const passes = job.passes + 1;

@@ -30,7 +30,7 @@ export interface Health {
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
   /** HTTP answers seen by the shared transport since this process started (429s, 503s, retries). */
-  http: { requests: number; retries: number; failures: number; byStatus: Record<string, number> };
+  http: { requests: number; retries: number; failures: number; byStatus: Record<string, number>; rateLimit?: RateLimitView };
   backfill: {
     pending: boolean;
     settling: boolean;
@@ -45,11 +45,37 @@ export interface Health {
     lastSettle: { passes: number; stable: boolean; pages: number } | null;
     /** Reconciliation (re-reading the last minutes with no gap): passes and API pages since start. */
     reconcile: { everyMinutes: number; passes: number; pages: number };
+    /** The running backfill pass (or the last one): how far it is and how long it has to go. */
+    progress?: BackfillProgressView | null;
   };
   /** Genesys' own 30-minute counts against ours: intervals compared, those that differed, the last ones. */
   lossDetector: { compared: number; disagreed: number; last: Comparison[] };
   /** Standing problems that retries do not fix. */
   problems: Problem[];
+}
+
+/** The client-side rate limit of the API token (src/transport/rate-limit.ts). */
+export interface RateLimitView {
+  perMinute: number;
+  /** Requests in flight or within a window of their answer; requests waiting for a slot. */
+  inWindow: number;
+  queued: number;
+  /** 429 answers seen (each pauses every request of the token for its Retry-After). */
+  throttled: number;
+}
+
+/** A backfill pass's progress in /api/health (`backfill.progress`). */
+export interface BackfillProgressView {
+  cause: string;
+  running: boolean;
+  startedAt: string;
+  elapsedSeconds: number;
+  pages: number;
+  conversations: number;
+  /** Share of the pass done, 0..1. */
+  rangeDone: number;
+  /** Seconds to go at the rate limit's pace; 0 when done, null before anything is known. */
+  etaSeconds: number | null;
 }
 
 /**

@@ -29,11 +29,12 @@ import { Alerter, type AlertView } from "../alerts/alerter.js"; // alerting hook
 import { Committer } from "../store/committer.js";
 import { StateStore, type Batch } from "../store/state-store.js";
 import { HttpTransport } from "../transport/http.js";
+import { RateLimiter } from "../transport/rate-limit.js";
 import { Backoff, backoffMs, sleep } from "../transport/retry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { every } from "../util/timers.js";
-import { areaOf, notReadyReasons, Problems, type Health } from "./health.js";
+import { areaOf, notReadyReasons, Problems, type BackfillProgressView, type Health } from "./health.js";
 import { ChannelPool } from "./channel-pool.js";
 import { startHttpServer } from "./http-server.js";
 
@@ -44,6 +45,10 @@ const DEDUP_MARGIN_MS = 3_600_000;
 /** A blocked area (permanent API error, backfill too large) is retried at most this far apart (real ms). */
 const BLOCKED_RETRY_MS = 60_000;
 const COVERAGE_KEY = "coverage";
+/** Backfill requests in flight at most: enough to keep the rate limit busy at ~1 s per answer. */
+const BACKFILL_CONCURRENCY = 8;
+/** A running backfill logs its progress at most this often (real ms). */
+const PROGRESS_LOG_MS = 5_000;
 
 /** [replay hook] Observers of what the monitor receives (run --record). */
 export interface MonitorTaps {
@@ -58,6 +63,8 @@ export class Monitor {
   readonly alerter: Alerter; // alerting hook (issue 10)
   readonly client: GenesysClient;
   readonly transport = new HttpTransport();
+  /** The token's rate limit, shared by every API request (analytics pages queue behind the rest). */
+  readonly limiter: RateLimiter;
   readonly queues = new Map<string, MonitoredQueue>();
   /** Persisted self-health counters (since the state file began). */
   // (The pipeline adds its own: see pipelineCounterNames.)
@@ -91,6 +98,7 @@ export class Monitor {
   private lastBackfillMs: number | null = null;
   private lastCatchUpMs: number | null = null;
   private lastSettle: Health["backfill"]["lastSettle"] = null;
+  private progress: BackfillProgressView | null = null;
   private stopped = false;
   private probing = false;
 
@@ -101,6 +109,10 @@ export class Monitor {
     private readonly taps: MonitorTaps = {}, // [replay hook]
   ) {
     const env = genesysEnvironment(config.genesys);
+    const rl = config.genesys.rateLimit ?? { requests: 300, windowSeconds: 60 };
+    this.limiter = new RateLimiter({ limit: rl.requests, windowMs: rl.windowSeconds * 1000 });
+    // The token endpoint has its own limit; every API call counts against the token's.
+    this.transport.gate = (req) => (req.url.includes("/api/v2/") ? { limiter: this.limiter, priority: !req.url.includes("/api/v2/analytics/") } : undefined);
     const tokens = new TokenProvider(env, config.genesys.clientId!, config.genesys.clientSecret!, this.transport);
     this.client = new GenesysClient(env, tokens, this.transport);
     this.engine = new Engine({ ...defaultEngineSettings, ...config.stats }, clock);
@@ -192,6 +204,7 @@ export class Monitor {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.channels.stop();
+    this.limiter.close();
     await this.exporter.stop(); // export hook (issue 9)
     await this.alerter.stop(); // alerting hook (issue 10)
     if (this.pipeline) this.checkpoint();
@@ -326,9 +339,13 @@ export class Monitor {
     const started = Date.now();
     const queriedAt = this.clock.now();
     const cfg = this.config.backfill;
-    const floor = j.from - cfg.overlapSeconds * 1000;
+    // A long range's settling passes re-read only its last part (backfill-scheduler.ts).
+    const floor = Math.max(j.from, j.settleFrom ?? j.from) - cfg.overlapSeconds * 1000;
     const ids = j.queueIds ? [...j.queueIds].filter((q) => this.queues.has(q)) : [...this.queues.keys()];
     const seen: Seen = { set: new Set<string>(), until: j.to, frontier: -Infinity };
+    const progress: BackfillProgressView = { cause: j.cause, running: true, startedAt: new Date(started).toISOString(), elapsedSeconds: 0, pages: 0, conversations: 0, rangeDone: 0, etaSeconds: null };
+    this.progress = progress;
+    let loggedAt = started;
     try {
       // A settling pass reads up to now, to see how far the API has ingested (apiCaughtUp).
       const queryTo = j.settle ? Math.max(j.to, queriedAt) : j.to;
@@ -336,8 +353,20 @@ export class Monitor {
         this.client,
         { queueIds: ids, from: floor, to: j.to, queryTo, maxConversationMs: cfg.maxConversationHours * 3_600_000, chunkMs: cfg.chunkMinutes * 60_000 },
         (events) => this.pipeline.ingest(events, "backfill", floor, seen),
-        (body) => this.taps.onDetailsPage?.(body), // [replay hook]
+        {
+          onPage: (body) => this.taps.onDetailsPage?.(body), // [replay hook]
+          concurrency: BACKFILL_CONCURRENCY,
+          ratePerSecond: this.limiter.perMinute / 60,
+          onProgress: (p) => {
+            const realNow = Date.now();
+            Object.assign(progress, { elapsedSeconds: (realNow - started) / 1000, pages: p.pages, conversations: p.conversations, rangeDone: p.rangeDone, etaSeconds: p.etaSeconds === null ? null : Math.round(p.etaSeconds) });
+            if (realNow - loggedAt < PROGRESS_LOG_MS) return;
+            loggedAt = realNow;
+            this.log.info({ cause: j.cause, pages: p.pages, conversations: p.conversations, done: `${(p.rangeDone * 100).toFixed(1)}%`, etaSeconds: progress.etaSeconds, throttled: this.limiter.stats.throttled }, "backfill progress");
+          },
+        },
       );
+      Object.assign(progress, { running: false, elapsedSeconds: (Date.now() - started) / 1000, pages: r.pages, conversations: r.conversations, rangeDone: 1, etaSeconds: 0 });
       this.problems.clear("backfill");
       this.problems.clear("token");
       this.counters.backfills++;
@@ -377,6 +406,7 @@ export class Monitor {
         "backfill done",
       );
     } catch (e) {
+      progress.running = false;
       this.counters.backfillFailures++;
       const permanent = this.problems.report(areaOf(e, "backfill"), e);
       // Retried with backoff either way (a standing problem is logged once a minute, not per retry).
@@ -500,7 +530,7 @@ export class Monitor {
       channels: this.channels.views(now),
       lastEventAgeSeconds: lastEventAt === null ? null : Math.max(0, (now - lastEventAt) / 1000),
       counters: { ...this.counters, apiErrors: this.client.apiErrors, dedupIdentities: this.pipeline?.dedup.size ?? 0, malformedFrames: this.channels.malformedFrames },
-      http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus } },
+      http: { ...this.transport.stats, byStatus: { ...this.transport.stats.byStatus }, rateLimit: this.rateLimitView() },
       backfill: {
         pending: job !== null && !job.settle,
         settling: job?.settle === true,
@@ -511,6 +541,7 @@ export class Monitor {
         scheduled: { ...this.scheduler.scheduled },
         lastSettle: this.lastSettle,
         reconcile: { everyMinutes: this.config.backfill.reconcileMinutes, passes: this.counters.reconciles ?? 0, pages: this.counters.reconcilePages ?? 0 },
+        progress: this.progress && { ...this.progress },
       },
       lossDetector: { compared: this.lossDetector?.compared ?? 0, disagreed: this.lossDetector?.disagreed ?? 0, last: this.lossDetector?.last.slice(0, 20) ?? [] },
       problems,
@@ -523,6 +554,11 @@ export class Monitor {
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  private rateLimitView(): NonNullable<Health["http"]["rateLimit"]> {
+    const st = this.limiter.stats;
+    return { perMinute: this.limiter.perMinute, inWindow: st.inWindow, queued: st.queued, throttled: st.throttled };
+  }
 
   private allowanceMs(): number {
     return this.config.stream.latencyAllowanceSeconds * 1000;

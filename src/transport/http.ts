@@ -9,7 +9,8 @@
  * headers or body: those hold credentials (Basic on the token call, Bearer everywhere else).
  */
 import { excerpt, redact } from "../util/redact.js";
-import { classify, defaultRetryPolicy, retryDelayMs, backoffMs, type RetryPolicy } from "./retry.js";
+import { classify, defaultRetryPolicy, retryDelayMs, backoffMs, retryAfterMs, type RetryPolicy } from "./retry.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 
 export interface HttpRequest {
@@ -87,8 +88,13 @@ export interface TransportStats {
   byStatus: Record<string, number>;
 }
 
+/** Which rate limiter a request goes through (none: sent at once); `priority` jumps the queue. */
+export type Gate = (req: HttpRequest) => { limiter: RateLimiter; priority?: boolean } | undefined;
+
 export class HttpTransport {
   readonly stats: TransportStats = { requests: 0, retries: 0, failures: 0, byStatus: {} };
+  /** Set by the owner: per-token rate limits (./rate-limit.ts); every attempt, retries included, takes a token. */
+  gate: Gate | undefined;
 
   constructor(
     readonly policy: RetryPolicy = defaultRetryPolicy,
@@ -105,17 +111,23 @@ export class HttpTransport {
     let last: { status: number; body: string; message: string } = { status: 0, body: "", message: `${where} failed` };
     for (let attempt = 0; attempt < this.policy.maxAttempts; attempt++) {
       if (attempt > 0) this.stats.retries++;
+      const gate = this.gate?.(req);
+      const release = gate ? await gate.limiter.acquire(gate.priority) : undefined;
       this.stats.requests++;
       let res: HttpResponse;
       try {
         const r = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(this.policy.timeoutMs) });
         res = { status: r.status, headers: r.headers, text: await r.text() };
       } catch (e) {
+        release?.();
         this.count("network");
         last = { status: 0, body: "", message: `${where}: ${(e as Error).message}` };
         if (attempt < this.policy.maxAttempts - 1) await this.sleep(backoffMs(attempt, this.policy.baseDelayMs, this.policy.maxDelayMs));
         continue;
       }
+      release?.();
+      // A 429 pauses every request of the token, not only this one's retry.
+      if (gate && res.status === 429) gate.limiter.throttled(retryAfterMs(res.headers.get("retry-after")) ?? backoffMs(attempt, this.policy.baseDelayMs, this.policy.maxDelayMs));
       this.count(String(res.status));
       const verdict = classify(res.status, res.headers.get("retry-after"));
       if (verdict === "ok" || (verdict === "give-up" && acceptStatus(res.status))) return res;
