@@ -5,7 +5,8 @@
  * with `Authorization: Token`. Floats only, so a counter never meets "field type conflict".
  */
 import type { HttpRequest } from "../transport/http.js";
-import type { Flush } from "./samples.js";
+import { influxTag, type LabelPiece } from "./labels.js";
+import { SeriesSample, type Flush } from "./samples.js";
 import { joinUrl, withLabels, type Sink } from "./sink.js";
 
 export interface InfluxSinkConfig {
@@ -25,25 +26,52 @@ export interface InfluxSinkConfig {
   extraLabels?: Record<string, string>;
 }
 
-const escKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
-const escMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
-/** Line protocol forbids newlines in tag values; they become spaces (escaped). */
-const escTagValue = (s: string) => escKey(s.replace(/[\r\n]+/g, " "));
+const escMeasurementRaw = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
+const measurements = new Map<string, string>();
+/** Metric names are few: each is escaped once. */
+function escMeasurement(name: string): string {
+  let m = measurements.get(name);
+  if (m === undefined) {
+    m = escMeasurementRaw(name);
+    if (measurements.size < 10_000) measurements.set(name, m);
+  }
+  return m;
+}
 
 function formatField(v: number): string {
   // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
   return String(v);
 }
 
+/** Tags sorted by key: the series' and the sample's own pieces (each sorted, escaped once) merged. */
+function seriesTags(series: LabelPiece[], extra: LabelPiece[]): string {
+  let out = "";
+  let i = 0;
+  let j = 0;
+  while (i < series.length || j < extra.length) {
+    if (j >= extra.length || (i < series.length && series[i].key < extra[j].key)) out += series[i++].influx;
+    else out += extra[j++].influx;
+  }
+  return out;
+}
+
+const NONE: LabelPiece[] = [];
+
 export function encodeLineProtocol(flush: Flush): string {
-  const out: string[] = [];
+  const out = new Array<string>(flush.samples.length);
+  const at = ` ${flush.at}`;
+  let i = 0;
   for (const s of flush.samples) {
-    const tags = Object.keys(s.labels)
-      .filter((k) => s.labels[k] !== "")
-      .sort()
-      .map((k) => `,${escKey(k)}=${escTagValue(s.labels[k])}`)
-      .join("");
-    out.push(`${escMeasurement(s.name)}${tags} value=${formatField(s.value)} ${flush.at}`);
+    let tags: string;
+    if (s instanceof SeriesSample) {
+      tags = seriesTags(s.series.pieces, s.extra ? s.extra.pieces : NONE);
+    } else {
+      tags = Object.keys(s.labels)
+        .sort()
+        .map((k) => influxTag(k, s.labels[k]))
+        .join("");
+    }
+    out[i++] = `${escMeasurement(s.name)}${tags} value=${formatField(s.value)}${at}`;
   }
   return out.length ? `${out.join("\n")}\n` : "";
 }

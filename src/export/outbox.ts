@@ -8,8 +8,10 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type Database from "better-sqlite3";
-import type { Flush, Sample } from "./samples.js";
+import { extraLabels, labelSet, type ExtraLabels, type LabelSet } from "./labels.js";
+import { SeriesSample, type Flush, type Sample } from "./samples.js";
 
+/** Version 1: one [family, name, labels, value] per sample (rows written before issue 12). */
 type Packed = { at: number; samples: [string, string, Record<string, string>, number][] };
 
 export interface OutboxItem {
@@ -145,13 +147,74 @@ export class Outbox {
   }
 }
 
+/**
+ * Version 2 (issue 12): each label set, name and extra label set once, then four numbers per
+ * sample (name, series set or -1, extra set / plain labels, value): a tenth of the text of one
+ * object per sample, and per-queue samples come back sharing their interned label sets.
+ */
+type PackedV2 = {
+  v: 2;
+  at: number;
+  names: [string, string][];
+  sets: Record<string, string>[];
+  extras: Record<string, string>[];
+  plain: Record<string, string>[];
+  s: number[];
+};
+
 function pack(flush: Flush): Buffer {
-  const p: Packed = { at: flush.at, samples: flush.samples.map((s) => [s.family, s.name, s.labels, s.value]) };
+  const names = new Map<string, number>();
+  const namesOut: [string, string][] = [];
+  const sets = new Map<LabelSet, number>();
+  const extras = new Map<ExtraLabels, number>();
+  const p: PackedV2 = { v: 2, at: flush.at, names: namesOut, sets: [], extras: [], plain: [], s: new Array<number>(flush.samples.length * 4) };
+  let i = 0;
+  for (const x of flush.samples) {
+    const nk = x.family === x.name ? x.name : `${x.family}\u0000${x.name}`;
+    let n = names.get(nk);
+    if (n === undefined) {
+      names.set(nk, (n = namesOut.length));
+      namesOut.push([x.family, x.name]);
+    }
+    p.s[i++] = n;
+    if (x instanceof SeriesSample) {
+      let si = sets.get(x.series);
+      if (si === undefined) {
+        sets.set(x.series, (si = p.sets.length));
+        p.sets.push(x.series.labels);
+      }
+      let ei = -1;
+      if (x.extra) {
+        ei = extras.get(x.extra) ?? -1;
+        if (ei < 0) {
+          extras.set(x.extra, (ei = p.extras.length));
+          p.extras.push(x.extra.labels);
+        }
+      }
+      p.s[i++] = si;
+      p.s[i++] = ei;
+    } else {
+      p.s[i++] = -1;
+      p.s[i++] = p.plain.length;
+      p.plain.push(x.labels);
+    }
+    p.s[i++] = x.value;
+  }
   // Level 1: most of the size win at a fraction of the time (label sets repeat heavily).
   return gzipSync(JSON.stringify(p), { level: 1 });
 }
 
 function unpack(b: Buffer): Flush {
-  const p = JSON.parse(gunzipSync(b).toString("utf8")) as Packed;
-  return { at: p.at, samples: p.samples.map(([family, name, labels, value]): Sample => ({ family, name, labels, value })) };
+  const p = JSON.parse(gunzipSync(b).toString("utf8")) as Packed | PackedV2;
+  if (!("v" in p)) return { at: p.at, samples: p.samples.map(([family, name, labels, value]): Sample => ({ family, name, labels, value })) };
+  const sets = p.sets.map((l) => labelSet(l));
+  const extras = p.extras.map((l) => extraLabels(l));
+  const samples = new Array<Sample>(p.s.length / 4);
+  for (let i = 0, k = 0; i < p.s.length; i += 4) {
+    const [family, name] = p.names[p.s[i]];
+    const si = p.s[i + 1];
+    const ei = p.s[i + 2];
+    samples[k++] = si >= 0 ? new SeriesSample(family, name, sets[si], ei >= 0 ? extras[ei] : null, p.s[i + 3]) : { family, name, labels: p.plain[ei], value: p.s[i + 3] };
+  }
+  return { at: p.at, samples };
 }

@@ -9,6 +9,7 @@
  */
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { QueueEventKind } from "../domain/queue-event.js";
+import { extraLabels, queueLabelSet, type ExtraLabels, type LabelSet } from "./labels.js";
 
 export type MetricType = "counter" | "gauge" | "summary" | "untyped";
 
@@ -130,33 +131,76 @@ export interface SampleInput {
 
 const KINDS: QueueEventKind[] = ["offered", "answered", "abandoned", "flowout"];
 
+/**
+ * A per-queue sample: its series' interned labels plus a few shared extra labels, so encoders
+ * escape each label once per series (see ./labels.ts); `labels` is built only when asked for.
+ */
+export class SeriesSample implements Sample {
+  constructor(
+    readonly family: string,
+    readonly name: string,
+    readonly series: LabelSet,
+    readonly extra: ExtraLabels | null,
+    readonly value: number,
+  ) {}
+
+  get labels(): Record<string, string> {
+    return this.extra ? { ...this.series.labels, ...this.extra.labels } : { ...this.series.labels };
+  }
+}
+
+const FAMILY_INDEX = new Map(FAMILIES.map((f, i) => [f.name, i]));
+const F = (name: string) => FAMILY_INDEX.get(name)!;
+const F_TOTALS = KINDS.map((k) => F(`${Q}${k}_total`));
+const F_WAIT = F(`${Q}answered_wait_seconds`);
+const F_BUCKET = F(`${Q}answered_wait_seconds_bucket`);
+const F_SL = F(`${Q}service_level_ratio`);
+const F_ABANDON = F(`${Q}abandon_ratio`);
+const F_ASA = F(`${Q}asa_seconds`);
+const F_WAITING = F(`${Q}waiting`);
+const F_LONGEST = F(`${Q}longest_waiting_seconds`);
+const F_INTERACTING = F(`${Q}interacting`);
+const LE_EXTRAS = [...WAIT_BUCKETS.map(String), "+Inf"].map((le) => extraLabels({ le }));
+
+const usable = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
+
 /** Every sample, grouped by family in FAMILIES order (the text format wants families contiguous). */
 export function buildSamples(input: SampleInput): Sample[] {
-  const by = new Map<string, Sample[]>(FAMILIES.map((f) => [f.name, []]));
+  const by: Sample[][] = FAMILIES.map(() => []);
   const add = (family: string, labels: Record<string, string>, value: number | null | undefined, name = family) => {
-    if (value === null || value === undefined || !Number.isFinite(value)) return;
-    by.get(family)!.push({ family, name, labels, value });
+    if (usable(value)) by[F(family)].push({ family, name, labels, value });
+  };
+  const put = (fi: number, series: LabelSet, extra: ExtraLabels | null, value: number | null | undefined, name = FAMILIES[fi].name) => {
+    if (usable(value)) by[fi].push(new SeriesSample(FAMILIES[fi].name, name, series, extra, value));
+  };
+  // Windows are the same for every series: their extra label sets are looked up once per call.
+  const windowExtras = new Map<string, { w: ExtraLabels; q: ExtraLabels[] }>();
+  const extrasOf = (window: string) => {
+    let e = windowExtras.get(window);
+    if (!e) windowExtras.set(window, (e = { w: extraLabels({ window }), q: QUANTILES.map(([q]) => extraLabels({ window, quantile: q })) }));
+    return e;
   };
   for (const s of input.snapshots) {
-    const base = { queue_id: s.queueId, queue_name: s.queueName, media_type: s.mediaType.toLowerCase() };
-    for (const k of KINDS) add(`${Q}${k}_total`, base, s.totals[k]);
-    for (const [window, f] of Object.entries(s.windows)) {
-      const wl = { ...base, window };
-      for (const [q, key] of QUANTILES) add(`${Q}answered_wait_seconds`, { ...wl, quantile: q }, f.answeredWaitSeconds[key]);
-      add(`${Q}service_level_ratio`, wl, f.serviceLevel);
-      add(`${Q}abandon_ratio`, wl, f.abandonRate);
-      add(`${Q}asa_seconds`, wl, f.asaSeconds);
+    const base = queueLabelSet(s.queueId, s.queueName, s.mediaType.toLowerCase());
+    for (let i = 0; i < KINDS.length; i++) put(F_TOTALS[i], base, null, s.totals[KINDS[i]]);
+    for (const window in s.windows) {
+      const f = s.windows[window];
+      const e = extrasOf(window);
+      for (let i = 0; i < QUANTILES.length; i++) put(F_WAIT, base, e.q[i], f.answeredWaitSeconds[QUANTILES[i][1]]);
+      put(F_SL, base, e.w, f.serviceLevel);
+      put(F_ABANDON, base, e.w, f.abandonRate);
+      put(F_ASA, base, e.w, f.asaSeconds);
     }
-    add(`${Q}waiting`, base, s.now.waiting);
-    add(`${Q}longest_waiting_seconds`, base, s.now.longestWaitingSeconds);
-    add(`${Q}interacting`, base, s.now.interacting);
+    put(F_WAITING, base, null, s.now.waiting);
+    put(F_LONGEST, base, null, s.now.longestWaitingSeconds);
+    put(F_INTERACTING, base, null, s.now.interacting);
     const h = input.histogram?.(s.queueId, s.mediaType);
     if (h) {
       const count = h.counts[h.counts.length - 1];
-      add(`${Q}answered_wait_seconds`, base, h.sumSeconds, `${Q}answered_wait_seconds_sum`);
-      add(`${Q}answered_wait_seconds`, base, count, `${Q}answered_wait_seconds_count`);
-      WAIT_BUCKETS.forEach((le, i) => add(`${Q}answered_wait_seconds_bucket`, { ...base, le: String(le) }, h.counts[i]));
-      add(`${Q}answered_wait_seconds_bucket`, { ...base, le: "+Inf" }, count);
+      put(F_WAIT, base, null, h.sumSeconds, `${Q}answered_wait_seconds_sum`);
+      put(F_WAIT, base, null, count, `${Q}answered_wait_seconds_count`);
+      for (let i = 0; i < WAIT_BUCKETS.length; i++) put(F_BUCKET, base, LE_EXTRAS[i], h.counts[i]);
+      put(F_BUCKET, base, LE_EXTRAS[WAIT_BUCKETS.length], count);
     }
   }
   const h = input.health;
@@ -191,5 +235,5 @@ export function buildSamples(input: SampleInput): Sample[] {
     add(`${M}export_dropped_total`, l, s.dropped);
   }
   for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
-  return [...by.values()].flat();
+  return by.flat();
 }

@@ -5,7 +5,7 @@
  * the integration test reads every value back.
  */
 import type { HttpRequest } from "../transport/http.js";
-import type { Flush } from "./samples.js";
+import { SeriesSample, type Flush } from "./samples.js";
 import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
 
 export interface VictoriaMetricsSinkConfig {
@@ -18,12 +18,20 @@ export interface VictoriaMetricsSinkConfig {
 
 /** One line per sample: name{labels} value timestamp_ms. */
 export function encodeImportText(flush: Flush): string {
-  const out: string[] = [];
+  const out = new Array<string>(flush.samples.length);
+  const at = ` ${flush.at}`;
+  let i = 0;
   for (const s of flush.samples) {
-    const labels = Object.entries(s.labels)
-      .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
-      .join(",");
-    out.push(`${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)} ${flush.at}`);
+    let labels: string;
+    if (s instanceof SeriesSample) {
+      // The series' labels were escaped once (./labels.ts).
+      labels = s.extra ? (s.series.prom === "" ? s.extra.prom : s.series.prom + s.extra.promSuffix) : s.series.prom;
+    } else {
+      labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+        .join(",");
+    }
+    out[i++] = `${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)}${at}`;
   }
   return out.length ? `${out.join("\n")}\n` : "";
 }

@@ -7,7 +7,7 @@
  * Prometheus-style sinks.
  */
 import type { HttpRequest } from "../transport/http.js";
-import type { Flush } from "./samples.js";
+import { SeriesSample, type Flush } from "./samples.js";
 import type { Sink } from "./sink.js";
 
 export interface WebhookSinkConfig {
@@ -22,16 +22,24 @@ export interface WebhookBody {
 }
 
 const PREFIX = "genesys_queue_";
+const NO_LABELS: Readonly<Record<string, string>> = {};
 const P: Record<string, string> = { "0.5": "p50", "0.9": "p90", "0.95": "p95", "0.99": "p99" };
 
 export function encodeWebhook(flush: Flush): WebhookBody {
   const metrics: Record<string, Record<string, number>> = {};
   for (const s of flush.samples) {
-    if (!s.name.startsWith(PREFIX) || s.labels.queue_id === undefined || s.labels.le !== undefined) continue;
-    const parts = [s.labels.media_type, s.name.slice(PREFIX.length)];
-    if (s.labels.window) parts.push(s.labels.window);
-    if (s.labels.quantile) parts.push(P[s.labels.quantile] ?? `q${s.labels.quantile}`);
-    (metrics[s.labels.queue_id] ??= {})[parts.join(".")] = s.value;
+    if (!s.name.startsWith(PREFIX)) continue;
+    // A per-queue sample's labels are read from its parts, not copied into one object first.
+    const series: Readonly<Record<string, string>> = s instanceof SeriesSample ? s.series.labels : s.labels;
+    const own: Readonly<Record<string, string>> = s instanceof SeriesSample ? (s.extra?.labels ?? NO_LABELS) : series;
+    const queueId = series.queue_id ?? own.queue_id;
+    if (queueId === undefined || (own.le ?? series.le) !== undefined) continue;
+    let key = `${series.media_type ?? own.media_type}.${s.name.slice(PREFIX.length)}`;
+    const window = own.window ?? series.window;
+    if (window) key += `.${window}`;
+    const quantile = own.quantile ?? series.quantile;
+    if (quantile) key += `.${P[quantile] ?? `q${quantile}`}`;
+    (metrics[queueId] ??= {})[key] = s.value;
   }
   return { timestamp: new Date(flush.at).toISOString(), metrics };
 }
