@@ -118,7 +118,7 @@ async function promClientRender(samples: Sample[]): Promise<string> {
 const snapshotMs = median(Array.from({ length: 5 }, () => ms(() => engine.snapshot())));
 const samplesMs = median(Array.from({ length: 5 }, () => ms(() => exporter.samples())));
 const renders: number[] = [];
-let text = "";
+let text: Buffer = Buffer.alloc(0);
 for (let i = 0; i < 5; i++) {
   renders.push(await msAsync(async () => (text = (await exporter.metrics()).body)));
   sampleRss();
@@ -127,7 +127,7 @@ const samples = exporter.samples();
 let reference = "";
 const promClientMs = await msAsync(async () => (reference = await promClientRender(samples)));
 sampleRss();
-const sameText = reference === text;
+const sameText = reference === text.toString("utf8");
 reference = "";
 
 const flushes: number[] = [];

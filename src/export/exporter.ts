@@ -103,10 +103,10 @@ export class Exporter {
     });
   }
 
-  /** The Prometheus text exposition of the current figures. */
-  async metrics(): Promise<{ contentType: string; body: string }> {
+  /** The Prometheus text exposition of the current figures (UTF-8). */
+  async metrics(): Promise<{ contentType: string; body: Buffer }> {
     const t0 = performance.now();
-    const body = await this.exposition.render(this.samples());
+    const body = await this.exposition.renderBytes(this.samples());
     this.timings.renderMs = performance.now() - t0;
     return { contentType, body };
   }

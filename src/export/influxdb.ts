@@ -6,6 +6,7 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { influxTag, type LabelPiece } from "./labels.js";
+import { ByteWriter } from "./byte-writer.js";
 import { SeriesSample, type Flush } from "./samples.js";
 import { joinUrl, withLabels, type Sink } from "./sink.js";
 
@@ -26,54 +27,51 @@ export interface InfluxSinkConfig {
   extraLabels?: Record<string, string>;
 }
 
-const escMeasurementRaw = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
-const measurements = new Map<string, string>();
-/** Metric names are few: each is escaped once. */
-function escMeasurement(name: string): string {
+const escMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
+const measurements = new Map<string, Buffer>();
+/** Metric names are few: each is escaped and encoded once. */
+function measurement(name: string): Buffer {
   let m = measurements.get(name);
   if (m === undefined) {
-    m = escMeasurementRaw(name);
+    m = Buffer.from(escMeasurement(name), "utf8");
     if (measurements.size < 10_000) measurements.set(name, m);
   }
   return m;
 }
 
-function formatField(v: number): string {
-  // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
-  return String(v);
-}
-
-/** Tags sorted by key: the series' and the sample's own pieces (each sorted, escaped once) merged. */
-function seriesTags(series: LabelPiece[], extra: LabelPiece[]): string {
-  let out = "";
-  let i = 0;
-  let j = 0;
-  while (i < series.length || j < extra.length) {
-    if (j >= extra.length || (i < series.length && series[i].key < extra[j].key)) out += series[i++].influx;
-    else out += extra[j++].influx;
-  }
-  return out;
-}
-
 const NONE: LabelPiece[] = [];
+const VALUE = Buffer.from(" value=");
 
 export function encodeLineProtocol(flush: Flush): string {
-  const out = new Array<string>(flush.samples.length);
-  const at = ` ${flush.at}`;
-  let i = 0;
+  return encodeLineProtocolBytes(flush).toString("utf8");
+}
+
+/** The same as UTF-8 bytes (what is sent). */
+export function encodeLineProtocolBytes(flush: Flush): Buffer {
+  const w = new ByteWriter(flush.samples.length * 180);
+  const at = Buffer.from(` ${flush.at}\n`);
   for (const s of flush.samples) {
-    let tags: string;
+    w.bytes(measurement(s.name));
     if (s instanceof SeriesSample) {
-      tags = seriesTags(s.series.pieces, s.extra ? s.extra.pieces : NONE);
+      // Tags sorted by key: the series' and the sample's own (each sorted, escaped once) merged.
+      const a = s.series.pieces;
+      const b = s.extra ? s.extra.pieces : NONE;
+      let i = 0;
+      let j = 0;
+      while (i < a.length || j < b.length) {
+        if (j >= b.length || (i < a.length && a[i].key < b[j].key)) w.bytes(a[i++].influx);
+        else w.bytes(b[j++].influx);
+      }
     } else {
-      tags = Object.keys(s.labels)
-        .sort()
-        .map((k) => influxTag(k, s.labels[k]))
-        .join("");
+      for (const k of Object.keys(s.labels).sort()) w.text(influxTag(k, s.labels[k]));
     }
-    out[i++] = `${escMeasurement(s.name)}${tags} value=${formatField(s.value)}${at}`;
+    w.bytes(VALUE);
+    // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
+    if (Number.isFinite(s.value)) w.number(s.value);
+    else w.text(String(s.value));
+    w.bytes(at);
   }
-  return out.length ? `${out.join("\n")}\n` : "";
+  return w.result();
 }
 
 export function influxSink(name: string, c: InfluxSinkConfig): Sink {
@@ -91,7 +89,7 @@ export function influxSink(name: string, c: InfluxSinkConfig): Sink {
     name,
     type: "influxdb",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocol(withLabels(flush, c.extraLabels)) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocolBytes(withLabels(flush, c.extraLabels)) }),
     // 1.x answers 404 to writes into a database that does not exist; CREATE DATABASE is idempotent.
     prepare: v2
       ? undefined

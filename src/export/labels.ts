@@ -13,16 +13,22 @@ export type Labels = Readonly<Record<string, string>>;
 /** One label, as each encoder writes it (sorted formats merge these by key). */
 export interface LabelPiece {
   key: string;
-  /** InfluxDB line protocol: `,key=value` escaped; "" when the value is empty (left out). */
-  influx: string;
+  /** InfluxDB line protocol: `,key=value` escaped, UTF-8; empty when the value is empty (left out). */
+  influx: Buffer;
   /** Remote write: the whole `Label` field of a TimeSeries (tag, length, name, value); empty value = none. */
   proto: Buffer | null;
 }
 
 abstract class Encoded {
   private promText?: string;
+  private promUtf8?: Buffer;
   private pieceList?: LabelPiece[];
   constructor(readonly labels: Labels) {}
+
+  /** `prom` as UTF-8 bytes. */
+  get promBytes(): Buffer {
+    return (this.promUtf8 ??= Buffer.from(this.prom, "utf8"));
+  }
 
   /** Prometheus text: `k="v",k2="v2"` (insertion order, values escaped). */
   get prom(): string {
@@ -44,9 +50,14 @@ export class LabelSet extends Encoded {}
 
 /** Labels a sample adds to its series' (window/quantile/le). */
 export class ExtraLabels extends Encoded {
+  private suffix?: Buffer;
   /** `,k="v"...`: appended to the series' text. */
   get promSuffix(): string {
     return `,${this.prom}`;
+  }
+
+  get promSuffixBytes(): Buffer {
+    return (this.suffix ??= Buffer.from(this.promSuffix, "utf8"));
   }
 }
 
@@ -86,7 +97,7 @@ export function protoLabel(k: string, v: string): Buffer {
 
 function piece(k: string, v: string): LabelPiece {
   // The remote-write spec forbids empty label values: such a label is the same as an absent one.
-  return { key: k, influx: influxTag(k, v), proto: v === "" ? null : protoLabel(k, v) };
+  return { key: k, influx: Buffer.from(influxTag(k, v), "utf8"), proto: v === "" ? null : protoLabel(k, v) };
 }
 
 export function varintSize(n: number): number {

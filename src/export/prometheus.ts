@@ -15,6 +15,7 @@
  * histogram_quantile() reads. `promtool check metrics` accepts the pair.
  */
 import { Registry } from "prom-client";
+import { ByteWriter, utf8 } from "./byte-writer.js";
 import { escapeLabelValue } from "./labels.js";
 import { FAMILIES, SeriesSample, type Family, type Sample } from "./samples.js";
 
@@ -66,27 +67,52 @@ export function formatPromValue(v: number): string {
   return `${v}`;
 }
 
-/** `name{labels} value` of one sample. */
-export function sampleLine(s: Sample): string {
-  if (s instanceof SeriesSample) {
-    const labels = s.extra ? (s.series.prom === "" ? s.extra.prom : s.series.prom + s.extra.promSuffix) : s.series.prom;
-    return `${s.name}${labels === "" ? "" : `{${labels}}`} ${formatPromValue(s.value)}`;
-  }
+/** `name{labels} value` of a sample that is not a per-queue one (labels escaped here). */
+function plainLine(s: Sample): string {
   let labels = "";
   for (const k in s.labels) labels += `${labels === "" ? "" : ","}${k}="${escapeLabelValue(s.labels[k])}"`;
   return `${s.name}${labels === "" ? "" : `{${labels}}`} ${formatPromValue(s.value)}`;
 }
 
+const LBRACE = 0x7b;
+const RBRACE_SPACE = Buffer.from("} ");
+const NL = 0x0a;
+const SEP = Buffer.from("\n\n");
+
+/** Writes `name{labels} value` of one sample (no newline). */
+export function writeSample(w: ByteWriter, s: Sample): void {
+  if (!(s instanceof SeriesSample)) return w.text(plainLine(s));
+  w.bytes(utf8(s.name));
+  const series = s.series.promBytes;
+  if (s.extra) {
+    w.byte(LBRACE);
+    if (series.length === 0) w.bytes(s.extra.promBytes);
+    else {
+      w.bytes(series);
+      w.bytes(s.extra.promSuffixBytes);
+    }
+    w.bytes(RBRACE_SPACE);
+  } else if (series.length > 0) {
+    w.byte(LBRACE);
+    w.bytes(series);
+    w.bytes(RBRACE_SPACE);
+  } else w.byte(0x20);
+  if (Number.isFinite(s.value)) w.number(s.value);
+  else w.text(formatPromValue(s.value));
+}
+
 export class PrometheusExposition {
   readonly registry = new Registry();
-  private readonly handWritten: { family: Family; header: string }[] = [];
+  private readonly handWritten: { family: Family; header: Buffer }[] = [];
   private readonly registered = new Map<string, FamilyMetric>();
+  /** The last body's size: the next one's buffer starts there. */
+  private lastSize = 0;
 
   constructor(families: Family[] = FAMILIES) {
     for (const f of families) {
       if (isQueueFamily(f)) {
         const name = escapeText(f.name);
-        this.handWritten.push({ family: f, header: `# HELP ${name} ${escapeText(f.help)}\n# TYPE ${name} ${f.type}` });
+        this.handWritten.push({ family: f, header: Buffer.from(`# HELP ${name} ${escapeText(f.help)}\n# TYPE ${name} ${f.type}`, "utf8") });
         continue;
       }
       const m = new FamilyMetric(f);
@@ -98,6 +124,11 @@ export class PrometheusExposition {
 
   /** Renders the given samples (families not in the list are left out, empty families keep their HELP/TYPE). */
   async render(samples: Sample[]): Promise<string> {
+    return (await this.renderBytes(samples)).toString("utf8");
+  }
+
+  /** The same as UTF-8 bytes (what /metrics and the Pushgateway send). */
+  async renderBytes(samples: Sample[]): Promise<Buffer> {
     const mine = new Map<string, Sample[]>(this.handWritten.map((h) => [h.family.name, []]));
     for (const m of this.registered.values()) m.current = [];
     for (const s of samples) {
@@ -106,20 +137,26 @@ export class PrometheusExposition {
       else this.registered.get(s.family)?.current.push(s);
     }
     // prom-client's layout: each family's lines joined by "\n", families by "\n\n", a final "\n".
-    const parts: string[] = [];
-    for (const h of this.handWritten) {
-      const list = mine.get(h.family.name)!;
-      const lines = new Array<string>(list.length + 1);
-      lines[0] = h.header;
-      for (let i = 0; i < list.length; i++) lines[i + 1] = sampleLine(list[i]);
-      parts.push(lines.join("\n"));
+    const w = new ByteWriter(this.lastSize + 4096);
+    for (const [i, h] of this.handWritten.entries()) {
+      if (i > 0) w.bytes(SEP);
+      w.bytes(h.header);
+      for (const s of mine.get(h.family.name)!) {
+        w.byte(NL);
+        writeSample(w, s);
+      }
     }
-    if (this.registered.size === 0) return `${parts.join("\n\n")}\n`;
-    try {
-      const rest = await this.registry.metrics();
-      return parts.length === 0 ? rest : `${parts.join("\n\n")}\n\n${rest}`;
-    } finally {
-      for (const m of this.registered.values()) m.current = [];
+    if (this.registered.size === 0) w.byte(NL);
+    else {
+      try {
+        const rest = await this.registry.metrics();
+        if (this.handWritten.length > 0) w.bytes(SEP);
+        w.text(rest);
+      } finally {
+        for (const m of this.registered.values()) m.current = [];
+      }
     }
+    this.lastSize = w.length;
+    return w.result();
   }
 }

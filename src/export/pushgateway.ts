@@ -45,6 +45,6 @@ export function pushgatewaySink(name: string, c: PushgatewaySinkConfig): Sink {
     name,
     type: "pushgateway",
     latestOnly: true,
-    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await encodePushgateway(flush) }),
+    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await exposition.renderBytes(flush.samples) }),
   };
 }

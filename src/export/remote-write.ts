@@ -44,7 +44,7 @@ const nameLabels = new Map<string, LabelPiece[]>();
 function nameLabel(name: string): LabelPiece[] {
   let l = nameLabels.get(name);
   if (!l) {
-    l = [{ key: "__name__", influx: "", proto: protoLabel("__name__", name) }];
+    l = [{ key: "__name__", influx: Buffer.alloc(0), proto: protoLabel("__name__", name) }];
     if (nameLabels.size < 10_000) nameLabels.set(name, l);
   }
   return l;

@@ -5,6 +5,8 @@
  * the integration test reads every value back.
  */
 import type { HttpRequest } from "../transport/http.js";
+import { ByteWriter } from "./byte-writer.js";
+import { writeSample } from "./prometheus.js";
 import { SeriesSample, type Flush } from "./samples.js";
 import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
 
@@ -18,22 +20,24 @@ export interface VictoriaMetricsSinkConfig {
 
 /** One line per sample: name{labels} value timestamp_ms. */
 export function encodeImportText(flush: Flush): string {
-  const out = new Array<string>(flush.samples.length);
-  const at = ` ${flush.at}`;
-  let i = 0;
+  return encodeImportBytes(flush).toString("utf8");
+}
+
+/** The same as UTF-8 bytes (what is sent). */
+export function encodeImportBytes(flush: Flush): Buffer {
+  const w = new ByteWriter(flush.samples.length * 180);
+  const at = Buffer.from(` ${flush.at}\n`);
   for (const s of flush.samples) {
-    let labels: string;
-    if (s instanceof SeriesSample) {
-      // The series' labels were escaped once (./labels.ts).
-      labels = s.extra ? (s.series.prom === "" ? s.extra.prom : s.series.prom + s.extra.promSuffix) : s.series.prom;
-    } else {
-      labels = Object.entries(s.labels)
+    if (s instanceof SeriesSample && Number.isFinite(s.value)) writeSample(w, s);
+    else {
+      const labels = Object.entries(s.labels)
         .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
         .join(",");
+      w.text(`${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)}`);
     }
-    out[i++] = `${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)}${at}`;
+    w.bytes(at);
   }
-  return out.length ? `${out.join("\n")}\n` : "";
+  return w.result();
 }
 
 export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig): Sink {
@@ -44,6 +48,6 @@ export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig):
     name,
     type: "victoriametrics",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportText(flush) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportBytes(flush) }),
   };
 }
