@@ -8,13 +8,14 @@
  * Usage: node [--expose-gc] dist/bench/export.bench.js [queues]
  */
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Registry } from "prom-client";
 import { defaultEngineSettings, Engine } from "../src/aggregate/engine.js";
 import type { QueueEvent } from "../src/domain/queue-event.js";
 import { buildSinks, Exporter } from "../src/export/exporter.js";
+import { PrometheusExposition } from "../src/export/prometheus.js";
 import { FAMILIES, type Sample } from "../src/export/samples.js";
 import { ManualClock } from "../src/util/clock.js";
 import { silentLogger } from "../src/util/log.js";
@@ -76,27 +77,6 @@ engine.maintain();
 clock.set(START + 61 * 60_000 + 5_000);
 const loadS = (performance.now() - tLoad) / 1000;
 
-const ms = (f: () => unknown) => {
-  const t0 = performance.now();
-  f();
-  return performance.now() - t0;
-};
-const msAsync = async (f: () => Promise<unknown>) => {
-  const t0 = performance.now();
-  await f();
-  return performance.now() - t0;
-};
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round1 = (x: number) => Math.round(x * 10) / 10;
-
-// Memory: RSS once loaded (the engine's share), then the highest RSS seen after each export step.
-engine.snapshot(); // first snapshot after the minute turned: the engine's figures, not export work
-gc();
-const rssLoaded = process.memoryUsage().rss;
-const heapLoaded = process.memoryUsage().heapUsed;
-let rssPeak = rssLoaded;
-const sampleRss = () => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss));
-
 /** /metrics as it was written before issue 12: every family through a prom-client Registry. */
 async function promClientRender(samples: Sample[]): Promise<string> {
   const registry = new Registry();
@@ -115,72 +95,102 @@ async function promClientRender(samples: Sample[]): Promise<string> {
   return registry.metrics();
 }
 
-const snapshotMs = median(Array.from({ length: 5 }, () => ms(() => engine.snapshot())));
-const samplesMs = median(Array.from({ length: 5 }, () => ms(() => exporter.samples())));
-const renders: number[] = [];
-let text: Buffer = Buffer.alloc(0);
-for (let i = 0; i < 5; i++) {
-  renders.push(await msAsync(async () => (text = (await exporter.metrics()).body)));
-  sampleRss();
+/** Wall and CPU milliseconds of one step (CPU: this process' user + system time, every thread). */
+interface Took {
+  wall: number;
+  cpu: number;
 }
-const samples = exporter.samples();
-let reference = "";
-const promClientMs = await msAsync(async () => (reference = await promClientRender(samples)));
-sampleRss();
-const sameText = reference === text.toString("utf8");
-reference = "";
-
-const flushes: number[] = [];
-const readBacks: number[] = [];
-for (let i = 0; i < 5; i++) {
-  clock.advance(1000);
-  flushes.push(ms(() => exporter.flush()));
-  // A new flush: reading it back decodes it (the outbox keeps only the last one decoded).
-  readBacks.push(ms(() => exporter.outbox.newest("victoriametrics")));
-  sampleRss();
-}
-const flush = exporter.outbox.newest("victoriametrics")!.flush;
-const encode: Record<string, number> = {};
-const bodyBytes: Record<string, number> = {};
-for (const s of buildSinks(sinks)) {
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    times.push(
-      await msAsync(async () => {
-        const b = (await s.request(flush)).body;
-        bodyBytes[s.type] = typeof b === "string" ? Buffer.byteLength(b) : (b?.length ?? 0);
-      }),
-    );
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const took = async (f: () => unknown): Promise<Took> => {
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  await f();
+  return { wall: performance.now() - t0, cpu: cpuNow() - c0 };
+};
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const median = (xs: Took[]): Took => {
+  const m = (k: keyof Took) => round1([...xs].sort((a, b) => a[k] - b[k])[Math.floor(xs.length / 2)][k]);
+  return { wall: m("wall"), cpu: m("cpu") };
+};
+const repeat = async (n: number, f: () => unknown): Promise<Took> => {
+  const out: Took[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(await took(f));
     sampleRss();
   }
-  encode[s.type] = round1(median(times));
+  return median(out);
+};
+
+// Memory: RSS once loaded (the engine's share), then the highest RSS seen after each export step.
+engine.snapshot(); // first snapshot after the minute turned: the engine's figures, not export work
+gc();
+const rssLoaded = process.memoryUsage().rss;
+const heapLoaded = process.memoryUsage().heapUsed;
+let rssPeak = rssLoaded;
+const sampleRss = () => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss));
+
+const snapshot = await repeat(5, () => engine.snapshot());
+const figuresStep = await repeat(5, () => exporter.current());
+const current = exporter.current();
+const samples = current.rest.length + current.frame.values.filter((v) => !Number.isNaN(v)).length;
+let text: Buffer = Buffer.alloc(0);
+const render = await repeat(5, async () => (text = (await exporter.metrics()).body));
+const metricsBytes = text.length;
+
+const flushStore = await repeat(5, () => {
+  clock.advance(1000);
+  exporter.flush();
+});
+// A new flush: reading it back decodes it (the outbox keeps only the last one decoded).
+const readBack = await repeat(5, () => {
+  clock.advance(1000);
+  const seq = exporter.outbox.add(exporter.current(), ["victoriametrics"]).seq;
+  return exporter.outbox.newest("victoriametrics")?.seq === seq;
+});
+const flush = exporter.outbox.newest("victoriametrics")!.flush;
+const encode: Record<string, Took> = {};
+const bodyBytes: Record<string, number> = {};
+for (const s of buildSinks(sinks)) {
+  encode[s.type] = await repeat(3, async () => {
+    const b = (await s.request(flush)).body;
+    bodyBytes[s.type] = typeof b === "string" ? Buffer.byteLength(b) : (b?.length ?? 0);
+  });
 }
 const stored = db.prepare("SELECT SUM(LENGTH(samples)) AS b, COUNT(*) AS n FROM export_flushes").get() as { b: number; n: number };
 gc();
 const rssEnd = process.memoryUsage().rss;
 const heapEnd = process.memoryUsage().heapUsed;
 
-const renderMs = round1(median(renders));
-const flushStoreMs = round1(median(flushes));
-const readBackMs = round1(median(readBacks));
-const sinkFlushMs = Object.fromEntries(Object.entries(encode).map(([k, v]) => [k, round1(flushStoreMs + readBackMs + v)]));
+// Side by side: the same samples through prom-client alone (after the memory figures: it needs an object per sample).
+const all = current.samples;
+let reference = "";
+const promClient = await took(async () => (reference = await promClientRender(all)));
+const sameText = reference === (await new PrometheusExposition().render(current));
+reference = "";
+
+// The readBack step includes storing its flush: subtract the store to get the decode alone.
+const readBackOnly = { wall: round1(Math.max(0, readBack.wall - flushStore.wall)), cpu: round1(Math.max(0, readBack.cpu - flushStore.cpu)) };
+const sinkFlush = (e: Took): Took => ({ wall: round1(flushStore.wall + readBackOnly.wall + e.wall), cpu: round1(flushStore.cpu + readBackOnly.cpu + e.cpu) });
 const figures = {
   queues: QUEUES,
   series: QUEUES * MEDIA.length,
-  samples: samples.length,
+  samples,
   loadSeconds: round1(loadS),
-  snapshotMs: round1(snapshotMs),
-  samplesMs: round1(samplesMs),
-  metricsRenderMs: renderMs,
-  promClientRenderMs: round1(promClientMs),
-  renderSpeedup: round1(promClientMs / renderMs),
+  snapshotMs: snapshot,
+  figuresMs: figuresStep,
+  metricsRenderMs: render,
+  promClientRenderMs: { wall: round1(promClient.wall), cpu: round1(promClient.cpu) },
+  renderSpeedupCpu: round1(promClient.cpu / render.cpu),
   sameTextAsPromClient: sameText,
-  metricsBytes: Buffer.byteLength(text),
-  flushStoreMs,
-  readBackMs,
+  metricsBytes,
+  flushStoreMs: flushStore,
+  readBackMs: readBackOnly,
   storedBytesPerFlush: Math.round(stored.b / stored.n),
   encodeMs: encode,
-  sinkFlushMs,
+  sinkFlushMs: Object.fromEntries(Object.entries(encode).map(([k, v]) => [k, sinkFlush(v)])),
   bodyBytes,
   memory: {
     rssLoadedMb: mb(rssLoaded),
@@ -191,20 +201,24 @@ const figures = {
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     gcExposed: (globalThis as { gc?: unknown }).gc !== undefined,
   },
+  loadAverage: os.loadavg().map(round1),
 };
-// "Well under a second" for 5,000 x 2: half a second for /metrics and for each step of a sink flush.
-const targets = { metricsRenderMs: 500, sinkFlushMs: 500, rssMb: 1024, sameTextAsPromClient: true };
+// "Well under a second" for 5,000 x 2: half a second for /metrics and for a whole sink flush
+// (store, read back, encode). Judged on CPU time: this machine's 2 cores are shared, so wall time
+// includes waiting for a core (both are printed); memory: the issue's 1 GB for the whole process.
+const targets = { metricsRenderCpuMs: 500, sinkFlushCpuMs: 500, maxRssMb: 1024, sameTextAsPromClient: true };
 const met = {
-  metricsRenderMs: renderMs < targets.metricsRenderMs,
-  sinkFlushMs: Object.values(sinkFlushMs).every((v) => v < targets.sinkFlushMs),
-  rssMb: figures.memory.maxRssMb <= targets.rssMb,
+  metricsRenderCpuMs: render.cpu < targets.metricsRenderCpuMs,
+  sinkFlushCpuMs: Object.values(figures.sinkFlushMs).every((v) => v.cpu < targets.sinkFlushCpuMs),
+  maxRssMb: figures.memory.maxRssMb <= targets.maxRssMb,
   sameTextAsPromClient: sameText,
 };
-console.log(`${figures.series} series, ${figures.samples} samples per flush (engine loaded in ${figures.loadSeconds} s)`);
-console.log(`engine snapshot ${figures.snapshotMs} ms, samples ${figures.samplesMs} ms (snapshot included)`);
-console.log(`/metrics render ${renderMs} ms (${(figures.metricsBytes / 1e6).toFixed(1)} MB, figures included); prom-client alone ${figures.promClientRenderMs} ms; same text: ${sameText}`);
-console.log(`flush into the outbox ${flushStoreMs} ms (${(figures.storedBytesPerFlush / 1e3).toFixed(0)} kB gzip'd), read back ${readBackMs} ms`);
-for (const [k, v] of Object.entries(encode)) console.log(`  encode ${k}: ${v} ms, ${(bodyBytes[k] / 1e6).toFixed(2)} MB; whole sink flush ${sinkFlushMs[k]} ms`);
+const t = (x: Took) => `${x.wall} ms wall, ${x.cpu} ms CPU`;
+console.log(`${figures.series} series, ${figures.samples} samples per flush (engine loaded in ${figures.loadSeconds} s; load average ${figures.loadAverage.join(" ")})`);
+console.log(`engine snapshot ${t(snapshot)}; figures (snapshot + frame) ${t(figuresStep)}`);
+console.log(`/metrics render ${t(render)} (${(metricsBytes / 1e6).toFixed(1)} MB, figures included); prom-client alone ${t(figures.promClientRenderMs)}; same text: ${sameText}`);
+console.log(`flush into the outbox ${t(flushStore)} (${(figures.storedBytesPerFlush / 1e3).toFixed(0)} kB gzip'd), read back ${t(readBackOnly)}`);
+for (const [k, v] of Object.entries(encode)) console.log(`  encode ${k}: ${t(v)}, ${(bodyBytes[k] / 1e6).toFixed(2)} MB; whole sink flush ${t(figures.sinkFlushMs[k])}`);
 console.log(`memory: RSS ${figures.memory.rssLoadedMb} MB loaded, +${figures.memory.exportPeakExtraMb} MB at the export peak, heap retained by export ${figures.memory.retainedHeapMb} MB, max RSS ${figures.memory.maxRssMb} MB`);
 console.log(JSON.stringify({ bench: "export", ...figures, targets, met }));
 db.close();

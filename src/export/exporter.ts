@@ -19,7 +19,7 @@ import { contentType, PrometheusExposition } from "./prometheus.js";
 import { pushgatewaySink } from "./pushgateway.js";
 import { remoteWriteSink } from "./remote-write.js";
 import { SinkRunner } from "./runner.js";
-import { buildSamples, type Flush, type HealthInput, type Sample, type SinkStatus } from "./samples.js";
+import { buildFlush, type Flush, type FrameFlush, type HealthInput, type Sample, type SinkStatus } from "./samples.js";
 import type { Sink } from "./sink.js";
 import { victoriaMetricsSink } from "./victoriametrics.js";
 import { WaitHistogram } from "./wait-histogram.js";
@@ -92,9 +92,10 @@ export class Exporter {
     return { write: () => this.histogram.write(), committed: () => this.histogram.committed() };
   }
 
-  samples(): Sample[] {
+  /** The current figures as a flush at `at` (per-queue figures as a frame: no object per sample). */
+  current(at = this.d.clock.now()): FrameFlush {
     const alerts = this.d.alerts?.(); // alerting hook (issue 10)
-    return buildSamples({
+    return buildFlush(at, {
       snapshots: this.d.snapshot(),
       histogram: (q, m) => this.histogram.get(q, m),
       health: this.d.health(),
@@ -103,10 +104,14 @@ export class Exporter {
     });
   }
 
+  samples(): Sample[] {
+    return this.current().samples;
+  }
+
   /** The Prometheus text exposition of the current figures (UTF-8). */
   async metrics(): Promise<{ contentType: string; body: Buffer }> {
     const t0 = performance.now();
-    const body = await this.exposition.renderBytes(this.samples());
+    const body = await this.exposition.renderBytes(this.current());
     this.timings.renderMs = performance.now() - t0;
     return { contentType, body };
   }
@@ -116,7 +121,7 @@ export class Exporter {
     if (this.runners.length === 0 || this.stopped) return null;
     const t0 = performance.now();
     const at = this.d.clock.now();
-    const flush: Flush = { at, samples: this.samples() };
+    const flush = this.current(at);
     const { seq, dropped } = this.outbox.add(
       flush,
       this.runners.map((r) => r.sink.name),
@@ -129,7 +134,7 @@ export class Exporter {
       }
     }
     this.timings.flushMs = performance.now() - t0;
-    this.d.log.info({ at: new Date(at).toISOString(), atMs: at, seq, samples: flush.samples.length, ms: Math.round(this.timings.flushMs) }, "export flush stored");
+    this.d.log.info({ at: new Date(at).toISOString(), atMs: at, seq, series: flush.frame.series.length, ms: Math.round(this.timings.flushMs) }, "export flush stored");
     for (const r of this.runners) void r.drain(true);
     return flush;
   }

@@ -7,7 +7,7 @@
 import type { HttpRequest } from "../transport/http.js";
 import { influxTag, type LabelPiece } from "./labels.js";
 import { ByteWriter } from "./byte-writer.js";
-import { SeriesSample, type Flush } from "./samples.js";
+import { eachSample, type Flush } from "./samples.js";
 import { joinUrl, withLabels, type Sink } from "./sink.js";
 
 export interface InfluxSinkConfig {
@@ -50,27 +50,34 @@ export function encodeLineProtocol(flush: Flush): string {
 export function encodeLineProtocolBytes(flush: Flush): Buffer {
   const w = new ByteWriter(flush.samples.length * 180);
   const at = Buffer.from(` ${flush.at}\n`);
-  for (const s of flush.samples) {
-    w.bytes(measurement(s.name));
-    if (s instanceof SeriesSample) {
+  const value = (v: number) => {
+    w.bytes(VALUE);
+    // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
+    if (Number.isFinite(v)) w.number(v);
+    else w.text(String(v));
+    w.bytes(at);
+  };
+  eachSample(
+    flush,
+    (slot, series, v) => {
+      w.bytes(measurement(slot.name));
       // Tags sorted by key: the series' and the sample's own (each sorted, escaped once) merged.
-      const a = s.series.pieces;
-      const b = s.extra ? s.extra.pieces : NONE;
+      const a = series.pieces;
+      const b = slot.extra ? slot.extra.pieces : NONE;
       let i = 0;
       let j = 0;
       while (i < a.length || j < b.length) {
         if (j >= b.length || (i < a.length && a[i].key < b[j].key)) w.bytes(a[i++].influx);
         else w.bytes(b[j++].influx);
       }
-    } else {
+      value(v);
+    },
+    (s) => {
+      w.bytes(measurement(s.name));
       for (const k of Object.keys(s.labels).sort()) w.text(influxTag(k, s.labels[k]));
-    }
-    w.bytes(VALUE);
-    // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
-    if (Number.isFinite(s.value)) w.number(s.value);
-    else w.text(String(s.value));
-    w.bytes(at);
-  }
+      value(s.value);
+    },
+  );
   return w.result();
 }
 

@@ -8,8 +8,8 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type Database from "better-sqlite3";
-import { extraLabels, labelSet, type ExtraLabels, type LabelSet } from "./labels.js";
-import { SeriesSample, type Flush, type Sample } from "./samples.js";
+import { extraLabels, labelSet } from "./labels.js";
+import { FrameFlush, QueueFrame, type Flush, type Sample } from "./samples.js";
 
 /** Version 1: one [family, name, labels, value] per sample (rows written before issue 12). */
 type Packed = { at: number; samples: [string, string, Record<string, string>, number][] };
@@ -148,57 +148,34 @@ export class Outbox {
 }
 
 /**
- * Version 2 (issue 12): each label set, name and extra label set once, then four numbers per
- * sample (name, series set or -1, extra set / plain labels, value): a tenth of the text of one
- * object per sample, and per-queue samples come back sharing their interned label sets.
+ * Version 2 (issue 12), a FrameFlush: the slots and label sets once, the values as raw doubles
+ * (NaN = no data), the service's own samples as in version 1. No object per sample either way,
+ * and per-queue label sets come back interned (their encodings already made).
  */
 type PackedV2 = {
   v: 2;
   at: number;
-  names: [string, string][];
-  sets: Record<string, string>[];
-  extras: Record<string, string>[];
-  plain: Record<string, string>[];
-  s: number[];
+  slots: [string, string, Record<string, string> | null][];
+  series: Record<string, string>[];
+  /** base64 of the Float64Array (little-endian, as written by this machine's typed arrays). */
+  values: string;
+  rest: Packed["samples"];
 };
 
 function pack(flush: Flush): Buffer {
-  const names = new Map<string, number>();
-  const namesOut: [string, string][] = [];
-  const sets = new Map<LabelSet, number>();
-  const extras = new Map<ExtraLabels, number>();
-  const p: PackedV2 = { v: 2, at: flush.at, names: namesOut, sets: [], extras: [], plain: [], s: new Array<number>(flush.samples.length * 4) };
-  let i = 0;
-  for (const x of flush.samples) {
-    const nk = x.family === x.name ? x.name : `${x.family}\u0000${x.name}`;
-    let n = names.get(nk);
-    if (n === undefined) {
-      names.set(nk, (n = namesOut.length));
-      namesOut.push([x.family, x.name]);
-    }
-    p.s[i++] = n;
-    if (x instanceof SeriesSample) {
-      let si = sets.get(x.series);
-      if (si === undefined) {
-        sets.set(x.series, (si = p.sets.length));
-        p.sets.push(x.series.labels);
-      }
-      let ei = -1;
-      if (x.extra) {
-        ei = extras.get(x.extra) ?? -1;
-        if (ei < 0) {
-          extras.set(x.extra, (ei = p.extras.length));
-          p.extras.push(x.extra.labels);
-        }
-      }
-      p.s[i++] = si;
-      p.s[i++] = ei;
-    } else {
-      p.s[i++] = -1;
-      p.s[i++] = p.plain.length;
-      p.plain.push(x.labels);
-    }
-    p.s[i++] = x.value;
+  let p: Packed | PackedV2;
+  if (flush instanceof FrameFlush) {
+    const f = flush.frame;
+    p = {
+      v: 2,
+      at: flush.at,
+      slots: f.slots.map((s) => [s.family, s.name, s.extra ? s.extra.labels : null]),
+      series: f.series.map((l) => l.labels),
+      values: Buffer.from(f.values.buffer, f.values.byteOffset, f.values.byteLength).toString("base64"),
+      rest: flush.rest.map((s) => [s.family, s.name, s.labels, s.value]),
+    };
+  } else {
+    p = { at: flush.at, samples: flush.samples.map((s) => [s.family, s.name, s.labels, s.value]) };
   }
   // Level 1: most of the size win at a fraction of the time (label sets repeat heavily).
   return gzipSync(JSON.stringify(p), { level: 1 });
@@ -206,15 +183,12 @@ function pack(flush: Flush): Buffer {
 
 function unpack(b: Buffer): Flush {
   const p = JSON.parse(gunzipSync(b).toString("utf8")) as Packed | PackedV2;
-  if (!("v" in p)) return { at: p.at, samples: p.samples.map(([family, name, labels, value]): Sample => ({ family, name, labels, value })) };
-  const sets = p.sets.map((l) => labelSet(l));
-  const extras = p.extras.map((l) => extraLabels(l));
-  const samples = new Array<Sample>(p.s.length / 4);
-  for (let i = 0, k = 0; i < p.s.length; i += 4) {
-    const [family, name] = p.names[p.s[i]];
-    const si = p.s[i + 1];
-    const ei = p.s[i + 2];
-    samples[k++] = si >= 0 ? new SeriesSample(family, name, sets[si], ei >= 0 ? extras[ei] : null, p.s[i + 3]) : { family, name, labels: p.plain[ei], value: p.s[i + 3] };
-  }
-  return { at: p.at, samples };
+  const samples = (rows: Packed["samples"]) => rows.map(([family, name, labels, value]): Sample => ({ family, name, labels, value }));
+  if (!("v" in p)) return { at: p.at, samples: samples(p.samples) };
+  const raw = Buffer.from(p.values, "base64");
+  const values = new Float64Array(raw.byteLength / 8);
+  new Uint8Array(values.buffer).set(raw);
+  const slots = p.slots.map(([family, name, extra]) => ({ family, name, extra: extra ? extraLabels(extra) : null }));
+  const frame = new QueueFrame(slots, p.series.map((l) => labelSet(l)), values);
+  return new FrameFlush(p.at, frame, samples(p.rest));
 }

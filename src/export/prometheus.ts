@@ -16,8 +16,8 @@
  */
 import { Registry } from "prom-client";
 import { ByteWriter, utf8 } from "./byte-writer.js";
-import { escapeLabelValue } from "./labels.js";
-import { FAMILIES, SeriesSample, type Family, type Sample } from "./samples.js";
+import { escapeLabelValue, type LabelSet } from "./labels.js";
+import { FAMILIES, FrameFlush, SeriesSample, type Family, type Sample, type Slot } from "./samples.js";
 
 export const contentType = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -79,31 +79,36 @@ const RBRACE_SPACE = Buffer.from("} ");
 const NL = 0x0a;
 const SEP = Buffer.from("\n\n");
 
-/** Writes `name{labels} value` of one sample (no newline). */
-export function writeSample(w: ByteWriter, s: Sample): void {
-  if (!(s instanceof SeriesSample)) return w.text(plainLine(s));
-  w.bytes(utf8(s.name));
-  const series = s.series.promBytes;
-  if (s.extra) {
+/** Writes `name{labels} value` of a per-queue sample (no newline): its labels escaped once per series. */
+export function writeSeriesSample(w: ByteWriter, slot: Slot, series: LabelSet, value: number): void {
+  w.bytes(utf8(slot.name));
+  const own = series.promBytes;
+  if (slot.extra) {
     w.byte(LBRACE);
-    if (series.length === 0) w.bytes(s.extra.promBytes);
+    if (own.length === 0) w.bytes(slot.extra.promBytes);
     else {
-      w.bytes(series);
-      w.bytes(s.extra.promSuffixBytes);
+      w.bytes(own);
+      w.bytes(slot.extra.promSuffixBytes);
     }
     w.bytes(RBRACE_SPACE);
-  } else if (series.length > 0) {
+  } else if (own.length > 0) {
     w.byte(LBRACE);
-    w.bytes(series);
+    w.bytes(own);
     w.bytes(RBRACE_SPACE);
   } else w.byte(0x20);
-  if (Number.isFinite(s.value)) w.number(s.value);
-  else w.text(formatPromValue(s.value));
+  if (Number.isFinite(value)) w.number(value);
+  else w.text(formatPromValue(value));
+}
+
+/** Writes `name{labels} value` of one sample (no newline). */
+export function writeSample(w: ByteWriter, s: Sample): void {
+  if (s instanceof SeriesSample) writeSeriesSample(w, s, s.series, s.value);
+  else w.text(plainLine(s));
 }
 
 export class PrometheusExposition {
   readonly registry = new Registry();
-  private readonly handWritten: { family: Family; header: Buffer }[] = [];
+  private readonly handWritten: { family: Family; index: number; header: Buffer }[] = [];
   private readonly registered = new Map<string, FamilyMetric>();
   /** The last body's size: the next one's buffer starts there. */
   private lastSize = 0;
@@ -112,7 +117,7 @@ export class PrometheusExposition {
     for (const f of families) {
       if (isQueueFamily(f)) {
         const name = escapeText(f.name);
-        this.handWritten.push({ family: f, header: Buffer.from(`# HELP ${name} ${escapeText(f.help)}\n# TYPE ${name} ${f.type}`, "utf8") });
+        this.handWritten.push({ family: f, index: FAMILIES.findIndex((x) => x.name === f.name), header: Buffer.from(`# HELP ${name} ${escapeText(f.help)}\n# TYPE ${name} ${f.type}`, "utf8") });
         continue;
       }
       const m = new FamilyMetric(f);
@@ -123,12 +128,14 @@ export class PrometheusExposition {
   }
 
   /** Renders the given samples (families not in the list are left out, empty families keep their HELP/TYPE). */
-  async render(samples: Sample[]): Promise<string> {
+  async render(samples: Sample[] | FrameFlush): Promise<string> {
     return (await this.renderBytes(samples)).toString("utf8");
   }
 
-  /** The same as UTF-8 bytes (what /metrics and the Pushgateway send). */
-  async renderBytes(samples: Sample[]): Promise<Buffer> {
+  /** The same as UTF-8 bytes (what /metrics and the Pushgateway send); a FrameFlush is walked without its samples. */
+  async renderBytes(input: Sample[] | FrameFlush): Promise<Buffer> {
+    const frame = input instanceof FrameFlush ? input.frame : null;
+    const samples = input instanceof FrameFlush ? input.rest : input;
     const mine = new Map<string, Sample[]>(this.handWritten.map((h) => [h.family.name, []]));
     for (const m of this.registered.values()) m.current = [];
     for (const s of samples) {
@@ -138,9 +145,14 @@ export class PrometheusExposition {
     }
     // prom-client's layout: each family's lines joined by "\n", families by "\n\n", a final "\n".
     const w = new ByteWriter(this.lastSize + 4096);
+    const line = (slot: Slot, series: LabelSet, value: number) => {
+      w.byte(NL);
+      writeSeriesSample(w, slot, series, value);
+    };
     for (const [i, h] of this.handWritten.entries()) {
       if (i > 0) w.bytes(SEP);
       w.bytes(h.header);
+      frame?.forEachIn(h.index, line);
       for (const s of mine.get(h.family.name)!) {
         w.byte(NL);
         writeSample(w, s);

@@ -7,7 +7,7 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { PrometheusExposition } from "./prometheus.js";
-import type { Flush } from "./samples.js";
+import { FrameFlush, type Flush } from "./samples.js";
 import { joinUrl, type Sink } from "./sink.js";
 
 export interface PushgatewaySinkConfig {
@@ -36,7 +36,7 @@ export function groupingPath(job: string, grouping: Record<string, string> = {})
 const exposition = new PrometheusExposition();
 
 export async function encodePushgateway(flush: Flush): Promise<string> {
-  return exposition.render(flush.samples);
+  return exposition.render(flush instanceof FrameFlush ? flush : flush.samples);
 }
 
 export function pushgatewaySink(name: string, c: PushgatewaySinkConfig): Sink {
@@ -45,6 +45,6 @@ export function pushgatewaySink(name: string, c: PushgatewaySinkConfig): Sink {
     name,
     type: "pushgateway",
     latestOnly: true,
-    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await exposition.renderBytes(flush.samples) }),
+    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await exposition.renderBytes(flush instanceof FrameFlush ? flush : flush.samples) }),
   };
 }

@@ -151,58 +151,153 @@ export class SeriesSample implements Sample {
 
 const FAMILY_INDEX = new Map(FAMILIES.map((f, i) => [f.name, i]));
 const F = (name: string) => FAMILY_INDEX.get(name)!;
-const F_TOTALS = KINDS.map((k) => F(`${Q}${k}_total`));
-const F_WAIT = F(`${Q}answered_wait_seconds`);
-const F_BUCKET = F(`${Q}answered_wait_seconds_bucket`);
-const F_SL = F(`${Q}service_level_ratio`);
-const F_ABANDON = F(`${Q}abandon_ratio`);
-const F_ASA = F(`${Q}asa_seconds`);
-const F_WAITING = F(`${Q}waiting`);
-const F_LONGEST = F(`${Q}longest_waiting_seconds`);
-const F_INTERACTING = F(`${Q}interacting`);
 const LE_EXTRAS = [...WAIT_BUCKETS.map(String), "+Inf"].map((le) => extraLabels({ le }));
 
 const usable = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
 
+/** One figure of every series in a frame: its family, sample name and the labels it adds. */
+export interface Slot {
+  readonly family: string;
+  readonly name: string;
+  readonly extra: ExtraLabels | null;
+}
+
+type Reader = (s: SeriesSnapshot, h: WaitHistogramValue | undefined) => number | null | undefined;
+
+/**
+ * The per-queue figures of one moment without an object per sample (issue 12: ~410,000 samples
+ * for 5,000 queues x 2 media): a layout of slots shared by every series, the series' interned
+ * label sets, and one row of numbers per series (NaN = no data: the sample is left out).
+ * Walked family by family, series by series, slot by slot: the order buildSamples gives.
+ */
+export class QueueFrame {
+  /** Slot indexes of each family (FAMILIES order), in slot order. */
+  readonly byFamily: number[][];
+
+  constructor(
+    readonly slots: Slot[],
+    readonly series: LabelSet[],
+    readonly values: Float64Array,
+  ) {
+    this.byFamily = FAMILIES.map(() => []);
+    slots.forEach((slot, i) => this.byFamily[F(slot.family)]?.push(i));
+  }
+
+  static build(snapshots: SeriesSnapshot[], histogram?: SampleInput["histogram"]): QueueFrame {
+    // Windows come from the settings (the same for every series); their union keeps any odd one.
+    const windows: string[] = [];
+    const seen = new Set<string>();
+    for (const s of snapshots) for (const w in s.windows) if (!seen.has(w)) (seen.add(w), windows.push(w));
+    const slots: Slot[] = [];
+    const readers: Reader[] = [];
+    const slot = (family: string, extra: ExtraLabels | null, read: Reader, name = family) => {
+      slots.push({ family, name, extra });
+      readers.push(read);
+    };
+    for (const k of KINDS) slot(`${Q}${k}_total`, null, (s) => s.totals[k]);
+    for (const window of windows) {
+      for (const [q, key] of QUANTILES) slot(`${Q}answered_wait_seconds`, extraLabels({ window, quantile: q }), (s) => s.windows[window]?.answeredWaitSeconds[key]);
+      slot(`${Q}service_level_ratio`, extraLabels({ window }), (s) => s.windows[window]?.serviceLevel);
+      slot(`${Q}abandon_ratio`, extraLabels({ window }), (s) => s.windows[window]?.abandonRate);
+      slot(`${Q}asa_seconds`, extraLabels({ window }), (s) => s.windows[window]?.asaSeconds);
+    }
+    slot(`${Q}waiting`, null, (s) => s.now.waiting);
+    slot(`${Q}longest_waiting_seconds`, null, (s) => s.now.longestWaitingSeconds);
+    slot(`${Q}interacting`, null, (s) => s.now.interacting);
+    slot(`${Q}answered_wait_seconds`, null, (_, h) => h?.sumSeconds, `${Q}answered_wait_seconds_sum`);
+    slot(`${Q}answered_wait_seconds`, null, (_, h) => h?.counts[h.counts.length - 1], `${Q}answered_wait_seconds_count`);
+    for (let i = 0; i <= WAIT_BUCKETS.length; i++) slot(`${Q}answered_wait_seconds_bucket`, LE_EXTRAS[i], (_, h) => (h ? h.counts[i === WAIT_BUCKETS.length ? h.counts.length - 1 : i] : undefined));
+    const width = slots.length;
+    const values = new Float64Array(snapshots.length * width);
+    const series = new Array<LabelSet>(snapshots.length);
+    for (let r = 0; r < snapshots.length; r++) {
+      const s = snapshots[r];
+      series[r] = queueLabelSet(s.queueId, s.queueName, s.mediaType.toLowerCase());
+      const h = histogram?.(s.queueId, s.mediaType);
+      for (let i = 0; i < width; i++) {
+        const v = readers[i](s, h);
+        values[r * width + i] = usable(v) ? v : NaN;
+      }
+    }
+    return new QueueFrame(slots, series, values);
+  }
+
+  /** Calls `f` for every sample of one family (FAMILIES index), in order. */
+  forEachIn(familyIndex: number, f: (slot: Slot, series: LabelSet, value: number) => void): void {
+    const idx = this.byFamily[familyIndex];
+    if (!idx || idx.length === 0) return;
+    const width = this.slots.length;
+    for (let r = 0, base = 0; r < this.series.length; r++, base += width) {
+      for (const i of idx) {
+        const v = this.values[base + i];
+        if (v === v) f(this.slots[i], this.series[r], v); // NaN: no data
+      }
+    }
+  }
+
+  forEach(f: (slot: Slot, series: LabelSet, value: number) => void): void {
+    for (let fi = 0; fi < FAMILIES.length; fi++) this.forEachIn(fi, f);
+  }
+
+  /** The same figures with other label sets per series (same rows). */
+  withSeries(series: LabelSet[]): QueueFrame {
+    return new QueueFrame(this.slots, series, this.values);
+  }
+
+  toSamples(): Sample[] {
+    const out: Sample[] = [];
+    this.forEach((slot, series, v) => out.push(new SeriesSample(slot.family, slot.name, series, slot.extra, v)));
+    return out;
+  }
+}
+
+/**
+ * A flush whose per-queue figures are a frame; `samples` (every sample, in order) is made only
+ * when something asks for it. Encoders walk the frame instead (eachSample).
+ */
+export class FrameFlush implements Flush {
+  private all?: Sample[];
+  constructor(
+    readonly at: number,
+    readonly frame: QueueFrame,
+    /** The samples of the other families (the service's own), after the per-queue ones. */
+    readonly rest: Sample[],
+  ) {}
+
+  get samples(): Sample[] {
+    return (this.all ??= [...this.frame.toSamples(), ...this.rest]);
+  }
+}
+
+/** Walks a flush's samples in order: per-queue ones by their parts, the others as they are. */
+export function eachSample(flush: Flush, perQueue: (slot: Slot, series: LabelSet, value: number) => void, other: (s: Sample) => void): void {
+  if (flush instanceof FrameFlush) {
+    flush.frame.forEach(perQueue);
+    for (const s of flush.rest) other(s);
+    return;
+  }
+  for (const s of flush.samples) {
+    if (s instanceof SeriesSample) perQueue(s, s.series, s.value);
+    else other(s);
+  }
+}
+
+/** The figures as a flush at `at` (what the exporter stores and renders). */
+export function buildFlush(at: number, input: SampleInput): FrameFlush {
+  return new FrameFlush(at, QueueFrame.build(input.snapshots, input.histogram), otherSamples(input));
+}
+
 /** Every sample, grouped by family in FAMILIES order (the text format wants families contiguous). */
 export function buildSamples(input: SampleInput): Sample[] {
+  return buildFlush(0, input).samples;
+}
+
+/** The samples of the service's own families. */
+function otherSamples(input: SampleInput): Sample[] {
   const by: Sample[][] = FAMILIES.map(() => []);
   const add = (family: string, labels: Record<string, string>, value: number | null | undefined, name = family) => {
     if (usable(value)) by[F(family)].push({ family, name, labels, value });
   };
-  const put = (fi: number, series: LabelSet, extra: ExtraLabels | null, value: number | null | undefined, name = FAMILIES[fi].name) => {
-    if (usable(value)) by[fi].push(new SeriesSample(FAMILIES[fi].name, name, series, extra, value));
-  };
-  // Windows are the same for every series: their extra label sets are looked up once per call.
-  const windowExtras = new Map<string, { w: ExtraLabels; q: ExtraLabels[] }>();
-  const extrasOf = (window: string) => {
-    let e = windowExtras.get(window);
-    if (!e) windowExtras.set(window, (e = { w: extraLabels({ window }), q: QUANTILES.map(([q]) => extraLabels({ window, quantile: q })) }));
-    return e;
-  };
-  for (const s of input.snapshots) {
-    const base = queueLabelSet(s.queueId, s.queueName, s.mediaType.toLowerCase());
-    for (let i = 0; i < KINDS.length; i++) put(F_TOTALS[i], base, null, s.totals[KINDS[i]]);
-    for (const window in s.windows) {
-      const f = s.windows[window];
-      const e = extrasOf(window);
-      for (let i = 0; i < QUANTILES.length; i++) put(F_WAIT, base, e.q[i], f.answeredWaitSeconds[QUANTILES[i][1]]);
-      put(F_SL, base, e.w, f.serviceLevel);
-      put(F_ABANDON, base, e.w, f.abandonRate);
-      put(F_ASA, base, e.w, f.asaSeconds);
-    }
-    put(F_WAITING, base, null, s.now.waiting);
-    put(F_LONGEST, base, null, s.now.longestWaitingSeconds);
-    put(F_INTERACTING, base, null, s.now.interacting);
-    const h = input.histogram?.(s.queueId, s.mediaType);
-    if (h) {
-      const count = h.counts[h.counts.length - 1];
-      put(F_WAIT, base, null, h.sumSeconds, `${Q}answered_wait_seconds_sum`);
-      put(F_WAIT, base, null, count, `${Q}answered_wait_seconds_count`);
-      for (let i = 0; i < WAIT_BUCKETS.length; i++) put(F_BUCKET, base, LE_EXTRAS[i], h.counts[i]);
-      put(F_BUCKET, base, LE_EXTRAS[WAIT_BUCKETS.length], count);
-    }
-  }
   const h = input.health;
   if (h) {
     add(`${M}connected`, {}, h.connected ? 1 : 0);

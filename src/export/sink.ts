@@ -4,7 +4,7 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { labelSet, type LabelSet } from "./labels.js";
-import { SeriesSample, type Flush, type Sample } from "./samples.js";
+import { FrameFlush, SeriesSample, type Flush, type Sample } from "./samples.js";
 
 export interface Sink {
   /** Unique among the configured sinks: keys the outbox and the health labels. */
@@ -42,6 +42,15 @@ export function formatValue(v: number): string {
  */
 export function withLabels(flush: Flush, extra: Record<string, string> | undefined): Flush {
   if (!extra || Object.keys(extra).length === 0) return flush;
+  if (flush instanceof FrameFlush && !flush.frame.slots.some((s) => s.extra && Object.keys(s.extra.labels).some((k) => k in extra))) {
+    const merged = new Map<LabelSet, LabelSet>();
+    const series = flush.frame.series.map((l) => {
+      let m = merged.get(l);
+      if (!m) merged.set(l, (m = labelSet({ ...extra, ...l.labels })));
+      return m;
+    });
+    return new FrameFlush(flush.at, flush.frame.withSeries(series), flush.rest.map((s) => ({ family: s.family, name: s.name, labels: { ...extra, ...s.labels }, value: s.value })));
+  }
   const merged = new Map<LabelSet, LabelSet>();
   const samples = flush.samples.map((s): Sample => {
     if (s instanceof SeriesSample && !(s.extra && Object.keys(s.extra.labels).some((k) => k in extra))) {

@@ -6,8 +6,8 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { ByteWriter } from "./byte-writer.js";
-import { writeSample } from "./prometheus.js";
-import { SeriesSample, type Flush } from "./samples.js";
+import { writeSeriesSample } from "./prometheus.js";
+import { eachSample, type Flush } from "./samples.js";
 import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
 
 export interface VictoriaMetricsSinkConfig {
@@ -27,16 +27,21 @@ export function encodeImportText(flush: Flush): string {
 export function encodeImportBytes(flush: Flush): Buffer {
   const w = new ByteWriter(flush.samples.length * 180);
   const at = Buffer.from(` ${flush.at}\n`);
-  for (const s of flush.samples) {
-    if (s instanceof SeriesSample && Number.isFinite(s.value)) writeSample(w, s);
-    else {
+  eachSample(
+    flush,
+    (slot, series, value) => {
+      // The series' labels were escaped once (./labels.ts); values are finite (buildSamples).
+      writeSeriesSample(w, slot, series, value);
+      w.bytes(at);
+    },
+    (s) => {
       const labels = Object.entries(s.labels)
         .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
         .join(",");
       w.text(`${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)}`);
-    }
-    w.bytes(at);
-  }
+      w.bytes(at);
+    },
+  );
   return w.result();
 }
 

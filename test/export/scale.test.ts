@@ -19,7 +19,8 @@ import { encodeLineProtocol } from "../../src/export/influxdb.js";
 import { Outbox } from "../../src/export/outbox.js";
 import { PrometheusExposition } from "../../src/export/prometheus.js";
 import { encodeWriteRequest } from "../../src/export/remote-write.js";
-import { buildSamples, FAMILIES, SeriesSample, type Flush, type Sample } from "../../src/export/samples.js";
+import { encodePushgateway } from "../../src/export/pushgateway.js";
+import { buildFlush, FAMILIES, FrameFlush, SeriesSample, type Flush, type Sample } from "../../src/export/samples.js";
 import { withLabels } from "../../src/export/sink.js";
 import { encodeImportText } from "../../src/export/victoriametrics.js";
 import { encodeWebhook } from "../../src/export/webhook.js";
@@ -28,7 +29,7 @@ import { fig, snap } from "./fixture.js";
 
 const AWKWARD = ['a"b', "back\\slash", "new\nline", "comma, eq=ls", "tab\tand space", "", "Ümlaut 客服", "x\r\ny", "plain"];
 
-function randomFlush(rnd: Rng, series: number): Flush {
+function randomFlush(rnd: Rng, series: number): FrameFlush {
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   const num = () => (rnd() < 0.15 ? 0 : rnd() < 0.1 ? -rnd() * 5 : rnd() < 0.1 ? null : Math.round(rnd() * 1e6) / (rnd() < 0.5 ? 1 : 997));
   const snapshots: SeriesSnapshot[] = [];
@@ -47,15 +48,12 @@ function randomFlush(rnd: Rng, series: number): Flush {
     );
   }
   const counts = Array.from({ length: 13 }, (_, i) => i * 3);
-  return {
-    at: 1_700_000_000_000 + Math.floor(rnd() * 1e9),
-    samples: buildSamples({
-      snapshots,
-      histogram: (q) => (q.includes("/") ? undefined : { counts, sumSeconds: rnd() * 100 }),
-      health: { connected: true, ready: false, queues: series, channels: [{ state: "live" }], lastEventAgeSeconds: null, counters: { reconnects: 1 }, http: { byStatus: { "503": 2 } } },
-      sinks: [{ name: 'v"m', pending: 0, sent: 1, failures: 0, deadLetters: 0, dropped: 0 }],
-    }),
-  };
+  return buildFlush(1_700_000_000_000 + Math.floor(rnd() * 1e9), {
+    snapshots,
+    histogram: (q) => (q.includes("/") ? undefined : { counts, sumSeconds: rnd() * 100 }),
+    health: { connected: true, ready: false, queues: series, channels: [{ state: "live" }], lastEventAgeSeconds: null, counters: { reconnects: 1 }, http: { byStatus: { "503": 2 } } },
+    sinks: [{ name: 'v"m', pending: 0, sent: 1, failures: 0, deadLetters: 0, dropped: 0 }],
+  });
 }
 
 /** The same samples with their labels as one plain object each (the path every sample took before). */
@@ -92,23 +90,24 @@ function protobufjsWriteRequest(f: Flush): Uint8Array {
 
 test("per-queue samples: exposition equals prom-client's, remote write equals protobufjs', every encoder equals its plain path", async () => {
   for (let seed = 1; seed <= 6; seed++) {
-    const f = randomFlush(mulberry32(seed), 40);
-    assert.ok(f.samples.some((s) => s instanceof SeriesSample) && f.samples.some((s) => !(s instanceof SeriesSample)));
-    assert.ok(f.samples.some((s) => s.value === 0) && f.samples.some((s) => s.value < 0), "zero and negative values covered");
-    const p = plain(f);
-    const text = await new PrometheusExposition().render(f.samples);
-    assert.equal(text, await promClient(p.samples), `seed ${seed}: exposition`);
-    assert.equal(await new PrometheusExposition().render(p.samples), text, `seed ${seed}: exposition, plain path`);
-    assert.deepEqual(Buffer.from(encodeWriteRequest(f)), Buffer.from(protobufjsWriteRequest(p)), `seed ${seed}: remote write`);
-    assert.deepEqual(Buffer.from(encodeWriteRequest(p)), Buffer.from(protobufjsWriteRequest(p)), `seed ${seed}: remote write, plain path`);
-    assert.equal(encodeImportText(f), encodeImportText(p), `seed ${seed}: victoriametrics`);
-    assert.equal(encodeLineProtocol(f), encodeLineProtocol(p), `seed ${seed}: influxdb`);
-    assert.deepEqual(encodeWebhook(f), encodeWebhook(p), `seed ${seed}: webhook`);
-    // Extra labels (HA pairs): merged into each series' set; one that a sample also has is the sample's.
-    const extras: Record<string, string>[] = [{ replica: "a", monitor: "b=c" }, { window: "w", Zeta: "z" }, { queue_id: "not-this" }];
-    for (const extra of extras) {
-      assert.equal(encodeLineProtocol(withLabels(f, extra)), encodeLineProtocol(withLabels(p, extra)), `seed ${seed}: influxdb + ${JSON.stringify(extra)}`);
-      assert.deepEqual(Buffer.from(encodeWriteRequest(withLabels(f, extra))), Buffer.from(protobufjsWriteRequest(withLabels(p, extra))), `seed ${seed}: remote write + ${JSON.stringify(extra)}`);
+    const frame = randomFlush(mulberry32(seed), 40);
+    assert.ok(frame.samples.some((s) => s instanceof SeriesSample) && frame.samples.some((s) => !(s instanceof SeriesSample)));
+    assert.ok(frame.samples.some((s) => s.value === 0) && frame.samples.some((s) => s.value < 0), "zero and negative values covered");
+    const p = plain(frame);
+    const sampled: Flush = { at: frame.at, samples: frame.samples };
+    for (const [what, f] of [["frame", frame], ["per-queue samples", sampled]] as const) {
+      const text = await new PrometheusExposition().render(f instanceof FrameFlush ? f : f.samples);
+      assert.equal(text, await promClient(p.samples), `seed ${seed}, ${what}: exposition`);
+      assert.equal(await encodePushgateway(f), text, `seed ${seed}, ${what}: pushgateway`);
+      assert.deepEqual(Buffer.from(encodeWriteRequest(f)), Buffer.from(protobufjsWriteRequest(p)), `seed ${seed}, ${what}: remote write`);
+      assert.equal(encodeImportText(f), encodeImportText(p), `seed ${seed}, ${what}: victoriametrics`);
+      assert.equal(encodeLineProtocol(f), encodeLineProtocol(p), `seed ${seed}, ${what}: influxdb`);
+      assert.deepEqual(encodeWebhook(f), encodeWebhook(p), `seed ${seed}, ${what}: webhook`);
+      const extras: Record<string, string>[] = [{ replica: "a", monitor: "b=c" }, { window: "w", Zeta: "z" }, { queue_id: "not-this" }];
+      for (const extra of extras) {
+        assert.equal(encodeLineProtocol(withLabels(f, extra)), encodeLineProtocol(withLabels(p, extra)), `seed ${seed}, ${what}: influxdb + ${JSON.stringify(extra)}`);
+        assert.deepEqual(Buffer.from(encodeWriteRequest(withLabels(f, extra))), Buffer.from(protobufjsWriteRequest(withLabels(p, extra))), `seed ${seed}, ${what}: remote write + ${JSON.stringify(extra)}`);
+      }
     }
   }
 });
@@ -122,6 +121,7 @@ test("the outbox gives back per-queue samples with their labels and values, and 
   assert.equal(back.at, f.at);
   assert.deepEqual(plain(back), plain(f));
   assert.equal(encodeImportText(back), encodeImportText(f));
+  assert.ok(back instanceof FrameFlush, "a frame comes back as a frame");
   assert.ok(back.samples.every((s, i) => s instanceof SeriesSample === f.samples[i] instanceof SeriesSample), "per-queue samples stay per-queue samples");
   ob.done("a", ob.oldest("a")!.seq);
   // A row written before issue 12: one [family, name, labels, value] per sample.
