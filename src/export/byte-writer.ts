@@ -16,57 +16,85 @@ export class ByteWriter {
     return this.pos;
   }
 
-  private ensure(n: number): void {
+  /** Makes room for `n` more bytes: the put* methods that follow do not check. */
+  reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
 
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
+  put(b: Uint8Array): void {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
 
+  putByte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  /** A finite number as String(v) spells it; needs 25 bytes reserved (safe integers digit by digit: no string made). */
+  putNumber(v: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (Number.isSafeInteger(v)) {
+      let n = v;
+      if (n < 0) {
+        buf[pos++] = 45; // "-"
+        n = -n;
+      }
+      let digits = 1;
+      for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+      let p = pos + digits;
+      this.pos = p;
+      while (n >= 10) {
+        buf[--p] = 48 + (n % 10);
+        n = Math.floor(n / 10);
+      }
+      buf[--p] = 48 + n;
+      return;
+    }
+    const s = String(v);
+    for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i); // ASCII only
+    this.pos = pos;
+  }
+
+  /** Unsigned varint of a non-negative safe integer (needs 10 bytes reserved). */
+  putVarint(n: number): void {
+    while (n >= 128) {
+      this.buf[this.pos++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.pos++] = n;
+  }
+
+  /** A little-endian double (needs 8 bytes reserved). */
+  putDouble(v: number): void {
+    this.pos = this.buf.writeDoubleLE(v, this.pos);
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.put(b);
+  }
+
   byte(c: number): void {
-    this.ensure(1);
+    this.reserve(1);
     this.buf[this.pos++] = c;
   }
 
   /** Any text, as UTF-8. */
   text(s: string): void {
-    this.ensure(s.length * 3);
+    this.reserve(s.length * 3);
     this.pos += this.buf.write(s, this.pos, "utf8");
   }
 
-  /** A number as String(v) spells it (safe integers written digit by digit: no string made). */
+  /** A number as String(v) spells it. */
   number(v: number): void {
-    if (Number.isSafeInteger(v)) {
-      this.ensure(17);
-      let n = v;
-      if (n < 0) {
-        this.buf[this.pos++] = 45; // "-"
-        n = -n;
-      }
-      if (n < 10) {
-        this.buf[this.pos++] = 48 + n;
-        return;
-      }
-      let digits = 1;
-      for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-      let p = this.pos + digits;
-      this.pos = p;
-      while (n >= 10) {
-        this.buf[--p] = 48 + (n % 10);
-        n = Math.floor(n / 10);
-      }
-      this.buf[--p] = 48 + n;
-      return;
-    }
-    const s = String(v);
-    this.ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i); // ASCII only
+    if (Number.isFinite(v)) {
+      this.reserve(25);
+      this.putNumber(v);
+    } else this.text(String(v));
   }
 
   /** The bytes written (a view: valid until the writer is written to again). */
@@ -84,4 +112,27 @@ export function utf8(s: string): Buffer {
     if (encoded.size < 10_000) encoded.set(s, b);
   }
   return b;
+}
+
+/**
+ * The size the next body will likely need: the last one's per-sample size times this one's
+ * sample count, with a margin. Growing a 70 MB buffer copies it and touches fresh pages.
+ */
+export class SizeHint {
+  private perSample: number;
+  private samples = 0;
+  constructor(initialPerSample: number) {
+    this.perSample = initialPerSample;
+  }
+
+  next(samples: number): number {
+    this.samples = samples;
+    return Math.ceil(samples * this.perSample * 1.1) + 64 * 1024;
+  }
+
+  /** Records the body just made (returns it). */
+  last<T extends Uint8Array>(body: T): T {
+    if (this.samples > 0) this.perSample = Math.max(16, body.length / this.samples);
+    return body;
+  }
 }

@@ -6,9 +6,11 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { influxTag, type LabelPiece } from "./labels.js";
-import { ByteWriter } from "./byte-writer.js";
-import { eachSample, type Flush } from "./samples.js";
+import { ByteWriter, SizeHint } from "./byte-writer.js";
+import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { joinUrl, withLabels, type Sink } from "./sink.js";
+
+const sizeHint = new SizeHint(180);
 
 export interface InfluxSinkConfig {
   name?: string;
@@ -40,6 +42,10 @@ function measurement(name: string): Buffer {
 }
 
 const NONE: LabelPiece[] = [];
+
+function mergeTags(a: LabelPiece[], b: LabelPiece[]): LabelPiece[] {
+  return [...a, ...b].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
 const VALUE = Buffer.from(" value=");
 
 export function encodeLineProtocol(flush: Flush): string {
@@ -48,7 +54,7 @@ export function encodeLineProtocol(flush: Flush): string {
 
 /** The same as UTF-8 bytes (what is sent). */
 export function encodeLineProtocolBytes(flush: Flush): Buffer {
-  const w = new ByteWriter(flush.samples.length * 180);
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)));
   const at = Buffer.from(` ${flush.at}\n`);
   const value = (v: number) => {
     w.bytes(VALUE);
@@ -60,17 +66,29 @@ export function encodeLineProtocolBytes(flush: Flush): Buffer {
   eachSample(
     flush,
     (slot, series, v) => {
-      w.bytes(measurement(slot.name));
-      // Tags sorted by key: the series' and the sample's own (each sorted, escaped once) merged.
+      if (!Number.isFinite(v)) {
+        w.bytes(measurement(slot.name));
+        for (const p of mergeTags(series.pieces, slot.extra ? slot.extra.pieces : NONE)) w.bytes(p.influx);
+        return value(v);
+      }
+      const m = measurement(slot.name);
       const a = series.pieces;
       const b = slot.extra ? slot.extra.pieces : NONE;
+      let size = m.length + VALUE.length + at.length + 25;
+      for (const p of a) size += p.influx.length;
+      for (const p of b) size += p.influx.length;
+      w.reserve(size);
+      w.put(m);
+      // Tags sorted by key: the series' and the sample's own (each sorted, escaped once) merged.
       let i = 0;
       let j = 0;
       while (i < a.length || j < b.length) {
-        if (j >= b.length || (i < a.length && a[i].key < b[j].key)) w.bytes(a[i++].influx);
-        else w.bytes(b[j++].influx);
+        if (j >= b.length || (i < a.length && a[i].key <= b[j].key)) w.put(a[i++].influx);
+        else w.put(b[j++].influx);
       }
-      value(v);
+      w.put(VALUE);
+      w.putNumber(v);
+      w.put(at);
     },
     (s) => {
       w.bytes(measurement(s.name));
@@ -78,7 +96,7 @@ export function encodeLineProtocolBytes(flush: Flush): Buffer {
       value(s.value);
     },
   );
-  return w.result();
+  return sizeHint.last(w.result());
 }
 
 export function influxSink(name: string, c: InfluxSinkConfig): Sink {

@@ -81,23 +81,27 @@ const SEP = Buffer.from("\n\n");
 
 /** Writes `name{labels} value` of a per-queue sample (no newline): its labels escaped once per series. */
 export function writeSeriesSample(w: ByteWriter, slot: Slot, series: LabelSet, value: number): void {
-  w.bytes(utf8(slot.name));
+  if (!Number.isFinite(value)) {
+    w.text(plainLine({ family: slot.family, name: slot.name, labels: slot.extra ? { ...series.labels, ...slot.extra.labels } : series.labels, value }));
+    return;
+  }
+  const name = utf8(slot.name);
   const own = series.promBytes;
-  if (slot.extra) {
-    w.byte(LBRACE);
-    if (own.length === 0) w.bytes(slot.extra.promBytes);
-    else {
-      w.bytes(own);
-      w.bytes(slot.extra.promSuffixBytes);
-    }
-    w.bytes(RBRACE_SPACE);
+  const extra = slot.extra ? (own.length === 0 ? slot.extra.promBytes : slot.extra.promSuffixBytes) : null;
+  // One check for the whole line, then unchecked writes.
+  w.reserve(name.length + own.length + (extra ? extra.length : 0) + 32);
+  w.put(name);
+  if (extra) {
+    w.putByte(LBRACE);
+    w.put(own);
+    w.put(extra);
+    w.put(RBRACE_SPACE);
   } else if (own.length > 0) {
-    w.byte(LBRACE);
-    w.bytes(own);
-    w.bytes(RBRACE_SPACE);
-  } else w.byte(0x20);
-  if (Number.isFinite(value)) w.number(value);
-  else w.text(formatPromValue(value));
+    w.putByte(LBRACE);
+    w.put(own);
+    w.put(RBRACE_SPACE);
+  } else w.putByte(0x20);
+  w.putNumber(value);
 }
 
 /** Writes `name{labels} value` of one sample (no newline). */
@@ -144,7 +148,7 @@ export class PrometheusExposition {
       else this.registered.get(s.family)?.current.push(s);
     }
     // prom-client's layout: each family's lines joined by "\n", families by "\n\n", a final "\n".
-    const w = new ByteWriter(this.lastSize + 4096);
+    const w = new ByteWriter(Math.ceil(this.lastSize * 1.1) + 64 * 1024);
     const line = (slot: Slot, series: LabelSet, value: number) => {
       w.byte(NL);
       writeSeriesSample(w, slot, series, value);

@@ -8,7 +8,8 @@ import protobuf from "protobufjs";
 import { compressSync, uncompressSync } from "snappy";
 import type { HttpRequest } from "../transport/http.js";
 import { labelSet, protoLabel, varintSize, writeVarint, type LabelPiece } from "./labels.js";
-import { eachSample, FrameFlush, type Flush } from "./samples.js";
+import { ByteWriter, SizeHint } from "./byte-writer.js";
+import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { withLabels, type Sink } from "./sink.js";
 
 export interface RemoteWriteSinkConfig {
@@ -59,69 +60,59 @@ const NONE: LabelPiece[] = [];
  * test against protobufjs): fields in number order, fields holding their default left out.
  */
 export function encodeWriteRequest(flush: Flush): Uint8Array {
-  let buf = Buffer.allocUnsafe(flush instanceof FrameFlush ? flush.frame.values.length * 160 + 4096 : Math.max(1024, flush.samples.length * 160));
-  let pos = 0;
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)));
   // Sample {double value = 1; int64 timestamp = 2;}: 0x09 + 8 bytes, 0x10 + varint; like
   // protobufjs, a field holding its default (+0) is left out.
-  const tsLen = flush.at === 0 ? 0 : 1 + varintSize(flush.at);
-  const sorted: LabelPiece[] = [];
-  const write = (name: string, b: LabelPiece[], c: LabelPiece[], value: number) => {
-    sorted.length = 0;
-    const a = nameLabel(name);
-    // Labels sorted by name: three sorted lists merged (__name__, the series', the sample's own).
-    let i = 0;
-    let j = 0;
-    let k = 0;
-    while (i < a.length || j < b.length || k < c.length) {
-      let best = -1;
-      let key = "";
-      if (i < a.length) {
-        best = 0;
-        key = a[i].key;
-      }
-      if (j < b.length && (best < 0 || b[j].key < key)) {
-        best = 1;
-        key = b[j].key;
-      }
-      if (k < c.length && (best < 0 || c[k].key < key)) best = 2;
-      sorted.push(best === 0 ? a[i++] : best === 1 ? b[j++] : c[k++]);
-    }
-    const zero = Object.is(value, 0);
-    const sampleLen = (zero ? 0 : 9) + tsLen;
-    let seriesLen = 1 + varintSize(sampleLen) + sampleLen;
-    for (const l of sorted) if (l.proto) seriesLen += l.proto.length;
-    const need = 1 + varintSize(seriesLen) + seriesLen;
-    if (pos + need > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + need));
-      buf.copy(bigger, 0, 0, pos);
-      buf = bigger;
-    }
-    buf[pos++] = 0x0a; // WriteRequest.timeseries = 1
-    pos = writeVarint(buf, pos, seriesLen);
-    for (const l of sorted) {
-      // TimeSeries.labels = 1 (short pieces copied by hand: cheaper than a native call each)
-      const p = l.proto;
-      if (!p) continue;
-      if (p.length > 48) pos += p.copy(buf, pos);
-      else for (let x = 0; x < p.length; x++) buf[pos++] = p[x];
-    }
-    buf[pos++] = 0x12; // TimeSeries.samples = 2
-    pos = writeVarint(buf, pos, sampleLen);
-    if (!zero) {
-      buf[pos++] = 0x09;
-      pos = buf.writeDoubleLE(value, pos);
-    }
-    if (tsLen > 0) {
-      buf[pos++] = 0x10;
-      pos = writeVarint(buf, pos, flush.at);
-    }
-  };
+  const ts = timestampField(flush.at);
   eachSample(
     flush,
-    (slot, series, value) => write(slot.name, series.pieces, slot.extra ? slot.extra.pieces : NONE, value),
-    (s) => write(s.name, labelSet(s.labels).pieces, NONE, s.value),
+    (slot, series, value) => writeSeries(w, nameLabel(slot.name), series.pieces, slot.extra ? slot.extra.pieces : NONE, value, ts),
+    (s) => writeSeries(w, nameLabel(s.name), labelSet(s.labels).pieces, NONE, s.value, ts),
   );
-  return buf.subarray(0, pos);
+  return sizeHint.last(w.result());
+}
+
+const sizeHint = new SizeHint(220);
+
+function timestampField(at: number): Buffer {
+  if (at === 0) return Buffer.alloc(0);
+  const b = Buffer.allocUnsafe(1 + varintSize(at));
+  b[0] = 0x10;
+  writeVarint(b, 1, at);
+  return b;
+}
+
+const protoLength = (l: LabelPiece[]) => {
+  let n = 0;
+  for (const p of l) if (p.proto) n += p.proto.length;
+  return n;
+};
+
+/** One TimeSeries: labels sorted by name (three sorted lists merged: __name__, the series', the sample's own), then its sample. */
+function writeSeries(w: ByteWriter, a: LabelPiece[], b: LabelPiece[], c: LabelPiece[], value: number, ts: Buffer): void {
+  const zero = Object.is(value, 0);
+  const sampleLen = (zero ? 0 : 9) + ts.length;
+  const seriesLen = protoLength(a) + protoLength(b) + protoLength(c) + 1 + varintSize(sampleLen) + sampleLen;
+  w.reserve(seriesLen + 12);
+  w.putByte(0x0a); // WriteRequest.timeseries = 1
+  w.putVarint(seriesLen);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length || j < b.length || k < c.length) {
+    let l: LabelPiece;
+    if (i < a.length && (j >= b.length || a[i].key <= b[j].key) && (k >= c.length || a[i].key <= c[k].key)) l = a[i++];
+    else if (j < b.length && (k >= c.length || b[j].key <= c[k].key)) l = b[j++];
+    else l = c[k++];
+    if (l.proto) w.put(l.proto); // TimeSeries.labels = 1
+  }
+  w.putByte(0x12); // TimeSeries.samples = 2
+  w.putVarint(sampleLen);
+  if (!zero) {
+    w.putByte(0x09);
+    w.putDouble(value);
+  }
+  w.put(ts);
 }
 
 export function encodeRemoteWrite(flush: Flush): Buffer {

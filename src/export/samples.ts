@@ -269,6 +269,11 @@ export class FrameFlush implements Flush {
   }
 }
 
+/** At most how many samples a flush holds, without making them (sizes the encoders' buffers). */
+export function sampleBound(flush: Flush): number {
+  return flush instanceof FrameFlush ? flush.frame.values.length + flush.rest.length : flush.samples.length;
+}
+
 /** Walks a flush's samples in order: per-queue ones by their parts, the others as they are. */
 export function eachSample(flush: Flush, perQueue: (slot: Slot, series: LabelSet, value: number) => void, other: (s: Sample) => void): void {
   if (flush instanceof FrameFlush) {

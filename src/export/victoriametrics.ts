@@ -5,10 +5,12 @@
  * the integration test reads every value back.
  */
 import type { HttpRequest } from "../transport/http.js";
-import { ByteWriter } from "./byte-writer.js";
+import { ByteWriter, SizeHint } from "./byte-writer.js";
 import { writeSeriesSample } from "./prometheus.js";
-import { eachSample, type Flush } from "./samples.js";
+import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
+
+const sizeHint = new SizeHint(180);
 
 export interface VictoriaMetricsSinkConfig {
   name?: string;
@@ -25,7 +27,7 @@ export function encodeImportText(flush: Flush): string {
 
 /** The same as UTF-8 bytes (what is sent). */
 export function encodeImportBytes(flush: Flush): Buffer {
-  const w = new ByteWriter(flush.samples.length * 180);
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)));
   const at = Buffer.from(` ${flush.at}\n`);
   eachSample(
     flush,
@@ -42,7 +44,7 @@ export function encodeImportBytes(flush: Flush): Buffer {
       w.bytes(at);
     },
   );
-  return w.result();
+  return sizeHint.last(w.result());
 }
 
 export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig): Sink {
