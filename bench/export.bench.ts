@@ -136,9 +136,13 @@ const snapshot = await repeat(5, () => engine.snapshot());
 const figuresStep = await repeat(5, () => exporter.current());
 const current = exporter.current();
 const samples = current.rest.length + current.frame.values.filter((v) => !Number.isNaN(v)).length;
-let text: Buffer = Buffer.alloc(0);
-const render = await repeat(5, async () => (text = (await exporter.metrics()).body));
-const metricsBytes = text.length;
+// As the HTTP server does: the body goes back to the exporter once written (its buffer is reused).
+let metricsBytes = 0;
+const render = await repeat(5, async () => {
+  const body = (await exporter.metrics()).body;
+  metricsBytes = body.length;
+  exporter.metricsSent(body);
+});
 
 const flushStore = await repeat(5, () => {
   clock.advance(1000);
@@ -155,8 +159,10 @@ const encode: Record<string, Took> = {};
 const bodyBytes: Record<string, number> = {};
 for (const s of buildSinks(sinks)) {
   encode[s.type] = await repeat(3, async () => {
-    const b = (await s.request(flush)).body;
+    const req = await s.request(flush);
+    const b = req.body;
     bodyBytes[s.type] = typeof b === "string" ? Buffer.byteLength(b) : (b?.length ?? 0);
+    s.release?.(req); // as the runner does once a body is sent
   });
 }
 const stored = db.prepare("SELECT SUM(LENGTH(samples)) AS b, COUNT(*) AS n FROM export_flushes").get() as { b: number; n: number };
@@ -169,7 +175,6 @@ const all = current.samples;
 let reference = "";
 const promClient = await took(async () => (reference = await promClientRender(all)));
 const sameText = reference === (await new PrometheusExposition().render(current));
-reference = "";
 
 // The readBack step includes storing its flush: subtract the store to get the decode alone.
 const readBackOnly = { wall: round1(Math.max(0, readBack.wall - flushStore.wall)), cpu: round1(Math.max(0, readBack.cpu - flushStore.cpu)) };

@@ -11,6 +11,7 @@ import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { ExportConfig, SinkConfig } from "../config/config.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { HttpTransport } from "../transport/http.js";
+import { BufferPool } from "./byte-writer.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { influxSink } from "./influxdb.js";
@@ -68,6 +69,7 @@ export class Exporter {
   readonly outbox: Outbox;
   readonly runners: SinkRunner[];
   private readonly exposition = new PrometheusExposition();
+  private readonly metricsPool = new BufferPool();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   /** Real milliseconds the last /metrics render and the last flush took (self-measurement). */
@@ -108,12 +110,20 @@ export class Exporter {
     return this.current().samples;
   }
 
-  /** The Prometheus text exposition of the current figures (UTF-8). */
+  /**
+   * The Prometheus text exposition of the current figures (UTF-8). Hand the body back with
+   * metricsSent once it is written: the next render reuses its buffer (see BufferPool).
+   */
   async metrics(): Promise<{ contentType: string; body: Buffer }> {
     const t0 = performance.now();
-    const body = await this.exposition.renderBytes(this.current());
+    const body = await this.exposition.renderBytes(this.current(), this.metricsPool);
     this.timings.renderMs = performance.now() - t0;
     return { contentType, body };
+  }
+
+  /** The response carrying a /metrics body has been written: its buffer may be reused. */
+  metricsSent(body: Buffer): void {
+    this.metricsPool.give(body);
   }
 
   /** Stores the current figures for every sink (no-op without sinks) and starts their drains. */

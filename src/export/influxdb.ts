@@ -6,9 +6,9 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { influxTag, type LabelPiece } from "./labels.js";
-import { ByteWriter, SizeHint } from "./byte-writer.js";
+import { BufferPool, ByteWriter, SizeHint } from "./byte-writer.js";
 import { eachSample, sampleBound, type Flush } from "./samples.js";
-import { joinUrl, withLabels, type Sink } from "./sink.js";
+import { joinUrl, releaseInto, withLabels, type Sink } from "./sink.js";
 
 const sizeHint = new SizeHint(180);
 
@@ -53,8 +53,8 @@ export function encodeLineProtocol(flush: Flush): string {
 }
 
 /** The same as UTF-8 bytes (what is sent). */
-export function encodeLineProtocolBytes(flush: Flush): Buffer {
-  const w = new ByteWriter(sizeHint.next(sampleBound(flush)));
+export function encodeLineProtocolBytes(flush: Flush, pool?: BufferPool): Buffer {
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)), pool);
   const at = Buffer.from(` ${flush.at}\n`);
   const value = (v: number) => {
     w.bytes(VALUE);
@@ -110,11 +110,13 @@ export function influxSink(name: string, c: InfluxSinkConfig): Sink {
     url = joinUrl(c.url, `/write?${new URLSearchParams({ db: c.database!, ...(c.retentionPolicy ? { rp: c.retentionPolicy } : {}), precision: "ms" })}`);
     if (c.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ""}`).toString("base64")}`;
   }
+  const pool = new BufferPool();
   return {
     name,
     type: "influxdb",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocolBytes(withLabels(flush, c.extraLabels)) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocolBytes(withLabels(flush, c.extraLabels), pool) }),
+    release: releaseInto(pool),
     // 1.x answers 404 to writes into a database that does not exist; CREATE DATABASE is idempotent.
     prepare: v2
       ? undefined

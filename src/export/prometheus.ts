@@ -15,7 +15,7 @@
  * histogram_quantile() reads. `promtool check metrics` accepts the pair.
  */
 import { Registry } from "prom-client";
-import { ByteWriter, utf8 } from "./byte-writer.js";
+import { ByteWriter, utf8, type BufferPool } from "./byte-writer.js";
 import { escapeLabelValue, type LabelSet } from "./labels.js";
 import { FAMILIES, FrameFlush, SeriesSample, type Family, type Sample, type Slot } from "./samples.js";
 
@@ -137,7 +137,7 @@ export class PrometheusExposition {
   }
 
   /** The same as UTF-8 bytes (what /metrics and the Pushgateway send); a FrameFlush is walked without its samples. */
-  async renderBytes(input: Sample[] | FrameFlush): Promise<Buffer> {
+  async renderBytes(input: Sample[] | FrameFlush, pool?: BufferPool): Promise<Buffer> {
     const frame = input instanceof FrameFlush ? input.frame : null;
     const samples = input instanceof FrameFlush ? input.rest : input;
     const mine = new Map<string, Sample[]>(this.handWritten.map((h) => [h.family.name, []]));
@@ -148,7 +148,7 @@ export class PrometheusExposition {
       else this.registered.get(s.family)?.current.push(s);
     }
     // prom-client's layout: each family's lines joined by "\n", families by "\n\n", a final "\n".
-    const w = new ByteWriter(Math.ceil(this.lastSize * 1.1) + 64 * 1024);
+    const w = new ByteWriter(Math.ceil(this.lastSize * 1.1) + 64 * 1024, pool);
     const line = (slot: Slot, series: LabelSet, value: number) => {
       w.byte(NL);
       writeSeriesSample(w, slot, series, value);

@@ -8,7 +8,8 @@
 import type { HttpRequest } from "../transport/http.js";
 import { PrometheusExposition } from "./prometheus.js";
 import { FrameFlush, type Flush } from "./samples.js";
-import { joinUrl, type Sink } from "./sink.js";
+import { BufferPool } from "./byte-writer.js";
+import { joinUrl, releaseInto, type Sink } from "./sink.js";
 
 export interface PushgatewaySinkConfig {
   name?: string;
@@ -41,10 +42,12 @@ export async function encodePushgateway(flush: Flush): Promise<string> {
 
 export function pushgatewaySink(name: string, c: PushgatewaySinkConfig): Sink {
   const url = joinUrl(c.url, groupingPath(c.job, c.grouping));
+  const pool = new BufferPool();
   return {
+    release: releaseInto(pool),
     name,
     type: "pushgateway",
     latestOnly: true,
-    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await exposition.renderBytes(flush instanceof FrameFlush ? flush : flush.samples) }),
+    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await exposition.renderBytes(flush instanceof FrameFlush ? flush : flush.samples, pool) }),
   };
 }

@@ -8,7 +8,7 @@ import protobuf from "protobufjs";
 import { compressSync, uncompressSync } from "snappy";
 import type { HttpRequest } from "../transport/http.js";
 import { labelSet, protoLabel, varintSize, writeVarint, type LabelPiece } from "./labels.js";
-import { ByteWriter, SizeHint } from "./byte-writer.js";
+import { BufferPool, ByteWriter, SizeHint } from "./byte-writer.js";
 import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { withLabels, type Sink } from "./sink.js";
 
@@ -59,8 +59,8 @@ const NONE: LabelPiece[] = [];
  * once per series (./labels.ts) and copied. Same bytes as protobufjs writes (golden file, and a
  * test against protobufjs): fields in number order, fields holding their default left out.
  */
-export function encodeWriteRequest(flush: Flush): Uint8Array {
-  const w = new ByteWriter(sizeHint.next(sampleBound(flush)));
+export function encodeWriteRequest(flush: Flush, pool?: BufferPool): Uint8Array {
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)), pool);
   // Sample {double value = 1; int64 timestamp = 2;}: 0x09 + 8 bytes, 0x10 + varint; like
   // protobufjs, a field holding its default (+0) is left out.
   const ts = timestampField(flush.at);
@@ -115,8 +115,16 @@ function writeSeries(w: ByteWriter, a: LabelPiece[], b: LabelPiece[], c: LabelPi
   w.put(ts);
 }
 
+/** The uncompressed bytes are written into one buffer kept for the next flush (only the compressed body is new). */
+const scratch = new BufferPool();
+
 export function encodeRemoteWrite(flush: Flush): Buffer {
-  return compressSync(encodeWriteRequest(flush) as Buffer);
+  const raw = encodeWriteRequest(flush, scratch) as Buffer;
+  try {
+    return compressSync(raw);
+  } finally {
+    scratch.give(raw);
+  }
 }
 
 /** Decodes a snappy-compressed WriteRequest (tests, and a receiver if ever needed). */

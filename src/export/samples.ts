@@ -187,7 +187,13 @@ export class QueueFrame {
     // Windows come from the settings (the same for every series); their union keeps any odd one.
     const windows: string[] = [];
     const seen = new Set<string>();
-    for (const s of snapshots) for (const w in s.windows) if (!seen.has(w)) (seen.add(w), windows.push(w));
+    for (const s of snapshots) {
+      for (const w in s.windows) {
+        if (seen.has(w)) continue;
+        seen.add(w);
+        windows.push(w);
+      }
+    }
     const slots: Slot[] = [];
     const readers: Reader[] = [];
     const slot = (family: string, extra: ExtraLabels | null, read: Reader, name = family) => {

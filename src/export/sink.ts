@@ -3,6 +3,7 @@
  * outbox drains. The runner (./runner.ts) sends through the shared transport; sinks never do I/O.
  */
 import type { HttpRequest } from "../transport/http.js";
+import type { BufferPool } from "./byte-writer.js";
 import { labelSet, type LabelSet } from "./labels.js";
 import { FrameFlush, SeriesSample, type Flush, type Sample } from "./samples.js";
 
@@ -17,8 +18,20 @@ export interface Sink {
   readonly latestOnly: boolean;
   /** The request that writes one flush. */
   request(flush: Flush): HttpRequest | Promise<HttpRequest>;
+  /**
+   * The runner is done with a request's body (sent, refused or given up): its buffer may be
+   * written again. A sink is asked for one request at a time.
+   */
+  release?(req: HttpRequest): void;
   /** Sent once before the first write (e.g. InfluxDB 1.x CREATE DATABASE); failures only logged. */
   prepare?(): HttpRequest;
+}
+
+/** `release` of a sink whose bodies are written into `pool`. */
+export function releaseInto(pool: BufferPool): (req: HttpRequest) => void {
+  return (req) => {
+    if (req.body instanceof Uint8Array) pool.give(req.body);
+  };
 }
 
 /** Joins a base URL and a path without doubling or losing the slash. */

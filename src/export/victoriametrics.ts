@@ -5,10 +5,10 @@
  * the integration test reads every value back.
  */
 import type { HttpRequest } from "../transport/http.js";
-import { ByteWriter, SizeHint } from "./byte-writer.js";
+import { BufferPool, ByteWriter, SizeHint } from "./byte-writer.js";
 import { writeSeriesSample } from "./prometheus.js";
 import { eachSample, sampleBound, type Flush } from "./samples.js";
-import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
+import { escapeLabelValue, formatValue, joinUrl, releaseInto, type Sink } from "./sink.js";
 
 const sizeHint = new SizeHint(180);
 
@@ -26,8 +26,8 @@ export function encodeImportText(flush: Flush): string {
 }
 
 /** The same as UTF-8 bytes (what is sent). */
-export function encodeImportBytes(flush: Flush): Buffer {
-  const w = new ByteWriter(sizeHint.next(sampleBound(flush)));
+export function encodeImportBytes(flush: Flush, pool?: BufferPool): Buffer {
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)), pool);
   const at = Buffer.from(` ${flush.at}\n`);
   eachSample(
     flush,
@@ -51,10 +51,12 @@ export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig):
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(c.extraLabels ?? {})) q.append("extra_label", `${k}=${v}`);
   const url = joinUrl(c.url, `/api/v1/import/prometheus${q.size ? `?${q}` : ""}`);
+  const pool = new BufferPool();
   return {
+    release: releaseInto(pool),
     name,
     type: "victoriametrics",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportBytes(flush) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportBytes(flush, pool) }),
   };
 }
