@@ -145,7 +145,7 @@ export class SizeHint {
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
-  constructor(private readonly keep = 1) {}
+  constructor(private readonly keep = 2) {}
 
   take(size: number): Buffer {
     const i = this.free.findIndex((b) => b.length >= size);
@@ -156,10 +156,17 @@ export class BufferPool {
   /** Gives back the buffer a body was written into (a view of it is enough). */
   give(body: Uint8Array): void {
     const ab = body.buffer;
-    // Only whole buffers of their own (large ones): never a slice of Node's shared small-buffer pool.
-    if (body.byteOffset !== 0 || ab.byteLength < 1024 * 1024 || !(ab instanceof ArrayBuffer)) return;
+    // Only whole buffers of their own: never a slice of Node's shared small-buffer pool (8 KB).
+    if (body.byteOffset !== 0 || ab.byteLength < 64 * 1024 || !(ab instanceof ArrayBuffer)) return;
     if (this.free.some((b) => b.buffer === ab)) return;
     this.free.push(Buffer.from(ab, 0, ab.byteLength));
     if (this.free.length > this.keep) this.free.shift();
   }
 }
+
+/**
+ * The one pool of every big body (/metrics, each sink, remote write's uncompressed bytes): a
+ * buffer is lent to one body at a time, and at most two are kept between uses, so the memory it
+ * holds does not grow with the number of sinks.
+ */
+export const bodies = new BufferPool(2);

@@ -11,7 +11,7 @@ import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { ExportConfig, SinkConfig } from "../config/config.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { HttpTransport } from "../transport/http.js";
-import { BufferPool } from "./byte-writer.js";
+import { bodies } from "./byte-writer.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { influxSink } from "./influxdb.js";
@@ -69,7 +69,7 @@ export class Exporter {
   readonly outbox: Outbox;
   readonly runners: SinkRunner[];
   private readonly exposition = new PrometheusExposition();
-  private readonly metricsPool = new BufferPool();
+  private readonly metricsPool = bodies;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   /** Real milliseconds the last /metrics render and the last flush took (self-measurement). */

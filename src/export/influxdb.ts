@@ -6,7 +6,7 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { influxTag, type LabelPiece } from "./labels.js";
-import { BufferPool, ByteWriter, SizeHint } from "./byte-writer.js";
+import { bodies, ByteWriter, SizeHint, type BufferPool } from "./byte-writer.js";
 import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { joinUrl, releaseInto, withLabels, type Sink } from "./sink.js";
 
@@ -110,7 +110,7 @@ export function influxSink(name: string, c: InfluxSinkConfig): Sink {
     url = joinUrl(c.url, `/write?${new URLSearchParams({ db: c.database!, ...(c.retentionPolicy ? { rp: c.retentionPolicy } : {}), precision: "ms" })}`);
     if (c.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ""}`).toString("base64")}`;
   }
-  const pool = new BufferPool();
+  const pool = bodies;
   return {
     name,
     type: "influxdb",

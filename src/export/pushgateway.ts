@@ -8,7 +8,7 @@
 import type { HttpRequest } from "../transport/http.js";
 import { PrometheusExposition } from "./prometheus.js";
 import { FrameFlush, type Flush } from "./samples.js";
-import { BufferPool } from "./byte-writer.js";
+import { bodies } from "./byte-writer.js";
 import { joinUrl, releaseInto, type Sink } from "./sink.js";
 
 export interface PushgatewaySinkConfig {
@@ -42,7 +42,7 @@ export async function encodePushgateway(flush: Flush): Promise<string> {
 
 export function pushgatewaySink(name: string, c: PushgatewaySinkConfig): Sink {
   const url = joinUrl(c.url, groupingPath(c.job, c.grouping));
-  const pool = new BufferPool();
+  const pool = bodies;
   return {
     release: releaseInto(pool),
     name,

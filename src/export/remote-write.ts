@@ -8,7 +8,7 @@ import protobuf from "protobufjs";
 import { compressSync, uncompressSync } from "snappy";
 import type { HttpRequest } from "../transport/http.js";
 import { labelSet, protoLabel, varintSize, writeVarint, type LabelPiece } from "./labels.js";
-import { BufferPool, ByteWriter, SizeHint } from "./byte-writer.js";
+import { bodies, ByteWriter, SizeHint, type BufferPool } from "./byte-writer.js";
 import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { withLabels, type Sink } from "./sink.js";
 
@@ -115,8 +115,8 @@ function writeSeries(w: ByteWriter, a: LabelPiece[], b: LabelPiece[], c: LabelPi
   w.put(ts);
 }
 
-/** The uncompressed bytes are written into one buffer kept for the next flush (only the compressed body is new). */
-const scratch = new BufferPool();
+/** The uncompressed bytes are written into a pooled buffer (only the compressed body is new). */
+const scratch = bodies;
 
 export function encodeRemoteWrite(flush: Flush): Buffer {
   const raw = encodeWriteRequest(flush, scratch) as Buffer;

@@ -5,7 +5,7 @@
  * the integration test reads every value back.
  */
 import type { HttpRequest } from "../transport/http.js";
-import { BufferPool, ByteWriter, SizeHint } from "./byte-writer.js";
+import { bodies, ByteWriter, SizeHint, type BufferPool } from "./byte-writer.js";
 import { writeSeriesSample } from "./prometheus.js";
 import { eachSample, sampleBound, type Flush } from "./samples.js";
 import { escapeLabelValue, formatValue, joinUrl, releaseInto, type Sink } from "./sink.js";
@@ -51,7 +51,7 @@ export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig):
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(c.extraLabels ?? {})) q.append("extra_label", `${k}=${v}`);
   const url = joinUrl(c.url, `/api/v1/import/prometheus${q.size ? `?${q}` : ""}`);
-  const pool = new BufferPool();
+  const pool = bodies;
   return {
     release: releaseInto(pool),
     name,
