@@ -212,11 +212,13 @@ const figures = {
 };
 // "Well under a second" for 5,000 x 2: half a second for /metrics and for a whole sink flush
 // (store, read back, encode). Judged on CPU time: this machine's 2 cores are shared, so wall time
-// includes waiting for a core (both are printed); memory: the 1 GB for the whole process.
-const targets = { metricsRenderCpuMs: 500, sinkFlushCpuMs: 500, maxRssMb: 1024, sameTextAsPromClient: true };
+// includes waiting for a core (both are printed). Memory: what export adds to the loaded engine
+// (300 MB), and the 1 GB for the whole process (the engine's state is most of it).
+const targets = { metricsRenderCpuMs: 500, sinkFlushCpuMs: 500, exportPeakExtraMb: 300, maxRssMb: 1024, sameTextAsPromClient: true };
 const met = {
   metricsRenderCpuMs: render.cpu < targets.metricsRenderCpuMs,
   sinkFlushCpuMs: Object.values(figures.sinkFlushMs).every((v) => v.cpu < targets.sinkFlushCpuMs),
+  exportPeakExtraMb: figures.memory.exportPeakExtraMb <= targets.exportPeakExtraMb,
   maxRssMb: figures.memory.maxRssMb <= targets.maxRssMb,
   sameTextAsPromClient: sameText,
 };

@@ -3,6 +3,9 @@
  * engine's snapshot (the same figures as /api/queues), the cumulative wait histogram and the
  * service's own health. Pure: values in, samples out. Encoders only change the wire format.
  *
+ * At scale (issue 12) the per-queue figures travel as a QueueFrame (slots x series rows of
+ * numbers, label sets interned) in a FrameFlush; `samples` are made from it only when asked for.
+ *
  * Names follow Prometheus conventions (prefix genesys_queue_, base units, counters end in _total;
  * labels queue_id, queue_name, media_type, never a per-conversation label). A figure with no data
  * (null in /api/queues) is left out rather than sent as NaN.
