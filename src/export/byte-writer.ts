@@ -147,9 +147,11 @@ export class BufferPool {
   private readonly free: Buffer[] = [];
   constructor(private readonly keep = 2) {}
 
+  /** The smallest kept buffer that fits, else a new one. */
   take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.length >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0];
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) if (this.free[i].length >= size && (best < 0 || this.free[i].length < this.free[best].length)) best = i;
+    if (best >= 0) return this.free.splice(best, 1)[0];
     return Buffer.allocUnsafe(size);
   }
 
@@ -160,7 +162,12 @@ export class BufferPool {
     if (body.byteOffset !== 0 || ab.byteLength < 64 * 1024 || !(ab instanceof ArrayBuffer)) return;
     if (this.free.some((b) => b.buffer === ab)) return;
     this.free.push(Buffer.from(ab, 0, ab.byteLength));
-    if (this.free.length > this.keep) this.free.shift();
+    // Keep the largest: bodies of every sink then fit in them (sizes differ by sink).
+    if (this.free.length > this.keep) {
+      let smallest = 0;
+      for (let i = 1; i < this.free.length; i++) if (this.free[i].length < this.free[smallest].length) smallest = i;
+      this.free.splice(smallest, 1);
+    }
   }
 }
 

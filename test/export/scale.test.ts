@@ -15,6 +15,7 @@ import Database from "better-sqlite3";
 import protobuf from "protobufjs";
 import { Registry } from "prom-client";
 import type { SeriesSnapshot } from "../../src/aggregate/series.js";
+import { BufferPool } from "../../src/export/byte-writer.js";
 import { encodeLineProtocol } from "../../src/export/influxdb.js";
 import { Outbox } from "../../src/export/outbox.js";
 import { PrometheusExposition } from "../../src/export/prometheus.js";
@@ -131,4 +132,20 @@ test("the outbox gives back per-queue samples with their labels and values, and 
   const old = new Outbox(db, ["a"], 10).oldest("a")!.flush;
   assert.deepEqual(old, { at: 5, samples: [{ family: "genesys_queue_waiting", name: "genesys_queue_waiting", labels: { queue_id: "q", queue_name: "N", media_type: "voice" }, value: 3 }] });
   db.close();
+});
+
+test("body pool: lends the smallest kept buffer that fits, keeps the two largest, never keeps a slice of Node's shared pool", () => {
+  const pool = new BufferPool(2);
+  const a = pool.take(100_000);
+  const b = pool.take(200_000);
+  const c = pool.take(300_000);
+  assert.notEqual(a.buffer, b.buffer);
+  for (const x of [a, b, c]) pool.give(x.subarray(0, 10));
+  const d = pool.take(150_000);
+  assert.equal(d.buffer, b.buffer, "smallest that fits");
+  assert.equal(pool.take(150_000).buffer, c.buffer);
+  assert.notEqual(pool.take(150_000).buffer, a.buffer, "the smallest was not kept");
+  const small = Buffer.allocUnsafe(100); // a slice of Node's 8 kB pool
+  pool.give(small);
+  assert.equal(pool.take(50).length, 50, "nothing kept: a new buffer of the size asked");
 });
