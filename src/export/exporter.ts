@@ -11,6 +11,7 @@ import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { ExportConfig, SinkConfig } from "../config/config.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { HttpTransport } from "../transport/http.js";
+import { bodies } from "./byte-writer.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { influxSink } from "./influxdb.js";
@@ -19,7 +20,7 @@ import { contentType, PrometheusExposition } from "./prometheus.js";
 import { pushgatewaySink } from "./pushgateway.js";
 import { remoteWriteSink } from "./remote-write.js";
 import { SinkRunner } from "./runner.js";
-import { buildSamples, type Flush, type HealthInput, type Sample, type SinkStatus } from "./samples.js";
+import { buildFlush, type Flush, type FrameFlush, type HealthInput, type Sample, type SinkStatus } from "./samples.js";
 import type { Sink } from "./sink.js";
 import { victoriaMetricsSink } from "./victoriametrics.js";
 import { WaitHistogram } from "./wait-histogram.js";
@@ -68,6 +69,7 @@ export class Exporter {
   readonly outbox: Outbox;
   readonly runners: SinkRunner[];
   private readonly exposition = new PrometheusExposition();
+  private readonly metricsPool = bodies;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   /** Real milliseconds the last /metrics render and the last flush took (self-measurement). */
@@ -92,9 +94,10 @@ export class Exporter {
     return { write: () => this.histogram.write(), committed: () => this.histogram.committed() };
   }
 
-  samples(): Sample[] {
+  /** The current figures as a flush at `at` (per-queue figures as a frame: no object per sample). */
+  current(at = this.d.clock.now()): FrameFlush {
     const alerts = this.d.alerts?.(); // alerting hook (issue 10)
-    return buildSamples({
+    return buildFlush(at, {
       snapshots: this.d.snapshot(),
       histogram: (q, m) => this.histogram.get(q, m),
       health: this.d.health(),
@@ -103,12 +106,24 @@ export class Exporter {
     });
   }
 
-  /** The Prometheus text exposition of the current figures. */
-  async metrics(): Promise<{ contentType: string; body: string }> {
+  samples(): Sample[] {
+    return this.current().samples;
+  }
+
+  /**
+   * The Prometheus text exposition of the current figures (UTF-8). Hand the body back with
+   * metricsSent once it is written: the next render reuses its buffer (see BufferPool).
+   */
+  async metrics(): Promise<{ contentType: string; body: Buffer }> {
     const t0 = performance.now();
-    const body = await this.exposition.render(this.samples());
+    const body = await this.exposition.renderBytes(this.current(), this.metricsPool);
     this.timings.renderMs = performance.now() - t0;
     return { contentType, body };
+  }
+
+  /** The response carrying a /metrics body has been written: its buffer may be reused. */
+  metricsSent(body: Buffer): void {
+    this.metricsPool.give(body);
   }
 
   /** Stores the current figures for every sink (no-op without sinks) and starts their drains. */
@@ -116,7 +131,7 @@ export class Exporter {
     if (this.runners.length === 0 || this.stopped) return null;
     const t0 = performance.now();
     const at = this.d.clock.now();
-    const flush: Flush = { at, samples: this.samples() };
+    const flush = this.current(at);
     const { seq, dropped } = this.outbox.add(
       flush,
       this.runners.map((r) => r.sink.name),
@@ -129,7 +144,7 @@ export class Exporter {
       }
     }
     this.timings.flushMs = performance.now() - t0;
-    this.d.log.info({ at: new Date(at).toISOString(), atMs: at, seq, samples: flush.samples.length, ms: Math.round(this.timings.flushMs) }, "export flush stored");
+    this.d.log.info({ at: new Date(at).toISOString(), atMs: at, seq, series: flush.frame.series.length, ms: Math.round(this.timings.flushMs) }, "export flush stored");
     for (const r of this.runners) void r.drain(true);
     return flush;
   }

@@ -5,8 +5,12 @@
  * with `Authorization: Token`. Floats only, so a counter never meets "field type conflict".
  */
 import type { HttpRequest } from "../transport/http.js";
-import type { Flush } from "./samples.js";
-import { joinUrl, withLabels, type Sink } from "./sink.js";
+import { influxTag, type LabelPiece } from "./labels.js";
+import { bodies, ByteWriter, SizeHint, type BufferPool } from "./byte-writer.js";
+import { eachSample, sampleBound, type Flush } from "./samples.js";
+import { joinUrl, releaseInto, withLabels, type Sink } from "./sink.js";
+
+const sizeHint = new SizeHint(180);
 
 export interface InfluxSinkConfig {
   name?: string;
@@ -25,27 +29,74 @@ export interface InfluxSinkConfig {
   extraLabels?: Record<string, string>;
 }
 
-const escKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
 const escMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
-/** Line protocol forbids newlines in tag values; they become spaces (escaped). */
-const escTagValue = (s: string) => escKey(s.replace(/[\r\n]+/g, " "));
-
-function formatField(v: number): string {
-  // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
-  return String(v);
+const measurements = new Map<string, Buffer>();
+/** Metric names are few: each is escaped and encoded once. */
+function measurement(name: string): Buffer {
+  let m = measurements.get(name);
+  if (m === undefined) {
+    m = Buffer.from(escMeasurement(name), "utf8");
+    if (measurements.size < 10_000) measurements.set(name, m);
+  }
+  return m;
 }
 
+const NONE: LabelPiece[] = [];
+
+function mergeTags(a: LabelPiece[], b: LabelPiece[]): LabelPiece[] {
+  return [...a, ...b].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+const VALUE = Buffer.from(" value=");
+
 export function encodeLineProtocol(flush: Flush): string {
-  const out: string[] = [];
-  for (const s of flush.samples) {
-    const tags = Object.keys(s.labels)
-      .filter((k) => s.labels[k] !== "")
-      .sort()
-      .map((k) => `,${escKey(k)}=${escTagValue(s.labels[k])}`)
-      .join("");
-    out.push(`${escMeasurement(s.name)}${tags} value=${formatField(s.value)} ${flush.at}`);
-  }
-  return out.length ? `${out.join("\n")}\n` : "";
+  return encodeLineProtocolBytes(flush).toString("utf8");
+}
+
+/** The same as UTF-8 bytes (what is sent). */
+export function encodeLineProtocolBytes(flush: Flush, pool?: BufferPool): Buffer {
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)), pool);
+  const at = Buffer.from(` ${flush.at}\n`);
+  const value = (v: number) => {
+    w.bytes(VALUE);
+    // Line protocol floats: no NaN/Inf (samples never carry them), exponent form is accepted.
+    if (Number.isFinite(v)) w.number(v);
+    else w.text(String(v));
+    w.bytes(at);
+  };
+  eachSample(
+    flush,
+    (slot, series, v) => {
+      if (!Number.isFinite(v)) {
+        w.bytes(measurement(slot.name));
+        for (const p of mergeTags(series.pieces, slot.extra ? slot.extra.pieces : NONE)) w.bytes(p.influx);
+        return value(v);
+      }
+      const m = measurement(slot.name);
+      const a = series.pieces;
+      const b = slot.extra ? slot.extra.pieces : NONE;
+      let size = m.length + VALUE.length + at.length + 25;
+      for (const p of a) size += p.influx.length;
+      for (const p of b) size += p.influx.length;
+      w.reserve(size);
+      w.put(m);
+      // Tags sorted by key: the series' and the sample's own (each sorted, escaped once) merged.
+      let i = 0;
+      let j = 0;
+      while (i < a.length || j < b.length) {
+        if (j >= b.length || (i < a.length && a[i].key <= b[j].key)) w.put(a[i++].influx);
+        else w.put(b[j++].influx);
+      }
+      w.put(VALUE);
+      w.putNumber(v);
+      w.put(at);
+    },
+    (s) => {
+      w.bytes(measurement(s.name));
+      for (const k of Object.keys(s.labels).sort()) w.text(influxTag(k, s.labels[k]));
+      value(s.value);
+    },
+  );
+  return sizeHint.last(w.result());
 }
 
 export function influxSink(name: string, c: InfluxSinkConfig): Sink {
@@ -59,11 +110,13 @@ export function influxSink(name: string, c: InfluxSinkConfig): Sink {
     url = joinUrl(c.url, `/write?${new URLSearchParams({ db: c.database!, ...(c.retentionPolicy ? { rp: c.retentionPolicy } : {}), precision: "ms" })}`);
     if (c.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ""}`).toString("base64")}`;
   }
+  const pool = bodies;
   return {
     name,
     type: "influxdb",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocol(withLabels(flush, c.extraLabels)) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers, body: encodeLineProtocolBytes(withLabels(flush, c.extraLabels), pool) }),
+    release: releaseInto(pool),
     // 1.x answers 404 to writes into a database that does not exist; CREATE DATABASE is idempotent.
     prepare: v2
       ? undefined

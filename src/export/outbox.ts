@@ -8,8 +8,10 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type Database from "better-sqlite3";
-import type { Flush, Sample } from "./samples.js";
+import { extraLabels, labelSet } from "./labels.js";
+import { FrameFlush, QueueFrame, type Flush, type Sample } from "./samples.js";
 
+/** Version 1: one [family, name, labels, value] per sample (rows written before issue 12). */
 type Packed = { at: number; samples: [string, string, Record<string, string>, number][] };
 
 export interface OutboxItem {
@@ -145,13 +147,48 @@ export class Outbox {
   }
 }
 
+/**
+ * Version 2 (issue 12), a FrameFlush: the slots and label sets once, the values as raw doubles
+ * (NaN = no data), the service's own samples as in version 1. No object per sample either way,
+ * and per-queue label sets come back interned (their encodings already made).
+ */
+type PackedV2 = {
+  v: 2;
+  at: number;
+  slots: [string, string, Record<string, string> | null][];
+  series: Record<string, string>[];
+  /** base64 of the Float64Array (little-endian, as written by this machine's typed arrays). */
+  values: string;
+  rest: Packed["samples"];
+};
+
 function pack(flush: Flush): Buffer {
-  const p: Packed = { at: flush.at, samples: flush.samples.map((s) => [s.family, s.name, s.labels, s.value]) };
+  let p: Packed | PackedV2;
+  if (flush instanceof FrameFlush) {
+    const f = flush.frame;
+    p = {
+      v: 2,
+      at: flush.at,
+      slots: f.slots.map((s) => [s.family, s.name, s.extra ? s.extra.labels : null]),
+      series: f.series.map((l) => l.labels),
+      values: Buffer.from(f.values.buffer, f.values.byteOffset, f.values.byteLength).toString("base64"),
+      rest: flush.rest.map((s) => [s.family, s.name, s.labels, s.value]),
+    };
+  } else {
+    p = { at: flush.at, samples: flush.samples.map((s) => [s.family, s.name, s.labels, s.value]) };
+  }
   // Level 1: most of the size win at a fraction of the time (label sets repeat heavily).
   return gzipSync(JSON.stringify(p), { level: 1 });
 }
 
 function unpack(b: Buffer): Flush {
-  const p = JSON.parse(gunzipSync(b).toString("utf8")) as Packed;
-  return { at: p.at, samples: p.samples.map(([family, name, labels, value]): Sample => ({ family, name, labels, value })) };
+  const p = JSON.parse(gunzipSync(b).toString("utf8")) as Packed | PackedV2;
+  const samples = (rows: Packed["samples"]) => rows.map(([family, name, labels, value]): Sample => ({ family, name, labels, value }));
+  if (!("v" in p)) return { at: p.at, samples: samples(p.samples) };
+  const raw = Buffer.from(p.values, "base64");
+  const values = new Float64Array(raw.byteLength / 8);
+  new Uint8Array(values.buffer).set(raw);
+  const slots = p.slots.map(([family, name, extra]) => ({ family, name, extra: extra ? extraLabels(extra) : null }));
+  const frame = new QueueFrame(slots, p.series.map((l) => labelSet(l)), values);
+  return new FrameFlush(p.at, frame, samples(p.rest));
 }

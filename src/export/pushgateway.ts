@@ -7,8 +7,9 @@
  */
 import type { HttpRequest } from "../transport/http.js";
 import { PrometheusExposition } from "./prometheus.js";
-import type { Flush } from "./samples.js";
-import { joinUrl, type Sink } from "./sink.js";
+import { FrameFlush, type Flush } from "./samples.js";
+import { bodies } from "./byte-writer.js";
+import { joinUrl, releaseInto, type Sink } from "./sink.js";
 
 export interface PushgatewaySinkConfig {
   name?: string;
@@ -36,15 +37,17 @@ export function groupingPath(job: string, grouping: Record<string, string> = {})
 const exposition = new PrometheusExposition();
 
 export async function encodePushgateway(flush: Flush): Promise<string> {
-  return exposition.render(flush.samples);
+  return exposition.render(flush instanceof FrameFlush ? flush : flush.samples);
 }
 
 export function pushgatewaySink(name: string, c: PushgatewaySinkConfig): Sink {
   const url = joinUrl(c.url, groupingPath(c.job, c.grouping));
+  const pool = bodies;
   return {
+    release: releaseInto(pool),
     name,
     type: "pushgateway",
     latestOnly: true,
-    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await encodePushgateway(flush) }),
+    request: async (flush: Flush): Promise<HttpRequest> => ({ method: "PUT", url, headers: { "content-type": "text/plain; version=0.0.4", ...c.headers }, body: await exposition.renderBytes(flush instanceof FrameFlush ? flush : flush.samples, pool) }),
   };
 }

@@ -78,13 +78,16 @@ export class SinkRunner {
         if (this.sink.latestOnly) this.superseded += this.outbox.supersede(name, item.seq);
         let status: number;
         let text: string;
+        const req = await this.sink.request(item.flush);
         try {
-          const res = await this.transport.send(await this.sink.request(item.flush), (s) => s >= 400 && s < 500);
+          const res = await this.transport.send(req, (s) => s >= 400 && s < 500);
           status = res.status;
           text = res.text;
         } catch (e) {
           this.fail(e);
           return;
+        } finally {
+          this.sink.release?.(req);
         }
         if (status >= 200 && status < 300) {
           this.outbox.done(name, item.seq);

@@ -3,12 +3,16 @@
  * engine's snapshot (the same figures as /api/queues), the cumulative wait histogram and the
  * service's own health. Pure: values in, samples out. Encoders only change the wire format.
  *
+ * At scale (issue 12) the per-queue figures travel as a QueueFrame (slots x series rows of
+ * numbers, label sets interned) in a FrameFlush; `samples` are made from it only when asked for.
+ *
  * Names follow Prometheus conventions (prefix genesys_queue_, base units, counters end in _total;
  * labels queue_id, queue_name, media_type, never a per-conversation label). A figure with no data
  * (null in /api/queues) is left out rather than sent as NaN.
  */
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { QueueEventKind } from "../domain/queue-event.js";
+import { extraLabels, queueLabelSet, type ExtraLabels, type LabelSet } from "./labels.js";
 
 export type MetricType = "counter" | "gauge" | "summary" | "untyped";
 
@@ -130,35 +134,184 @@ export interface SampleInput {
 
 const KINDS: QueueEventKind[] = ["offered", "answered", "abandoned", "flowout"];
 
-/** Every sample, grouped by family in FAMILIES order (the text format wants families contiguous). */
-export function buildSamples(input: SampleInput): Sample[] {
-  const by = new Map<string, Sample[]>(FAMILIES.map((f) => [f.name, []]));
-  const add = (family: string, labels: Record<string, string>, value: number | null | undefined, name = family) => {
-    if (value === null || value === undefined || !Number.isFinite(value)) return;
-    by.get(family)!.push({ family, name, labels, value });
-  };
-  for (const s of input.snapshots) {
-    const base = { queue_id: s.queueId, queue_name: s.queueName, media_type: s.mediaType.toLowerCase() };
-    for (const k of KINDS) add(`${Q}${k}_total`, base, s.totals[k]);
-    for (const [window, f] of Object.entries(s.windows)) {
-      const wl = { ...base, window };
-      for (const [q, key] of QUANTILES) add(`${Q}answered_wait_seconds`, { ...wl, quantile: q }, f.answeredWaitSeconds[key]);
-      add(`${Q}service_level_ratio`, wl, f.serviceLevel);
-      add(`${Q}abandon_ratio`, wl, f.abandonRate);
-      add(`${Q}asa_seconds`, wl, f.asaSeconds);
+/**
+ * A per-queue sample: its series' interned labels plus a few shared extra labels, so encoders
+ * escape each label once per series (see ./labels.ts); `labels` is built only when asked for.
+ */
+export class SeriesSample implements Sample {
+  constructor(
+    readonly family: string,
+    readonly name: string,
+    readonly series: LabelSet,
+    readonly extra: ExtraLabels | null,
+    readonly value: number,
+  ) {}
+
+  get labels(): Record<string, string> {
+    return this.extra ? { ...this.series.labels, ...this.extra.labels } : { ...this.series.labels };
+  }
+}
+
+const FAMILY_INDEX = new Map(FAMILIES.map((f, i) => [f.name, i]));
+const F = (name: string) => FAMILY_INDEX.get(name)!;
+const LE_EXTRAS = [...WAIT_BUCKETS.map(String), "+Inf"].map((le) => extraLabels({ le }));
+
+const usable = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
+
+/** One figure of every series in a frame: its family, sample name and the labels it adds. */
+export interface Slot {
+  readonly family: string;
+  readonly name: string;
+  readonly extra: ExtraLabels | null;
+}
+
+type Reader = (s: SeriesSnapshot, h: WaitHistogramValue | undefined) => number | null | undefined;
+
+/**
+ * The per-queue figures of one moment without an object per sample (issue 12: ~410,000 samples
+ * for 5,000 queues x 2 media): a layout of slots shared by every series, the series' interned
+ * label sets, and one row of numbers per series (NaN = no data: the sample is left out).
+ * Walked family by family, series by series, slot by slot: the order buildSamples gives.
+ */
+export class QueueFrame {
+  /** Slot indexes of each family (FAMILIES order), in slot order. */
+  readonly byFamily: number[][];
+
+  constructor(
+    readonly slots: Slot[],
+    readonly series: LabelSet[],
+    readonly values: Float64Array,
+  ) {
+    this.byFamily = FAMILIES.map(() => []);
+    slots.forEach((slot, i) => this.byFamily[F(slot.family)]?.push(i));
+  }
+
+  static build(snapshots: SeriesSnapshot[], histogram?: SampleInput["histogram"]): QueueFrame {
+    // Windows come from the settings (the same for every series); their union keeps any odd one.
+    const windows: string[] = [];
+    const seen = new Set<string>();
+    for (const s of snapshots) {
+      for (const w in s.windows) {
+        if (seen.has(w)) continue;
+        seen.add(w);
+        windows.push(w);
+      }
     }
-    add(`${Q}waiting`, base, s.now.waiting);
-    add(`${Q}longest_waiting_seconds`, base, s.now.longestWaitingSeconds);
-    add(`${Q}interacting`, base, s.now.interacting);
-    const h = input.histogram?.(s.queueId, s.mediaType);
-    if (h) {
-      const count = h.counts[h.counts.length - 1];
-      add(`${Q}answered_wait_seconds`, base, h.sumSeconds, `${Q}answered_wait_seconds_sum`);
-      add(`${Q}answered_wait_seconds`, base, count, `${Q}answered_wait_seconds_count`);
-      WAIT_BUCKETS.forEach((le, i) => add(`${Q}answered_wait_seconds_bucket`, { ...base, le: String(le) }, h.counts[i]));
-      add(`${Q}answered_wait_seconds_bucket`, { ...base, le: "+Inf" }, count);
+    const slots: Slot[] = [];
+    const readers: Reader[] = [];
+    const slot = (family: string, extra: ExtraLabels | null, read: Reader, name = family) => {
+      slots.push({ family, name, extra });
+      readers.push(read);
+    };
+    for (const k of KINDS) slot(`${Q}${k}_total`, null, (s) => s.totals[k]);
+    for (const window of windows) {
+      for (const [q, key] of QUANTILES) slot(`${Q}answered_wait_seconds`, extraLabels({ window, quantile: q }), (s) => s.windows[window]?.answeredWaitSeconds[key]);
+      slot(`${Q}service_level_ratio`, extraLabels({ window }), (s) => s.windows[window]?.serviceLevel);
+      slot(`${Q}abandon_ratio`, extraLabels({ window }), (s) => s.windows[window]?.abandonRate);
+      slot(`${Q}asa_seconds`, extraLabels({ window }), (s) => s.windows[window]?.asaSeconds);
+    }
+    slot(`${Q}waiting`, null, (s) => s.now.waiting);
+    slot(`${Q}longest_waiting_seconds`, null, (s) => s.now.longestWaitingSeconds);
+    slot(`${Q}interacting`, null, (s) => s.now.interacting);
+    slot(`${Q}answered_wait_seconds`, null, (_, h) => h?.sumSeconds, `${Q}answered_wait_seconds_sum`);
+    slot(`${Q}answered_wait_seconds`, null, (_, h) => h?.counts[h.counts.length - 1], `${Q}answered_wait_seconds_count`);
+    for (let i = 0; i <= WAIT_BUCKETS.length; i++) slot(`${Q}answered_wait_seconds_bucket`, LE_EXTRAS[i], (_, h) => (h ? h.counts[i === WAIT_BUCKETS.length ? h.counts.length - 1 : i] : undefined));
+    const width = slots.length;
+    const values = new Float64Array(snapshots.length * width);
+    const series = new Array<LabelSet>(snapshots.length);
+    for (let r = 0; r < snapshots.length; r++) {
+      const s = snapshots[r];
+      series[r] = queueLabelSet(s.queueId, s.queueName, s.mediaType.toLowerCase());
+      const h = histogram?.(s.queueId, s.mediaType);
+      for (let i = 0; i < width; i++) {
+        const v = readers[i](s, h);
+        values[r * width + i] = usable(v) ? v : NaN;
+      }
+    }
+    return new QueueFrame(slots, series, values);
+  }
+
+  /** Calls `f` for every sample of one family (FAMILIES index), in order. */
+  forEachIn(familyIndex: number, f: (slot: Slot, series: LabelSet, value: number) => void): void {
+    const idx = this.byFamily[familyIndex];
+    if (!idx || idx.length === 0) return;
+    const width = this.slots.length;
+    for (let r = 0, base = 0; r < this.series.length; r++, base += width) {
+      for (const i of idx) {
+        const v = this.values[base + i];
+        if (v === v) f(this.slots[i], this.series[r], v); // NaN: no data
+      }
     }
   }
+
+  forEach(f: (slot: Slot, series: LabelSet, value: number) => void): void {
+    for (let fi = 0; fi < FAMILIES.length; fi++) this.forEachIn(fi, f);
+  }
+
+  /** The same figures with other label sets per series (same rows). */
+  withSeries(series: LabelSet[]): QueueFrame {
+    return new QueueFrame(this.slots, series, this.values);
+  }
+
+  toSamples(): Sample[] {
+    const out: Sample[] = [];
+    this.forEach((slot, series, v) => out.push(new SeriesSample(slot.family, slot.name, series, slot.extra, v)));
+    return out;
+  }
+}
+
+/**
+ * A flush whose per-queue figures are a frame; `samples` (every sample, in order) is made only
+ * when something asks for it. Encoders walk the frame instead (eachSample).
+ */
+export class FrameFlush implements Flush {
+  private all?: Sample[];
+  constructor(
+    readonly at: number,
+    readonly frame: QueueFrame,
+    /** The samples of the other families (the service's own), after the per-queue ones. */
+    readonly rest: Sample[],
+  ) {}
+
+  get samples(): Sample[] {
+    return (this.all ??= [...this.frame.toSamples(), ...this.rest]);
+  }
+}
+
+/** At most how many samples a flush holds, without making them (sizes the encoders' buffers). */
+export function sampleBound(flush: Flush): number {
+  return flush instanceof FrameFlush ? flush.frame.values.length + flush.rest.length : flush.samples.length;
+}
+
+/** Walks a flush's samples in order: per-queue ones by their parts, the others as they are. */
+export function eachSample(flush: Flush, perQueue: (slot: Slot, series: LabelSet, value: number) => void, other: (s: Sample) => void): void {
+  if (flush instanceof FrameFlush) {
+    flush.frame.forEach(perQueue);
+    for (const s of flush.rest) other(s);
+    return;
+  }
+  for (const s of flush.samples) {
+    if (s instanceof SeriesSample) perQueue(s, s.series, s.value);
+    else other(s);
+  }
+}
+
+/** The figures as a flush at `at` (what the exporter stores and renders). */
+export function buildFlush(at: number, input: SampleInput): FrameFlush {
+  return new FrameFlush(at, QueueFrame.build(input.snapshots, input.histogram), otherSamples(input));
+}
+
+/** Every sample, grouped by family in FAMILIES order (the text format wants families contiguous). */
+export function buildSamples(input: SampleInput): Sample[] {
+  return buildFlush(0, input).samples;
+}
+
+/** The samples of the service's own families. */
+function otherSamples(input: SampleInput): Sample[] {
+  const by: Sample[][] = FAMILIES.map(() => []);
+  const add = (family: string, labels: Record<string, string>, value: number | null | undefined, name = family) => {
+    if (usable(value)) by[F(family)].push({ family, name, labels, value });
+  };
   const h = input.health;
   if (h) {
     add(`${M}connected`, {}, h.connected ? 1 : 0);
@@ -191,5 +344,5 @@ export function buildSamples(input: SampleInput): Sample[] {
     add(`${M}export_dropped_total`, l, s.dropped);
   }
   for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
-  return [...by.values()].flat();
+  return by.flat();
 }

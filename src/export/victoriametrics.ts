@@ -5,8 +5,12 @@
  * the integration test reads every value back.
  */
 import type { HttpRequest } from "../transport/http.js";
-import type { Flush } from "./samples.js";
-import { escapeLabelValue, formatValue, joinUrl, type Sink } from "./sink.js";
+import { bodies, ByteWriter, SizeHint, type BufferPool } from "./byte-writer.js";
+import { writeSeriesSample } from "./prometheus.js";
+import { eachSample, sampleBound, type Flush } from "./samples.js";
+import { escapeLabelValue, formatValue, joinUrl, releaseInto, type Sink } from "./sink.js";
+
+const sizeHint = new SizeHint(180);
 
 export interface VictoriaMetricsSinkConfig {
   name?: string;
@@ -18,24 +22,41 @@ export interface VictoriaMetricsSinkConfig {
 
 /** One line per sample: name{labels} value timestamp_ms. */
 export function encodeImportText(flush: Flush): string {
-  const out: string[] = [];
-  for (const s of flush.samples) {
-    const labels = Object.entries(s.labels)
-      .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
-      .join(",");
-    out.push(`${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)} ${flush.at}`);
-  }
-  return out.length ? `${out.join("\n")}\n` : "";
+  return encodeImportBytes(flush).toString("utf8");
+}
+
+/** The same as UTF-8 bytes (what is sent). */
+export function encodeImportBytes(flush: Flush, pool?: BufferPool): Buffer {
+  const w = new ByteWriter(sizeHint.next(sampleBound(flush)), pool);
+  const at = Buffer.from(` ${flush.at}\n`);
+  eachSample(
+    flush,
+    (slot, series, value) => {
+      // The series' labels were escaped once (./labels.ts); values are finite (buildSamples).
+      writeSeriesSample(w, slot, series, value);
+      w.bytes(at);
+    },
+    (s) => {
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+        .join(",");
+      w.text(`${s.name}${labels ? `{${labels}}` : ""} ${formatValue(s.value)}`);
+      w.bytes(at);
+    },
+  );
+  return sizeHint.last(w.result());
 }
 
 export function victoriaMetricsSink(name: string, c: VictoriaMetricsSinkConfig): Sink {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(c.extraLabels ?? {})) q.append("extra_label", `${k}=${v}`);
   const url = joinUrl(c.url, `/api/v1/import/prometheus${q.size ? `?${q}` : ""}`);
+  const pool = bodies;
   return {
+    release: releaseInto(pool),
     name,
     type: "victoriametrics",
     latestOnly: false,
-    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportText(flush) }),
+    request: (flush: Flush): HttpRequest => ({ method: "POST", url, headers: { "content-type": "text/plain", ...c.headers }, body: encodeImportBytes(flush, pool) }),
   };
 }

@@ -52,7 +52,7 @@ export async function startHttpServer(monitor: Monitor, listen: string): Promise
           monitor.exporter.metrics().then(
             (m) => {
               res.writeHead(200, { "content-type": m.contentType, "cache-control": "no-store" });
-              res.end(req.method === "HEAD" ? undefined : m.body);
+              res.end(req.method === "HEAD" ? undefined : m.body, () => monitor.exporter.metricsSent(m.body));
             },
             (e: Error) => {
               monitor.log.error({ err: e.message }, "/metrics failed");

@@ -3,7 +3,7 @@ import type { SeriesSnapshot } from "../../src/aggregate/series.js";
 import type { Figures } from "../../src/aggregate/figures.js";
 import { buildSamples, type Flush, WAIT_BUCKETS } from "../../src/export/samples.js";
 
-function fig(over: Partial<Figures>): Figures {
+export function fig(over: Partial<Figures>): Figures {
   const none = { p50: null, p90: null, p95: null, p99: null, max: null };
   return {
     offered: 0,
@@ -21,7 +21,7 @@ function fig(over: Partial<Figures>): Figures {
   };
 }
 
-function snap(queueId: string, queueName: string, mediaType: string, windows: Record<string, Figures>, now: SeriesSnapshot["now"], totals: SeriesSnapshot["totals"]): SeriesSnapshot {
+export function snap(queueId: string, queueName: string, mediaType: string, windows: Record<string, Figures>, now: SeriesSnapshot["now"], totals: SeriesSnapshot["totals"]): SeriesSnapshot {
   const iv = { ...fig({}), start: "2026-01-01T00:00:00.000Z", end: "2026-01-01T00:30:00.000Z" };
   return {
     queueId,

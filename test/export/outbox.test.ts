@@ -14,7 +14,7 @@ import { Outbox } from "../../src/export/outbox.js";
 import { SinkRunner } from "../../src/export/runner.js";
 import type { Flush } from "../../src/export/samples.js";
 import type { Sink } from "../../src/export/sink.js";
-import { encodeImportText } from "../../src/export/victoriametrics.js";
+import { encodeImportText, victoriaMetricsSink } from "../../src/export/victoriametrics.js";
 import { HttpTransport } from "../../src/transport/http.js";
 import { silentLogger } from "../../src/util/log.js";
 
@@ -145,5 +145,31 @@ test("runner: an unreachable server keeps everything; a latest-only sink sends o
   assert.equal(srv.hits.length, 1);
   assert.match(srv.hits[0].body, / 3000\n$/);
   assert.equal(runner.superseded, 2);
+  db.close();
+});
+
+test("runner: a sink's body buffer is reused only after its send ended; every flush arrives intact, 5xx retries included", async (t) => {
+  // Buffers over 64 kB (the pool keeps only buffers of their own): 8,000 series of one sample each.
+  const big = (at: number): Flush => ({
+    at,
+    samples: Array.from({ length: 8000 }, (_, i) => ({ family: "m", name: "m", labels: { queue_id: `q-${i}`, queue_name: `Queue number ${i} with a long name` }, value: at + i })),
+  });
+  const expected = (at: number) => encodeImportText(big(at));
+  let n = 0;
+  const srv = await scriptedServer(t, () => (++n % 3 === 1 ? [503, {}, "busy"] : [204]));
+  const db = new Database(":memory:");
+  const ob = new Outbox(db, ["victoriametrics"], 100);
+  const sink = victoriaMetricsSink("victoriametrics", { url: srv.url });
+  const released: Uint8Array[] = [];
+  const release = sink.release!.bind(sink);
+  const runner = new SinkRunner({ ...sink, release: (req) => (released.push(req.body as Uint8Array), release(req)) }, ob, fastTransport(), silentLogger, 50);
+  for (const at of [1000, 2000, 3000]) ob.add(big(at), ["victoriametrics"]);
+  await runner.drain(true);
+  assert.equal(ob.pending("victoriametrics"), 0);
+  const delivered = srv.hits.filter((_, i) => (i + 1) % 3 !== 1).map((h) => h.body);
+  assert.deepEqual(delivered, [1000, 2000, 3000].map(expected), "each flush arrived whole, in order");
+  assert.equal(released.length, 3, "each body handed back once its send ended");
+  assert.ok(released[0].buffer.byteLength > 64 * 1024);
+  assert.equal(released[1].buffer, released[0].buffer, "the next body was written into the same buffer");
   db.close();
 });
