@@ -5,7 +5,7 @@
  * Frames are real emulator snapshots of 50 busy queues over two simulated hours.
  *
  * Absolute rates are noisy on a shared machine, so every pass runs over the same frames in each
- * round, side by side, and the ratios are taken within a round (median over the rounds):
+ * round, interleaved chunk by chunk, and the ratios are taken within a round (median over rounds):
  *   parse       bare JSON.parse of every frame (the yardstick)
  *   normalize   parse + eventsFromSnapshot
  *   noEngine    the live path with the engine stubbed out and no SQLite
@@ -35,6 +35,7 @@ import { silentLogger } from "../src/util/log.js";
 const ROUNDS = Math.max(1, Math.min(20, Number(process.argv[2] ?? 3) || 3));
 const QUEUES = 50;
 const BATCH_FRAMES = 500;
+const CHUNK_FRAMES = 4_000;
 /** The service's defaults: stream latency allowance, backfill overlap, dedup margin, skew limit. */
 const ALLOWANCE_MS = 10_000;
 const WATERMARK = { overlapMs: 60_000, marginMs: 3_600_000 };
@@ -77,44 +78,66 @@ const frameBytes = frames.reduce((n, f) => n + f.text.length, 0);
 
 type Mode = "parse" | "normalize" | "noEngine" | "noSqlite" | "full" | "engine";
 
-interface PassResult {
+/** One pass over the frames, run a chunk at a time so the passes interleave. */
+interface Runner {
   ns: number;
   events: number;
   duplicates: number;
   commitNs: number;
+  /** Processes frames [from, to) and adds the time taken to `ns`. */
+  step(from: number, to: number): void;
+  finish?(): void;
   checkpointMs?: number;
   series?: number;
 }
 
-/** Counted events of one live pass with the clock at their frame, fed to the engine-only pass. */
-const counted: { at: number; e: QueueEvent }[] = [];
+/** Counted events of the live path with their frame index, fed to the engine-only pass. */
+const counted: { frame: number; at: number; e: QueueEvent }[] = [];
 const dirs: string[] = [];
+const accept = (q: string) => queueIds.has(q);
 
-function passParse(): PassResult {
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  for (const f of frames) {
-    const frame = JSON.parse(f.text) as { eventBody?: unknown };
-    if (frame.eventBody !== undefined) n++;
-  }
-  const ns = Number(process.hrtime.bigint() - t0);
-  if (n !== frames.length) throw new Error("parse pass lost frames");
-  return { ns, events: 0, duplicates: 0, commitNs: 0 };
+function parseRunner(): Runner {
+  const r: Runner = {
+    ns: 0,
+    events: 0,
+    duplicates: 0,
+    commitNs: 0,
+    step(from, to) {
+      let n = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = from; i < to; i++) {
+        const frame = JSON.parse(frames[i].text) as { eventBody?: unknown };
+        if (frame.eventBody !== undefined) n++;
+      }
+      r.ns += Number(process.hrtime.bigint() - t0);
+      if (n !== to - from) throw new Error("parse pass lost frames");
+    },
+  };
+  return r;
 }
 
-function passNormalize(): PassResult {
-  let events = 0;
-  const accept = (q: string) => queueIds.has(q);
-  const t0 = process.hrtime.bigint();
-  for (const f of frames) {
-    const frame = JSON.parse(f.text) as { eventBody: unknown };
-    events += eventsFromSnapshot(frame.eventBody, accept).length;
-  }
-  return { ns: Number(process.hrtime.bigint() - t0), events, duplicates: 0, commitNs: 0 };
+function normalizeRunner(): Runner {
+  const r: Runner = {
+    ns: 0,
+    events: 0,
+    duplicates: 0,
+    commitNs: 0,
+    step(from, to) {
+      let n = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = from; i < to; i++) {
+        const frame = JSON.parse(frames[i].text) as { eventBody: unknown };
+        n += eventsFromSnapshot(frame.eventBody, accept).length;
+      }
+      r.ns += Number(process.hrtime.bigint() - t0);
+      r.events += n;
+    },
+  };
+  return r;
 }
 
 /** The live path as the service wires it; `sqlite` false swaps the store, `engine` false stubs the engine. */
-function passLive(opts: { sqlite: boolean; engine: boolean; record?: boolean }): PassResult {
+function liveRunner(opts: { sqlite: boolean; engine: boolean; record?: boolean }): Runner {
   const clock = new ManualClock(start);
   const engine = new Engine(defaultEngineSettings, clock);
   const applied = opts.engine ? engine : ({ apply: () => undefined } as unknown as Engine);
@@ -124,82 +147,125 @@ function passLive(opts: { sqlite: boolean; engine: boolean; record?: boolean }):
   const committer = new Committer(store, engine, silentLogger);
   const watermark = new Watermark({ watermark: start, pickups: [], known: [...queueIds], removed: [] }, WATERMARK);
   const counters: Record<string, number> = {};
-  const record: PendingEvents | undefined = opts.record ? { add: (_id, e) => counted.push({ at: clock.now(), e }) } : undefined;
-  const pending: PendingEvents = record ? { add: (id, e) => (committer.add(id, e), record.add(id, e)) } : committer;
-  const pipeline = new Pipeline(applied, watermark, pending, clock, { maxClockSkewMs: MAX_SKEW_MS }, counters, silentLogger);
-  const accept = (q: string) => queueIds.has(q);
-  let commitNs = 0n;
-  let minute = Math.floor(start / 60_000);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < frames.length; i++) {
-    const at = frames[i].at;
-    clock.set(at);
-    const frame = JSON.parse(frames[i].text) as { eventBody: unknown };
-    pipeline.ingest(eventsFromSnapshot(frame.eventBody, accept), "stream");
-    if (i % BATCH_FRAMES === BATCH_FRAMES - 1 || i === frames.length - 1) {
-      watermark.advance(at - ALLOWANCE_MS);
-      const c0 = process.hrtime.bigint();
-      committer.commit({ watermark: watermark.value, counters });
-      commitNs += process.hrtime.bigint() - c0;
-      // The service compacts every 10 s; once a simulated minute is as often as it matters here.
-      const m = Math.floor(at / 60_000);
-      if (opts.engine && m !== minute) {
-        minute = m;
-        engine.maintain();
+  let frameIndex = 0;
+  const pending: PendingEvents = opts.record
+    ? {
+        add: (id, e) => {
+          committer.add(id, e);
+          counted.push({ frame: frameIndex, at: clock.now(), e });
+        },
       }
-    }
-  }
-  const ns = Number(process.hrtime.bigint() - t0);
-  const result: PassResult = { ns, events: counters.streamEvents, duplicates: counters.duplicatesDropped, commitNs: Number(commitNs) };
-  if (opts.sqlite) {
-    const c1 = process.hrtime.bigint();
-    store.checkpoint(engine.takeDirty());
-    result.checkpointMs = Number(process.hrtime.bigint() - c1) / 1e6;
-    result.series = engine.seriesCount;
-    store.close();
-  }
-  return result;
+    : committer;
+  const pipeline = new Pipeline(applied, watermark, pending, clock, { maxClockSkewMs: MAX_SKEW_MS }, counters, silentLogger);
+  let minute = Math.floor(start / 60_000);
+  let commitNs = 0n;
+  const r: Runner = {
+    ns: 0,
+    events: 0,
+    duplicates: 0,
+    commitNs: 0,
+    step(from, to) {
+      const t0 = process.hrtime.bigint();
+      for (let i = from; i < to; i++) {
+        const at = frames[i].at;
+        frameIndex = i;
+        clock.set(at);
+        const frame = JSON.parse(frames[i].text) as { eventBody: unknown };
+        pipeline.ingest(eventsFromSnapshot(frame.eventBody, accept), "stream");
+        if (i % BATCH_FRAMES === BATCH_FRAMES - 1 || i === frames.length - 1) {
+          watermark.advance(at - ALLOWANCE_MS);
+          const c0 = process.hrtime.bigint();
+          committer.commit({ watermark: watermark.value, counters });
+          commitNs += process.hrtime.bigint() - c0;
+          // The service compacts every 10 s; once a simulated minute is as often as it matters here.
+          const m = Math.floor(at / 60_000);
+          if (opts.engine && m !== minute) {
+            minute = m;
+            engine.maintain();
+          }
+        }
+      }
+      r.ns += Number(process.hrtime.bigint() - t0);
+    },
+    finish() {
+      r.events = counters.streamEvents;
+      r.duplicates = counters.duplicatesDropped;
+      r.commitNs = Number(commitNs);
+      if (!opts.sqlite) return;
+      const c1 = process.hrtime.bigint();
+      store.checkpoint(engine.takeDirty());
+      r.checkpointMs = Number(process.hrtime.bigint() - c1) / 1e6;
+      r.series = engine.seriesCount;
+      store.close();
+    },
+  };
+  return r;
 }
 
-function passEngine(): PassResult {
+function engineRunner(): Runner {
   const clock = new ManualClock(start);
   const engine = new Engine(defaultEngineSettings, clock);
   let minute = Math.floor(start / 60_000);
-  const t0 = process.hrtime.bigint();
-  for (const { at, e } of counted) {
-    clock.set(at);
-    engine.apply(e);
-    const m = Math.floor(at / 60_000);
-    if (m !== minute) {
-      minute = m;
-      engine.maintain();
-    }
-  }
-  return { ns: Number(process.hrtime.bigint() - t0), events: counted.length, duplicates: 0, commitNs: 0 };
+  let next = 0;
+  const r: Runner = {
+    ns: 0,
+    events: 0,
+    duplicates: 0,
+    commitNs: 0,
+    step(_from, to) {
+      const t0 = process.hrtime.bigint();
+      for (; next < counted.length && counted[next].frame < to; next++) {
+        const { at, e } = counted[next];
+        clock.set(at);
+        engine.apply(e);
+        const m = Math.floor(at / 60_000);
+        if (m !== minute) {
+          minute = m;
+          engine.maintain();
+        }
+      }
+      r.ns += Number(process.hrtime.bigint() - t0);
+      r.events = next;
+    },
+  };
+  return r;
 }
 
-const run: Record<Mode, () => PassResult> = {
-  parse: passParse,
-  normalize: passNormalize,
-  noEngine: () => passLive({ sqlite: false, engine: false }),
-  noSqlite: () => passLive({ sqlite: false, engine: true }),
-  full: () => passLive({ sqlite: true, engine: true }),
-  engine: passEngine,
+const make: Record<Mode, () => Runner> = {
+  parse: parseRunner,
+  normalize: normalizeRunner,
+  noEngine: () => liveRunner({ sqlite: false, engine: false }),
+  noSqlite: () => liveRunner({ sqlite: false, engine: true }),
+  full: () => liveRunner({ sqlite: true, engine: true }),
+  engine: engineRunner,
 };
 
+/**
+ * Runs every pass over all frames, interleaved chunk by chunk (rotating which goes first), so a
+ * burst of load from other processes lands on all of them alike.
+ */
+function round(modes: Mode[], runners: Record<Mode, Runner>): void {
+  for (let c = 0, from = 0; from < frames.length; c++, from += CHUNK_FRAMES) {
+    const to = Math.min(frames.length, from + CHUNK_FRAMES);
+    for (let k = 0; k < modes.length; k++) runners[modes[(c + k) % modes.length]].step(from, to);
+  }
+  for (const m of modes) runners[m].finish?.();
+}
+
 // Warm-up (JIT) and the engine pass's input.
-passLive({ sqlite: false, engine: true, record: true });
-passParse();
+{
+  const warm = { parse: parseRunner(), noSqlite: liveRunner({ sqlite: false, engine: true, record: true }) } as Record<Mode, Runner>;
+  round(["noSqlite", "parse"], warm);
+}
 
 const order: Mode[] = ["parse", "normalize", "noEngine", "noSqlite", "full", "engine"];
-const rounds: Record<Mode, PassResult>[] = [];
+const rounds: Record<Mode, Runner>[] = [];
 for (let r = 0; r < ROUNDS; r++) {
-  const round = {} as Record<Mode, PassResult>;
-  for (const m of order) {
-    gc();
-    round[m] = run[m]();
-  }
-  rounds.push(round);
+  gc();
+  const runners = {} as Record<Mode, Runner>;
+  for (const m of order) runners[m] = make[m]();
+  round(order, runners);
+  rounds.push(runners);
 }
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
 
@@ -209,7 +275,7 @@ const median = (xs: number[]): number => {
 };
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 /** Median over rounds of a per-round figure. */
-const perRound = (f: (r: Record<Mode, PassResult>) => number) => median(rounds.map(f));
+const perRound = (f: (r: Record<Mode, Runner>) => number) => median(rounds.map(f));
 const fps = (m: Mode) => Math.round(perRound((r) => frames.length / (r[m].ns / 1e9)));
 const usPerFrame = (m: Mode) => Math.round(perRound((r) => r[m].ns / frames.length / 100)) / 10;
 
