@@ -82,19 +82,20 @@ export class Pipeline {
         this.counters.lateDropped++;
         continue;
       }
-      const a = this.dedup.admit(e);
-      if (a.verdict === "duplicate") {
+      const verdict = this.dedup.judge(e);
+      if (verdict === "duplicate") {
         this.counters.duplicatesDropped++;
         continue;
       }
-      if (a.verdict === "conflict") {
+      if (verdict === "conflict") {
         this.counters.outcomeConflicts++;
-        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: a.counted, read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
+        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: this.dedup.countedEnd(e), read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
         continue;
       }
       this.engine.apply(e);
       this.onCounted?.(e);
-      this.pending.add(a.stored, e);
+      // The identity string is built only for what is counted (most events are re-readings).
+      this.pending.add(storedIdentity(e), e);
       this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
       this.lastEventAt = now;
       counted++;
