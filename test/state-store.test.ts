@@ -31,7 +31,8 @@ test("batches: replay after the checkpoint in order, identities by time, counter
   store.commit({ events: batch(first), watermark: 500, counters: { streamEvents: 3, duplicatesDropped: 0 } });
   store.checkpoint([]);
   const second = [ev("b", "abandoned", 9000, 7000), ev("c", "offered", 8000)];
-  store.commit({ events: batch(second), watermark: 7000, counters: { streamEvents: 5, duplicatesDropped: 0 } });
+  // Events under their own identity carry none: the store derives it.
+  store.commit({ events: second.map((event) => ({ event })), watermark: 7000, counters: { streamEvents: 5, duplicatesDropped: 0 } });
   store.commit({ events: [], watermark: 7500, counters: { streamEvents: 5, duplicatesDropped: 2 } });
   store.close();
 
@@ -60,15 +61,15 @@ test("recordEvents: the log is kept whole and reads event by event through the e
   const file = join(dir, "b.sqlite");
   const store = new StateStore(file, true);
   const events = [ev("a", "offered", 1000), ev("a", "flowout", 4000, 3000), ev("b", "offered", 2000)];
-  store.commit({ events: batch(events.slice(0, 2)), watermark: null, counters: {} });
-  store.commit({ events: batch(events.slice(2)), watermark: null, counters: {} });
+  store.commit({ events: events.slice(0, 2).map((event) => ({ event })), watermark: null, counters: {} });
+  store.commit({ events: [...batch(events.slice(2)), { id: "custom/identity", event: events[2] }], watermark: null, counters: {} });
   store.checkpoint([]);
   assert.equal(store.pruneSeen(10_000), 0);
-  assert.deepEqual(store.load(1500).seen, [[storedIdentity(events[1]), 4000], [storedIdentity(events[2]), 2000]]);
+  assert.deepEqual(store.load(1500).seen, [[storedIdentity(events[1]), 4000], [storedIdentity(events[2]), 2000], ["custom/identity", 2000]]);
   const rows = store.database.prepare("SELECT id, kind, queue_id, media_type, conversation_id, participant_id, time, wait_ms FROM events ORDER BY batch, position").all();
   assert.deepEqual(
     rows,
-    events.map((e) => ({ id: storedIdentity(e), kind: e.kind, queue_id: e.queueId, media_type: e.mediaType, conversation_id: e.conversationId, participant_id: e.participantId, time: e.time, wait_ms: e.waitMs ?? null })),
+    [...events, events[2]].map((e, i) => ({ id: i === 3 ? "custom/identity" : storedIdentity(e), kind: e.kind, queue_id: e.queueId, media_type: e.mediaType, conversation_id: e.conversationId, participant_id: e.participantId, time: e.time, wait_ms: e.waitMs ?? null })),
   );
   store.close();
 });

@@ -15,6 +15,8 @@ export type Source = "stream" | "backfill";
 /** Counted events waiting for the next commit. */
 export interface PendingEvents {
   add(id: string, event: QueueEvent): void;
+  /** Adds an event under its own stored identity, left for the store to derive when read back. */
+  addOwn?(event: QueueEvent): void;
 }
 
 export interface PipelineSettings {
@@ -94,8 +96,9 @@ export class Pipeline {
       }
       this.engine.apply(e);
       this.onCounted?.(e);
-      // The identity string is built only for what is counted (most events are re-readings).
-      this.pending.add(storedIdentity(e), e);
+      // No identity string on the hot path: the store derives it from the event when read back.
+      if (this.pending.addOwn) this.pending.addOwn(e);
+      else this.pending.add(storedIdentity(e), e);
       this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
       this.lastEventAt = now;
       counted++;
