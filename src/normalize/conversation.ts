@@ -65,10 +65,26 @@ function objectsOf(list: unknown[]): Communication[] {
   return list as Communication[];
 }
 
-/** The participant's media type: that of its first non-empty communication list. */
+/** The participant's communication list for MEDIA_KEYS[k] (named reads: cheaper than p[key]). */
+function listAt(p: SnapshotParticipant, k: number): unknown {
+  switch (k) {
+    case 0:
+      return p.calls;
+    case 1:
+      return p.callbacks;
+    case 2:
+      return p.chats;
+    case 3:
+      return p.emails;
+    default:
+      return p.messages;
+  }
+}
+
+/** The participant's media type: the index in MEDIA_KEYS of its first non-empty communication list. */
 function mediaKeyOf(p: SnapshotParticipant): number {
   for (let k = 0; k < MEDIA_KEYS.length; k++) {
-    const list = p[MEDIA_KEYS[k][0]];
+    const list = listAt(p, k);
     if (Array.isArray(list) && list.length > 0) return k;
   }
   return -1;
@@ -80,14 +96,11 @@ function mediaKeyOf(p: SnapshotParticipant): number {
  * Read-only: it may be the payload's own array.
  */
 function commsAt(p: SnapshotParticipant, k: number): Communication[] {
-  if (k >= 0) return objectsOf(p[MEDIA_KEYS[k][0]] as unknown[]);
+  if (k >= 0) return objectsOf(listAt(p, k) as unknown[]);
   return p.state !== undefined || p.disconnectType !== undefined ? [p as Communication] : NO_COMMS;
 }
 
 const queueOf = (p: SnapshotParticipant): string | undefined => str(p.queueId) ?? (isObject(p.queue) ? str(p.queue.id) : undefined);
-
-/** Agent legs: `agent`, or a `user` routed from a queue (an internal caller is a `user` without one). */
-const isAgent = (p: SnapshotParticipant): boolean => p.purpose === "agent" || (p.purpose === "user" && queueOf(p) !== undefined);
 
 export function mediaOf(p: SnapshotParticipant): MediaType | undefined {
   const k = mediaKeyOf(p);
@@ -109,21 +122,17 @@ export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => b
   if (id === undefined || !Array.isArray(conv.participants)) throw new SnapshotError("conversation event body has no id or participants");
   const participants = objectsOf(conv.participants) as SnapshotParticipant[];
 
-  let customer: SnapshotParticipant | undefined;
-  let internalCaller: SnapshotParticipant | undefined;
-  for (let i = 0; i < participants.length && customer === undefined; i++) {
-    const p = participants[i];
-    if (p.purpose === "customer" || p.purpose === "external") customer = p;
-    else if (internalCaller === undefined && p.purpose === "user" && queueOf(p) === undefined) internalCaller = p;
-  }
-  customer ??= internalCaller;
+  // The customer is looked for only when a leg needs it (its end decides abandons; its media
+  // stands in for an acd leg without communications): most snapshots show no ended leg.
+  let customer: SnapshotParticipant | undefined | null = null;
   const legs: AcdLeg[] = [];
   const agents: AgentConnect[] = [];
   const alerting: AgentAlert[] = [];
   let anyEnded = false;
   for (let i = 0; i < participants.length; i++) {
     const p = participants[i];
-    if (p.purpose === "acd") {
+    const purpose = p.purpose;
+    if (purpose === "acd") {
       const k = mediaKeyOf(p);
       const comms = commsAt(p, k);
       const pid = str(p.id);
@@ -134,9 +143,15 @@ export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => b
       const last = comms.length > 0 ? comms[comms.length - 1] : undefined;
       const end = ms(p.endTime) ?? (last !== undefined && allDisconnected(comms) ? ms(last.disconnectedTime) : undefined);
       if (end !== undefined) anyEnded = true;
-      const mediaType = (k >= 0 ? MEDIA_KEYS[k][1] : undefined) ?? (customer && mediaOf(customer)) ?? "voice";
+      let mediaType: MediaType;
+      if (k >= 0) mediaType = MEDIA_KEYS[k][1];
+      else {
+        if (customer === null) customer = customerOf(participants);
+        mediaType = (customer && mediaOf(customer)) ?? "voice";
+      }
       legs.push({ participantId: pid, queueId, mediaType, start, end, disconnectType: (str(last?.disconnectType) ?? str(p.disconnectType))?.toLowerCase() });
-    } else if (isAgent(p)) {
+    } else if (purpose === "agent" || (purpose === "user" && queueOf(p) !== undefined)) {
+      // Agent legs: `agent`, or a `user` routed from a queue (an internal caller is a `user` without one).
       const comms = commsAt(p, mediaKeyOf(p));
       // Every connection of the agent participant: one participant can carry several
       // communications, each routed from a queue (a transfer back to the same agent).
@@ -161,7 +176,18 @@ export function eventsFromSnapshot(body: unknown, accept: (queueId: string) => b
     }
   }
   // The customer's end only matters to a leg that ended.
-  return visitEvents(id, legs, agents, { endedAt: anyEnded ? customerEnd(customer) : undefined }, accept, alerting);
+  return visitEvents(id, legs, agents, { endedAt: anyEnded ? customerEnd(customer ?? customerOf(participants)) : undefined }, accept, alerting);
+}
+
+/** The caller: the customer (or external) participant, else an internal caller (a `user` not routed from a queue). */
+function customerOf(participants: SnapshotParticipant[]): SnapshotParticipant | undefined {
+  let internalCaller: SnapshotParticipant | undefined;
+  for (let i = 0; i < participants.length; i++) {
+    const p = participants[i];
+    if (p.purpose === "customer" || p.purpose === "external") return p;
+    if (internalCaller === undefined && p.purpose === "user" && queueOf(p) === undefined) internalCaller = p;
+  }
+  return internalCaller;
 }
 
 function allDisconnected(comms: Communication[]): boolean {
