@@ -64,6 +64,10 @@ export class Pipeline {
   ingest(events: QueueEvent[], source: Source, floor = -Infinity, seen?: Seen): number {
     const now = this.clock.now();
     let counted = 0;
+    // The events of one call are mostly of one queue: its frontier and horizon are looked up once.
+    let queue: string | undefined;
+    let frontier = -Infinity;
+    let horizon = -Infinity;
     for (const e of events) {
       // A timestamp from the future (a wrong clock somewhere) would move every rolling window past
       // the present and empty it; far past ones are ordinary backfill.
@@ -75,11 +79,19 @@ export class Pipeline {
         }
         continue;
       }
-      if (source === "stream" && !(e.time <= (this.streamFrontier.get(e.queueId) ?? -Infinity))) this.streamFrontier.set(e.queueId, e.time);
+      if (e.queueId !== queue) {
+        queue = e.queueId;
+        frontier = this.streamFrontier.get(queue) ?? -Infinity;
+        horizon = this.watermark.horizon(queue);
+      }
+      if (source === "stream" && !(e.time <= frontier)) {
+        frontier = e.time;
+        this.streamFrontier.set(queue, frontier);
+      }
       if (seen && e.time > seen.frontier) seen.frontier = e.time;
       if (e.time < floor) continue;
       if (seen && e.time <= seen.until) seen.set.add(storedIdentity(e));
-      if (e.time < this.watermark.horizon(e.queueId) && !this.dedup.has(e)) {
+      if (e.time < horizon && !this.dedup.has(e)) {
         // Too old to tell whether it was counted: never risk a double.
         this.counters.lateDropped++;
         continue;
