@@ -15,6 +15,8 @@ export type Source = "stream" | "backfill";
 /** Counted events waiting for the next commit. */
 export interface PendingEvents {
   add(id: string, event: QueueEvent): void;
+  /** Adds an event under its own stored identity, left for the store to derive when read back. */
+  addOwn?(event: QueueEvent): void;
 }
 
 export interface PipelineSettings {
@@ -62,6 +64,10 @@ export class Pipeline {
   ingest(events: QueueEvent[], source: Source, floor = -Infinity, seen?: Seen): number {
     const now = this.clock.now();
     let counted = 0;
+    // The events of one call are mostly of one queue: its frontier and horizon are looked up once.
+    let queue: string | undefined;
+    let frontier = -Infinity;
+    let horizon = -Infinity;
     for (const e of events) {
       // A timestamp from the future (a wrong clock somewhere) would move every rolling window past
       // the present and empty it; far past ones are ordinary backfill.
@@ -73,28 +79,38 @@ export class Pipeline {
         }
         continue;
       }
-      if (source === "stream" && !(e.time <= (this.streamFrontier.get(e.queueId) ?? -Infinity))) this.streamFrontier.set(e.queueId, e.time);
+      if (e.queueId !== queue) {
+        queue = e.queueId;
+        frontier = this.streamFrontier.get(queue) ?? -Infinity;
+        horizon = this.watermark.horizon(queue);
+      }
+      if (source === "stream" && !(e.time <= frontier)) {
+        frontier = e.time;
+        this.streamFrontier.set(queue, frontier);
+      }
       if (seen && e.time > seen.frontier) seen.frontier = e.time;
       if (e.time < floor) continue;
       if (seen && e.time <= seen.until) seen.set.add(storedIdentity(e));
-      if (e.time < this.watermark.horizon(e.queueId) && !this.dedup.has(e)) {
+      if (e.time < horizon && !this.dedup.has(e)) {
         // Too old to tell whether it was counted: never risk a double.
         this.counters.lateDropped++;
         continue;
       }
-      const a = this.dedup.admit(e);
-      if (a.verdict === "duplicate") {
+      const verdict = this.dedup.judge(e);
+      if (verdict === "duplicate") {
         this.counters.duplicatesDropped++;
         continue;
       }
-      if (a.verdict === "conflict") {
+      if (verdict === "conflict") {
         this.counters.outcomeConflicts++;
-        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: a.counted, read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
+        this.log.warn({ conversationId: e.conversationId, participantId: e.participantId, queueId: e.queueId, counted: this.dedup.countedEnd(e), read: e.kind, source }, "sources disagree on a queue visit's outcome; the first counted stays");
         continue;
       }
       this.engine.apply(e);
       this.onCounted?.(e);
-      this.pending.add(a.stored, e);
+      // No identity string on the hot path: the store derives it from the event when read back.
+      if (this.pending.addOwn) this.pending.addOwn(e);
+      else this.pending.add(storedIdentity(e), e);
       this.counters[source === "stream" ? "streamEvents" : "backfilledEvents"]++;
       this.lastEventAt = now;
       counted++;

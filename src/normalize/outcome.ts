@@ -59,15 +59,17 @@ export interface CustomerState {
 export function visitEvents(conversationId: string, legs: AcdLeg[], agents: AgentConnect[], customer: CustomerState, accept: (queueId: string) => boolean, alerting: AgentAlert[] = []): QueueEvent[] {
   const answeredBy = matchAnswers(legs, agents);
   const out: QueueEvent[] = [];
-  legs.forEach((leg, i) => {
-    if (!accept(leg.queueId)) return;
-    const base = { queueId: leg.queueId, mediaType: leg.mediaType, conversationId, participantId: leg.participantId };
-    out.push({ ...base, kind: "offered", time: leg.start });
-    if (leg.end === undefined) return;
-    const kind = leg.stated ?? (answeredBy.has(i) ? "answered" : customerLeft(leg, customer) ? "abandoned" : handingOver(leg, alerting) ? undefined : "flowout");
-    if (kind === undefined) return; // decided by the next reading
-    out.push({ ...base, kind, time: leg.end, waitMs: Math.max(0, leg.end - leg.start) });
-  });
+  // Plain loops and literal objects of one shape: this runs for every frame of the live stream.
+  for (let i = 0; i < legs.length; i++) {
+    const leg = legs[i];
+    if (!accept(leg.queueId)) continue;
+    out.push({ queueId: leg.queueId, mediaType: leg.mediaType, conversationId, participantId: leg.participantId, kind: "offered", time: leg.start });
+    const end = leg.end;
+    if (end === undefined) continue;
+    const kind = leg.stated ?? (answeredBy[i] ? "answered" : customerLeft(leg, customer) ? "abandoned" : handingOver(leg, alerting) ? undefined : "flowout");
+    if (kind === undefined) continue; // decided by the next reading
+    out.push({ queueId: leg.queueId, mediaType: leg.mediaType, conversationId, participantId: leg.participantId, kind, time: end, waitMs: Math.max(0, end - leg.start) });
+  }
   return out;
 }
 
@@ -92,23 +94,31 @@ function handingOver(leg: AcdLeg, alerting: AgentAlert[]): boolean {
  * nearest first, each connection used once: a leg answered, transferred back to its queue and
  * ended a moment later cannot take the first agent's connection as its own.
  */
-function matchAnswers(legs: AcdLeg[], agents: AgentConnect[]): Set<number> {
-  const pairs: { leg: number; agent: number; distance: number }[] = [];
-  legs.forEach((leg, i) => {
-    if (leg.end === undefined || leg.stated !== undefined) return;
-    agents.forEach((a, j) => {
-      if (a.queueId !== undefined && a.queueId !== leg.queueId) return;
-      const distance = Math.abs(a.at - leg.end!);
-      if (distance <= SKEW_MS && a.at >= leg.start - SKEW_MS) pairs.push({ leg: i, agent: j, distance });
-    });
-  });
+function matchAnswers(legs: AcdLeg[], agents: AgentConnect[]): boolean[] {
+  const answered: boolean[] = [];
+  let pairs: { leg: number; agent: number; distance: number }[] | undefined;
+  for (let i = 0; i < legs.length; i++) {
+    const leg = legs[i];
+    answered.push(false);
+    if (leg.end === undefined || leg.stated !== undefined) continue;
+    for (let j = 0; j < agents.length; j++) {
+      const a = agents[j];
+      if (a.queueId !== undefined && a.queueId !== leg.queueId) continue;
+      const distance = Math.abs(a.at - leg.end);
+      if (distance <= SKEW_MS && a.at >= leg.start - SKEW_MS) (pairs ??= []).push({ leg: i, agent: j, distance });
+    }
+  }
+  if (pairs === undefined) return answered;
+  if (pairs.length === 1) {
+    answered[pairs[0].leg] = true;
+    return answered;
+  }
   pairs.sort((x, y) => x.distance - y.distance);
-  const legsDone = new Set<number>();
   const agentsUsed = new Set<number>();
   for (const p of pairs) {
-    if (legsDone.has(p.leg) || agentsUsed.has(p.agent)) continue;
-    legsDone.add(p.leg);
+    if (answered[p.leg] || agentsUsed.has(p.agent)) continue;
+    answered[p.leg] = true;
     agentsUsed.add(p.agent);
   }
-  return legsDone;
+  return answered;
 }

@@ -13,7 +13,7 @@ import type { Logger } from "../util/log.js";
 import type { Batch, StateStore } from "./state-store.js";
 
 export class Committer {
-  private pending: { id: string; event: QueueEvent }[] = [];
+  private pending: { id?: string; event: QueueEvent }[] = [];
   commitFailures = 0;
   checkpointFailures = 0;
 
@@ -25,6 +25,11 @@ export class Committer {
 
   add(id: string, event: QueueEvent): void {
     this.pending.push({ id, event });
+  }
+
+  /** An event under its own stored identity (`storedIdentity`), which the store derives. */
+  addOwn(event: QueueEvent): void {
+    this.pending.push({ event });
   }
 
   get pendingCount(): number {
