@@ -23,6 +23,12 @@ export interface NotificationsOptions {
   socketClosingGraceMs: number;
   /** Topics a client may subscribe to; anything else is rejected. */
   topicAllowed: (topic: string) => boolean;
+  /**
+   * Told of every frame handed to a socket, with its CorrelationId and the simulated time of the
+   * change it carries (when there is one): the load test joins these with what the monitor
+   * recorded, by the frame's own identity, so nothing emulator-only travels on the wire.
+   */
+  onFrameSent?: (correlationId: string, topicName: string, eventTime: number | undefined) => void;
 }
 
 interface ChannelTopic {
@@ -171,8 +177,8 @@ export class Notifications {
     });
   }
 
-  /** Delivers an event to every open socket subscribed to `topic`. */
-  publish(topic: string, eventBody: unknown): void {
+  /** Delivers an event to every open socket subscribed to `topic`; `eventTime`: the simulated time of the change. */
+  publish(topic: string, eventBody: unknown, eventTime?: number): void {
     if (this.omitNext > 0 && topic.startsWith("v2.routing.queues.")) {
       // A notification the service never sends: no error, no gap, just missing.
       this.omitNext--;
@@ -180,7 +186,7 @@ export class Notifications {
       return;
     }
     for (const ch of this.channels.values()) {
-      if (ch.socket && ch.topics.get(topic)?.state === "Permitted") this.send(ch.socket, topic, eventBody);
+      if (ch.socket && ch.topics.get(topic)?.state === "Permitted") this.send(ch.socket, topic, eventBody, eventTime);
     }
   }
 
@@ -190,7 +196,7 @@ export class Notifications {
     return false;
   }
 
-  private send(ws: WebSocket, topicName: string, eventBody: unknown): void {
+  private send(ws: WebSocket, topicName: string, eventBody: unknown, eventTime?: number): void {
     if (ws.readyState !== ws.OPEN) return;
     if ((this.stalledUntil.get(ws) ?? 0) > Date.now()) {
       this.stats.framesDropped++;
@@ -199,7 +205,9 @@ export class Notifications {
     // Under the garbage-frames fault, malformed frames come between the real ones (which all still arrive).
     if (this.garbageRng() < 0.5) this.sendGarbage(ws);
     this.stats.framesSent++;
-    ws.send(JSON.stringify({ topicName, version: "2", eventBody, metadata: { CorrelationId: randomUUID() } }));
+    const id = randomUUID();
+    ws.send(JSON.stringify({ topicName, version: "2", eventBody, metadata: { CorrelationId: id } }));
+    this.options.onFrameSent?.(id, topicName, eventTime);
   }
 
   // ---- faults ---------------------------------------------------------------------------

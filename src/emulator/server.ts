@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   /** Finished conversations stay queryable this long (virtual hours). */
   retentionHours: number;
   groundTruthFile?: string;
+  /** Every frame sent, as a line `CorrelationId TAB sent TAB eventTime TAB topic` (virtual ms), for the load test. */
+  frameLogFile?: string;
   pagerDutyPerMinute: number;
   log: Logger;
 }
@@ -151,6 +153,7 @@ export class Emulator {
   private readonly aggs = new Map<string, IntervalAgg>();
   private readonly obsRng: Rng;
   private truthFile?: WriteStream;
+  private frameLog?: WriteStream;
   private port = 0;
 
   constructor(readonly options: EmulatorOptions) {
@@ -164,6 +167,7 @@ export class Emulator {
       channelTtlMs: options.channelTtlHours * 3_600_000,
       socketClosingGraceMs: Math.max(500, 60_000 / options.speed),
       topicAllowed: (t) => this.topicAllowed(t),
+      onFrameSent: options.frameLogFile ? (id, topic, eventTime) => this.frameLog?.write(`${id}\t${this.clock.now()}\t${eventTime ?? ""}\t${topic}\n`) : undefined,
     });
     this.auth.onRevoke = (client) => this.notifications.revokeClient(client);
     this.analytics = new Analytics(this.sim, {
@@ -174,8 +178,9 @@ export class Emulator {
     this.obsRng = mulberry32(options.seed ^ 0x0b5e7);
     this.pagerduty = new PagerDutyReceiver(options.pagerDutyPerMinute);
     if (options.groundTruthFile) this.truthFile = createWriteStream(options.groundTruthFile);
+    if (options.frameLogFile) this.frameLog = createWriteStream(options.frameLogFile);
     this.sim.listen({
-      conversationChanged: (conv) => this.conversationChanged(conv),
+      conversationChanged: (conv, time) => this.conversationChanged(conv, time),
       queueEvent: (ev) => this.queueEvent(ev),
       agentsChanged: (ids) => {
         for (const id of ids) this.obsGroup(id, undefined).pending.add("members");
@@ -210,6 +215,7 @@ export class Emulator {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await new Promise<void>((resolve) => (this.truthFile ? this.truthFile.end(resolve) : resolve()));
+    await new Promise<void>((resolve) => (this.frameLog ? this.frameLog.end(resolve) : resolve()));
   }
 
   /** Applies a fault exactly as the real service would show it. */
@@ -299,7 +305,7 @@ export class Emulator {
       g.counts[e.kind]++;
       if (e.kind === "answered" || e.kind === "abandoned") g.waitsMs[e.kind].push(e.waitMs!);
     }
-    return { now: new Date(this.clock.now()).toISOString(), settled: this.sim.settled, queues: [...groups.values()] };
+    return { now: new Date(this.clock.now()).toISOString(), settled: this.sim.settled, open: this.sim.open, queues: [...groups.values()] };
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -388,7 +394,7 @@ export class Emulator {
     return g;
   }
 
-  private conversationChanged(conv: SimConversation): void {
+  private conversationChanged(conv: SimConversation, time: number): void {
     const latest = conv.versions[conv.versions.length - 1];
     const queues = new Set(latest.participants.flatMap((p) => (p.queueId ? [p.queueId] : [])));
     let body: Record<string, unknown> | undefined;
@@ -399,7 +405,7 @@ export class Emulator {
       for (const topic of [`v2.routing.queues.${q}.conversations`, `v2.routing.queues.${q}.conversations.${mediaTopicSuffix[conv.mediaType]}`]) {
         if (!this.notifications.hasListener(topic)) continue;
         body ??= conversationSnapshot(conv, latest.participants);
-        this.notifications.publish(topic, body);
+        this.notifications.publish(topic, body, time);
       }
     }
   }
