@@ -92,6 +92,32 @@ function predicateOn(values: (string | undefined)[], p: Predicate): boolean {
   return values.some((v) => v !== undefined && v === p.value);
 }
 
+/** A segment dimension's values over every segment of every session of the participants. */
+function segmentValues(conv: SimConversation, participants: SimConversation["participants"], dimension: string | undefined): (string | undefined)[] {
+  return participants.flatMap((part) =>
+    part.sessions.flatMap((s) =>
+      s.segments.map((g) => {
+        switch (dimension) {
+          case "queueId":
+            return g.queueId ?? (part.purpose === "customer" ? part.queueId : undefined);
+          case "mediaType":
+            return conv.mediaType;
+          case "purpose":
+            return part.purpose;
+          case "userId":
+            return part.userId;
+          case "disconnectType":
+            return g.disconnectType;
+          case "segmentType":
+            return g.type;
+          default:
+            return undefined;
+        }
+      }),
+    ),
+  );
+}
+
 export class Analytics {
   constructor(
     private readonly sim: Simulator,
@@ -146,7 +172,7 @@ export class Analytics {
     // Daily indexes: only conversations that started on a UTC day the interval touches are searched.
     const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
     const afterLastDay = (Math.floor(Math.max(from, to - 1) / DAY_MS) + 1) * DAY_MS;
-    const matches: { conv: SimConversation; rendered: Record<string, unknown> }[] = [];
+    const matches: { conv: SimConversation; seen: { participants: SimConversation["participants"]; end?: number } }[] = [];
     for (const conv of this.sim.conversations.values()) {
       if (conv.start >= to || conv.start < firstDay || conv.start >= afterLastDay) continue;
       const seen = this.visible(conv);
@@ -161,40 +187,23 @@ export class Analytics {
         ),
       );
       if (!convOk) continue;
-      const segOk = segmentFilters.every((f) =>
-        filterMatches(f, (p) => {
-          const vals = seen.participants.flatMap((part) =>
-            part.sessions.flatMap((s) =>
-              s.segments.map((g) => {
-                switch (p.dimension) {
-                  case "queueId":
-                    return g.queueId ?? (part.purpose === "customer" ? part.queueId : undefined);
-                  case "mediaType":
-                    return conv.mediaType;
-                  case "purpose":
-                    return part.purpose;
-                  case "userId":
-                    return part.userId;
-                  case "disconnectType":
-                    return g.disconnectType;
-                  case "segmentType":
-                    return g.type;
-                  default:
-                    return undefined;
-                }
-              }),
-            ),
-          );
-          return predicateOn(vals, p);
-        }),
-      );
+      // Each dimension's values are gathered once per conversation, however many predicates ask
+      // (a backfill names 50 queues per query).
+      const values = new Map<string | undefined, (string | undefined)[]>();
+      const valuesOf = (dimension: string | undefined) => {
+        let vals = values.get(dimension);
+        if (!vals) values.set(dimension, (vals = segmentValues(conv, seen.participants, dimension)));
+        return vals;
+      };
+      const segOk = segmentFilters.every((f) => filterMatches(f, (p) => predicateOn(valuesOf(p.dimension), p)));
       if (!segOk) continue;
-      matches.push({ conv, rendered: conversationDetails(conv, seen.participants, seen.end) });
+      matches.push({ conv, seen });
     }
     const desc = q.order === "desc";
     matches.sort((a, b) => (desc ? b.conv.start - a.conv.start : a.conv.start - b.conv.start));
     const start = ((pageNumber as number) - 1) * (pageSize as number);
-    const page = matches.slice(start, start + (pageSize as number)).map((m) => m.rendered);
+    // Only the page is rendered (a query can match tens of thousands).
+    const page = matches.slice(start, start + (pageSize as number)).map((m) => conversationDetails(m.conv, m.seen.participants, m.seen.end));
     return json(200, { ...(page.length > 0 ? { conversations: page } : {}), totalHits: matches.length });
   }
 

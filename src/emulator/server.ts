@@ -150,6 +150,8 @@ export class Emulator {
   /** Statuses the next API calls get, in order (faults queue up rather than replace each other). */
   private failNext: number[] = [];
   private readonly obsGroups = new Map<string, ObsGroup>();
+  /** Groups with something to send (thousands of queues: the ticker visits only these). */
+  private readonly dirtyGroups = new Set<ObsGroup>();
   private readonly aggs = new Map<string, IntervalAgg>();
   private readonly obsRng: Rng;
   private truthFile?: WriteStream;
@@ -183,7 +185,7 @@ export class Emulator {
       conversationChanged: (conv, time) => this.conversationChanged(conv, time),
       queueEvent: (ev) => this.queueEvent(ev),
       agentsChanged: (ids) => {
-        for (const id of ids) this.obsGroup(id, undefined).pending.add("members");
+        for (const id of ids) this.dirty(this.obsGroup(id, undefined)).pending.add("members");
       },
     });
     this.routes();
@@ -358,6 +360,8 @@ export class Emulator {
       const rawBody = await readBody(req);
       const body = parseJson(rawBody, req.headers["content-type"]);
       this.sim.advanceTo(this.clock.now());
+      // Frames of the simulated past leave before the request acts (a fault must not catch them).
+      this.notifications.flush();
       const reply = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, params, headers: req.headers, body, rawBody });
       send(res, reply, req.method === "HEAD");
     } catch (e) {
@@ -379,12 +383,21 @@ export class Emulator {
   private tick(): void {
     this.sim.advanceTo(this.clock.now());
     const now = Date.now();
-    for (const g of this.obsGroups.values()) {
-      if (g.pending.size === 0 && g.buckets.size === 0) continue;
+    for (const g of this.dirtyGroups) {
+      if (g.pending.size === 0 && g.buckets.size === 0) {
+        this.dirtyGroups.delete(g);
+        continue;
+      }
       // "at most at a rate of one notification per second" (per group)
       if (g.last > now - 1000) continue;
       if (this.publishObservation(g)) g.last = now;
+      if (g.pending.size === 0 && g.buckets.size === 0) this.dirtyGroups.delete(g);
     }
+  }
+
+  private dirty(g: ObsGroup): ObsGroup {
+    this.dirtyGroups.add(g);
+    return g;
   }
 
   private obsGroup(queueId: string, mediaType: string | undefined): ObsGroup {
@@ -399,7 +412,7 @@ export class Emulator {
     const queues = new Set(latest.participants.flatMap((p) => (p.queueId ? [p.queueId] : [])));
     let body: Record<string, unknown> | undefined;
     for (const q of queues) {
-      const g = this.obsGroup(q, conv.mediaType);
+      const g = this.dirty(this.obsGroup(q, conv.mediaType));
       g.pending.add("waiting");
       g.pending.add("interacting");
       for (const topic of [`v2.routing.queues.${q}.conversations`, `v2.routing.queues.${q}.conversations.${mediaTopicSuffix[conv.mediaType]}`]) {
@@ -433,7 +446,7 @@ export class Emulator {
       } else if (ev.kind === "abandoned") agg.tAbandon = addStat(agg.tAbandon, w);
       else agg.tFlowOut = addStat(agg.tFlowOut, w);
     }
-    this.obsGroup(ev.queueId, ev.mediaType).buckets.add(start);
+    this.dirty(this.obsGroup(ev.queueId, ev.mediaType)).buckets.add(start);
   }
 
   /**
