@@ -119,6 +119,9 @@ function segmentValues(conv: SimConversation, participants: SimConversation["par
 }
 
 export class Analytics {
+  /** Finished conversations whose final version is visible: its time and the version count then. */
+  private readonly finalSeen = new WeakMap<SimConversation, { versions: number; end: number }>();
+
   constructor(
     private readonly sim: Simulator,
     private readonly lag: IngestionLag,
@@ -144,6 +147,7 @@ export class Analytics {
     }
     if (!v) return undefined;
     const ended = v.participants.every((p) => p.sessions.every((s) => s.endTime !== undefined));
+    if (ended && v === conv.versions[conv.versions.length - 1]) this.finalSeen.set(conv, { versions: conv.versions.length, end: v.time });
     return { participants: v.participants, end: ended ? v.time : undefined };
   }
 
@@ -175,6 +179,9 @@ export class Analytics {
     const matches: { conv: SimConversation; seen: { participants: SimConversation["participants"]; end?: number } }[] = [];
     for (const conv of this.sim.conversations.values()) {
       if (conv.start >= to || conv.start < firstDay || conv.start >= afterLastDay) continue;
+      // Its final version visible and ended before the interval (what visible() would find): no activity in it.
+      const final = this.finalSeen.get(conv);
+      if (final && final.versions === conv.versions.length && final.end < from) continue;
       const seen = this.visible(conv);
       // ...and of those, the ones with activity in the interval: started, ended or in progress.
       if (!seen || (seen.end !== undefined && seen.end < from)) continue;
