@@ -243,8 +243,8 @@ interface PhaseResult {
   totalsEqual: boolean;
   totalsMismatches: number;
   totalsCheckedAfterSeconds: number | null;
-  monitor: { cpuSeconds: number; cpuPercentDuringArrivals: number; peakRssMiB: number; streamEvents: number; backfilledEvents: number; duplicatesDropped: number; reconnects: number; http429: number };
-  emulator: { cpuSeconds: number; cpuPercentDuringArrivals: number; peakRssMiB: number; bottleneck: boolean };
+  monitor: { cpuSeconds: number; cpuPercentDuringArrivals: number; cpuMsPer1000Frames: number; saturationSpeed: number; peakRssMiB: number; streamEvents: number; backfilledEvents: number; duplicatesDropped: number; reconnects: number; http429: number };
+  emulator: { cpuSeconds: number; cpuPercentDuringArrivals: number; cpuMsPer1000Frames: number; saturationSpeed: number; peakRssMiB: number; bottleneck: boolean };
   recordingMiB: number;
 }
 
@@ -327,6 +327,8 @@ async function phase(speed: number, arrivalSeconds: number, drainSeconds: number
   writeFileSync(join(dir, "timeline.tsv"), timeline.join("\n") + "\n");
   const busySeconds = (Date.now() - Math.max(holdEndReal, liveReal)) / 1000;
   const pct = (a: ProcSample | null, b: ProcSample | null) => (a && b ? Math.round(((b.cpuSeconds - a.cpuSeconds) / busySeconds) * 1000) / 10 : NaN);
+  const monPct = pct(monAtHoldEnd ?? monAtEnd, monAtEnd);
+  const emuPct = pct(emuAtHoldEnd ?? emuAtEnd, emuAtEnd);
 
   // Drain: once no call is before or in a queue, the ground truth's queue events are final.
   const drainStart = Date.now();
@@ -359,6 +361,8 @@ async function phase(speed: number, arrivalSeconds: number, drainSeconds: number
   const windowRealSeconds = (arrivalsEnd - windowFrom) / speed / 1000;
   const recordingMiB = statSync(recording).size / 2 ** 20;
   const latency = quantiles(conv);
+  // Frames per real second over the busy time the CPU percentages cover.
+  const windowFrames = sent.byId.size / windowRealSeconds;
   const result: PhaseResult = {
     speed,
     arrivalSeconds,
@@ -380,7 +384,8 @@ async function phase(speed: number, arrivalSeconds: number, drainSeconds: number
     totalsCheckedAfterSeconds: checkedAfter,
     monitor: {
       cpuSeconds: round(monFinal?.cpuSeconds),
-      cpuPercentDuringArrivals: pct(monAtHoldEnd ?? monAtEnd, monAtEnd),
+      cpuPercentDuringArrivals: monPct,
+      ...capacity(monPct, speed, windowFrames),
       peakRssMiB: round(monFinal?.peakRssMiB),
       streamEvents: health?.counters.streamEvents ?? NaN,
       backfilledEvents: health?.counters.backfilledEvents ?? NaN,
@@ -390,9 +395,10 @@ async function phase(speed: number, arrivalSeconds: number, drainSeconds: number
     },
     emulator: {
       cpuSeconds: round(emuFinal?.cpuSeconds),
-      cpuPercentDuringArrivals: pct(emuAtHoldEnd ?? emuAtEnd, emuAtEnd),
+      cpuPercentDuringArrivals: emuPct,
+      ...capacity(emuPct, speed, windowFrames),
       peakRssMiB: round(emuFinal?.peakRssMiB),
-      bottleneck: pct(emuAtHoldEnd ?? emuAtEnd, emuAtEnd) >= 90,
+      bottleneck: emuPct >= 90,
     },
     recordingMiB: round(recordingMiB),
   };
@@ -424,6 +430,18 @@ async function clockOffset(emuUrl: string, monUrl: string, speed: number): Promi
     await read("mon");
   }
   return { virtualMs: best.mon.base - best.emu.base, uncertaintyRealMs: (best.emu.rtt + best.mon.rtt) / 2 + 1 / speed };
+}
+
+/**
+ * What one core buys: CPU ms per 1,000 frames, and the speed at which the process would need a
+ * whole core (its CPU share grows with the speed). On a shared machine these hold up better than
+ * latencies, which include waiting for a core.
+ */
+function capacity(cpuPercent: number, speed: number, framesPerSecond: number): { cpuMsPer1000Frames: number; saturationSpeed: number } {
+  return {
+    cpuMsPer1000Frames: Math.round(((cpuPercent * 10) / framesPerSecond) * 1000),
+    saturationSpeed: Math.round((speed * 100) / cpuPercent),
+  };
 }
 
 const round = (x: number | undefined) => (x === undefined ? NaN : Math.round(x * 10) / 10);
