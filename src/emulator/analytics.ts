@@ -119,6 +119,10 @@ function segmentValues(conv: SimConversation, participants: SimConversation["par
 }
 
 export class Analytics {
+  /** draw(conv.id, i) for i = 0.. as [u0, v0, u1, v1, ...]. */
+  private readonly draws = new WeakMap<SimConversation, number[]>();
+  /** Segment dimension values per (frozen) version, per dimension. */
+  private readonly dimensionValues = new WeakMap<SimConversation["participants"], Map<string | undefined, (string | undefined)[]>>();
   /** Finished conversations whose final version is visible: its time and the version count then. */
   private readonly finalSeen = new WeakMap<SimConversation, { versions: number; end: number }>();
 
@@ -129,7 +133,12 @@ export class Analytics {
 
   /** Virtual ms version `i` of `conv` takes to become visible to the details query. */
   lagMs(conv: SimConversation, i: number): number {
-    const [u, v] = draw(conv.id, i);
+    // The draws are kept per conversation: every query of a busy day asks again for each one.
+    let draws = this.draws.get(conv);
+    if (!draws) this.draws.set(conv, (draws = []));
+    for (let k = draws.length / 2; k <= i; k++) draws.push(...draw(conv.id, k));
+    const u = draws[2 * i];
+    const v = draws[2 * i + 1];
     const tail = this.lag.tailMs();
     const base = v < this.lag.tailShare && tail > 0 ? tail : this.lag.typicalMs();
     return Math.round(base * (0.5 + u));
@@ -194,12 +203,13 @@ export class Analytics {
         ),
       );
       if (!convOk) continue;
-      // Each dimension's values are gathered once per conversation, however many predicates ask
-      // (a backfill names 50 queues per query).
-      const values = new Map<string | undefined, (string | undefined)[]>();
+      // Each dimension's values are gathered once per version (versions are frozen copies), however
+      // many predicates and queries ask (a backfill names 50 queues per query, and queries them all).
+      let values = this.dimensionValues.get(seen.participants);
+      if (!values) this.dimensionValues.set(seen.participants, (values = new Map()));
       const valuesOf = (dimension: string | undefined) => {
-        let vals = values.get(dimension);
-        if (!vals) values.set(dimension, (vals = segmentValues(conv, seen.participants, dimension)));
+        let vals = values!.get(dimension);
+        if (!vals) values!.set(dimension, (vals = segmentValues(conv, seen.participants, dimension)));
         return vals;
       };
       const segOk = segmentFilters.every((f) => filterMatches(f, (p) => predicateOn(valuesOf(p.dimension), p)));
