@@ -126,10 +126,48 @@ export class Analytics {
   /** Finished conversations whose final version is visible: its time and the version count then. */
   private readonly finalSeen = new WeakMap<SimConversation, { versions: number; end: number }>();
 
+  /** Conversations by every queue they have been on: a query naming queues reads only theirs. */
+  private readonly byQueue = new Map<string, Set<SimConversation>>();
+
   constructor(
     private readonly sim: Simulator,
     private readonly lag: IngestionLag,
-  ) {}
+  ) {
+    sim.listen({ conversationChanged: (conv) => this.index(conv) });
+  }
+
+  private index(conv: SimConversation): void {
+    for (const p of conv.participants) {
+      if (!p.queueId) continue;
+      let set = this.byQueue.get(p.queueId);
+      if (!set) this.byQueue.set(p.queueId, (set = new Set()));
+      set.add(conv);
+    }
+  }
+
+  /**
+   * The conversations a query can match: with a segment filter made only of queueId predicates
+   * (the backfill's form), those indexed under its queues (a superset of its matches, whatever the
+   * filter's type: every queueId a segment shows was a participant's queue when it changed);
+   * otherwise every conversation. Each candidate still goes through every check.
+   */
+  private candidates(segmentFilters: Filter[]): Iterable<SimConversation> {
+    for (const f of segmentFilters) {
+      const preds = f.predicates ?? [];
+      if ((f.clauses ?? []).length > 0 || preds.length === 0) continue;
+      if (!preds.every((p) => p.dimension === "queueId" && (p.operator ?? "matches") === "matches" && typeof p.value === "string")) continue;
+      const out = new Set<SimConversation>();
+      for (const p of preds) {
+        for (const conv of this.byQueue.get(p.value!) ?? []) {
+          // Pruned (past retention): forgotten here too.
+          if (this.sim.conversations.get(conv.id) === conv) out.add(conv);
+          else this.byQueue.get(p.value!)!.delete(conv);
+        }
+      }
+      return out;
+    }
+    return this.sim.conversations.values();
+  }
 
   /** Virtual ms version `i` of `conv` takes to become visible to the details query. */
   lagMs(conv: SimConversation, i: number): number {
@@ -186,7 +224,7 @@ export class Analytics {
     const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
     const afterLastDay = (Math.floor(Math.max(from, to - 1) / DAY_MS) + 1) * DAY_MS;
     const matches: { conv: SimConversation; seen: { participants: SimConversation["participants"]; end?: number } }[] = [];
-    for (const conv of this.sim.conversations.values()) {
+    for (const conv of this.candidates(segmentFilters)) {
       if (conv.start >= to || conv.start < firstDay || conv.start >= afterLastDay) continue;
       // Its final version visible and ended before the interval (what visible() would find): no activity in it.
       const final = this.finalSeen.get(conv);
