@@ -256,7 +256,17 @@ function quantiles(values: number[]): Latency {
   return { frames: v.length, p50Ms: r(q(0.5)), p90Ms: r(q(0.9)), p99Ms: r(q(0.99)), maxMs: r(v[v.length - 1]), minMs: r(v[0]) };
 }
 
+/** One phase; whatever happens, both processes are stopped before it returns or throws. */
 async function phase(speed: number, arrivalSeconds: number, drainSeconds: number): Promise<PhaseResult> {
+  const children: ChildProcess[] = [];
+  try {
+    return await runPhase(speed, arrivalSeconds, drainSeconds, children);
+  } finally {
+    await Promise.all(children.map(stop));
+  }
+}
+
+async function runPhase(speed: number, arrivalSeconds: number, drainSeconds: number, children: ChildProcess[]): Promise<PhaseResult> {
   const dir = mkdtempSync(join(tmpdir(), `queue-monitor-load-${speed}x-`));
   const holdMinutes = (HOLD_SECONDS * speed) / 60;
   const arrivalMinutes = (arrivalSeconds * speed) / 60;
@@ -280,34 +290,36 @@ async function phase(speed: number, arrivalSeconds: number, drainSeconds: number
     env,
     flags.profile ? join(dir, "emulator-profile") : undefined,
   );
+  children.push(emu);
   const emuUp = await until(20_000, 100, async () => ((await fetch(`${emuUrl}/emulator/clock`)).ok ? true : null));
   if (!emuUp) throw new Error(`emulator did not start; see ${dir}/emulator.log`);
-  const emuRealStart = t0; // the virtual clock began when the process built its emulator, just after t0
   const configFile = join(dir, "monitor.yaml");
   // The emulator has no history before its start: the first backfill reads from now (not the whole day).
   writeFileSync(configFile, `genesys: {baseUrl: "${emuUrl}"}\nbackfill: {initial: 0}\n`);
   const mon = start(["run", "--config", configFile, "--listen", `127.0.0.1:${monPort}`, "--state", join(dir, "state.sqlite"), "--clock", "emulator", "--record", recording], join(dir, "monitor.log"), env, flags.profile ? join(dir, "monitor-profile") : undefined);
+  children.push(mon);
   const expectedChannels = Math.ceil((QUEUES * 2) / 1000);
   const live = await until(60_000, 100, async () => {
     const h = await getJson<HealthBody>(`${monUrl}/api/health`, 5_000);
     return h.channels.length >= expectedChannels && h.channels.every((c) => c.state === "live") ? h : null;
   });
   if (!live) {
-    await Promise.all([stop(mon), stop(emu)]);
     throw new Error(`monitor did not subscribe within 60 s; see ${dir}/monitor.log`);
   }
   const liveReal = Date.now();
   const startupSeconds = (liveReal - t0) / 1000;
-  const liveVirtual = virtualStart + (liveReal - emuRealStart) * speed;
+  const offset = await clockOffset(emuUrl, monUrl, speed);
+  // The emulator's clock reads emuBase + speed x real ms: real times of its virtual ones.
+  const realOf = (virtual: number) => (virtual - offset.emuBase) / speed;
+  const liveVirtual = offset.emuBase + liveReal * speed;
   console.error(`   monitor live after ${startupSeconds.toFixed(1)} s: ${live.channels.length} channels, ${live.channels.reduce((n, c) => n + c.topics, 0)} topics`);
   if (liveVirtual > virtualStart + holdMinutes * 60_000) console.error(`   (arrivals began ${((liveVirtual - virtualStart - holdMinutes * 60_000) / speed / 1000).toFixed(1)} s before the monitor was live: those come by backfill)`);
 
-  const offset = await clockOffset(emuUrl, monUrl, speed);
   console.error(`   monitor clock - emulator clock: ${(offset.virtualMs / speed).toFixed(2)} ms real (+/- ${offset.uncertaintyRealMs.toFixed(2)} ms), subtracted from every latency`);
 
   // Arrivals: sample both processes once a second until the arrivals end (plus 2 s for the last frames).
-  const arrivalsEndReal = emuRealStart + (arrivalsEnd - virtualStart) / speed;
-  const holdEndReal = emuRealStart + HOLD_SECONDS * 1000;
+  const arrivalsEndReal = realOf(arrivalsEnd);
+  const holdEndReal = realOf(virtualStart + holdMinutes * 60_000);
   let emuAtHoldEnd: ProcSample | null = null;
   let monAtHoldEnd: ProcSample | null = null;
   const timeline: string[] = ["realMs\temulatorCpuS\tmonitorCpuS\temulatorRssMiB\tmonitorRssMiB"];
@@ -415,7 +427,7 @@ async function phase(speed: number, arrivalSeconds: number, drainSeconds: number
  * round trip: the offset between the two is measured here (several alternating readings of each
  * clock; the tightest round trip of each wins) and taken out of the latencies.
  */
-async function clockOffset(emuUrl: string, monUrl: string, speed: number): Promise<{ virtualMs: number; uncertaintyRealMs: number }> {
+async function clockOffset(emuUrl: string, monUrl: string, speed: number): Promise<{ virtualMs: number; uncertaintyRealMs: number; emuBase: number }> {
   const best = { emu: { rtt: Infinity, base: 0 }, mon: { rtt: Infinity, base: 0 } };
   const read = async (which: "emu" | "mon") => {
     const a = performance.timeOrigin + performance.now();
@@ -429,7 +441,7 @@ async function clockOffset(emuUrl: string, monUrl: string, speed: number): Promi
     await read("emu");
     await read("mon");
   }
-  return { virtualMs: best.mon.base - best.emu.base, uncertaintyRealMs: (best.emu.rtt + best.mon.rtt) / 2 + 1 / speed };
+  return { virtualMs: best.mon.base - best.emu.base, uncertaintyRealMs: (best.emu.rtt + best.mon.rtt) / 2 + 1 / speed, emuBase: best.emu.base };
 }
 
 /**
