@@ -36,6 +36,7 @@ export function addEmulatorOptions(cmd: Command): Command {
     .option("--ingestion-lag-tail-share <p>", "share of versions with the long lag (0..1)", shareArg("--ingestion-lag-tail-share"), d.ingestionLagTailShare)
     .option("--retention <hours>", "finished conversations stay in analytics this long (virtual hours)", number("--retention", { min: 0.01 }), d.retentionHours)
     .option("--ground-truth <file>", "write every ground-truth QueueEvent as a JSON line")
+    .option("--frame-log <file>", "write a line per notification frame sent: CorrelationId, sent and event time (virtual ms), topic (the load test's latency join)")
     .option("--pagerduty-rate <n>", "PagerDuty events per minute per routing key before 429", number("--pagerduty-rate", { min: 1, integer: true }), d.pagerDutyPerMinute);
 }
 
@@ -59,6 +60,7 @@ export interface EmulatorCliOptions {
   ingestionLagTailShare: number;
   retention: number;
   groundTruth?: string;
+  frameLog?: string;
   pagerdutyRate: number;
 }
 
@@ -95,6 +97,7 @@ export function emulatorOptions(o: EmulatorCliOptions, log: ReturnType<typeof cr
     ingestionLagTailShare: o.ingestionLagTailShare,
     retentionHours: o.retention,
     groundTruthFile: o.groundTruth,
+    frameLogFile: o.frameLog,
     pagerDutyPerMinute: o.pagerdutyRate,
     log,
   };

@@ -276,6 +276,32 @@ class BulkDay {
   }
 }
 
+/** A segment dimension's values over every segment of every session of the participants. */
+function segmentValues(conv: SimConversation, participants: SimConversation["participants"], dimension: string | undefined): (string | undefined)[] {
+  return participants.flatMap((part) =>
+    part.sessions.flatMap((s) =>
+      s.segments.map((g) => {
+        switch (dimension) {
+          case "queueId":
+            return g.queueId ?? (part.purpose === "customer" ? part.queueId : undefined);
+          case "mediaType":
+            return conv.mediaType;
+          case "purpose":
+            return part.purpose;
+          case "userId":
+            return part.userId;
+          case "disconnectType":
+            return g.disconnectType;
+          case "segmentType":
+            return g.type;
+          default:
+            return undefined;
+        }
+      }),
+    ),
+  );
+}
+
 export class Analytics {
   /** Analytics rate limit per token (null: only Auth's token-wide limit applies). */
   rateLimit: AnalyticsRateLimit | null = null;
@@ -283,11 +309,55 @@ export class Analytics {
   readonly stats = { detailsQueries: 0, emptyPages: 0, rejected: 0, maxInWindow: 0 };
   private readonly windows = new Map<string, number[]>();
   private readonly bulk: BulkDay[] = [];
+  /** draw(conv.id, i) for i = 0.. as [u0, v0, u1, v1, ...]. */
+  private readonly draws = new WeakMap<SimConversation, number[]>();
+  /** Segment dimension values per (frozen) version, per dimension. */
+  private readonly dimensionValues = new WeakMap<SimConversation["participants"], Map<string | undefined, (string | undefined)[]>>();
+  /** Finished conversations whose final version is visible: its time and the version count then. */
+  private readonly finalSeen = new WeakMap<SimConversation, { versions: number; end: number }>();
+
+  /** Conversations by every queue they have been on: a query naming queues reads only theirs. */
+  private readonly byQueue = new Map<string, Set<SimConversation>>();
 
   constructor(
     private readonly sim: Simulator,
     private readonly lag: IngestionLag,
-  ) {}
+  ) {
+    sim.listen({ conversationChanged: (conv) => this.index(conv) });
+  }
+
+  private index(conv: SimConversation): void {
+    for (const p of conv.participants) {
+      if (!p.queueId) continue;
+      let set = this.byQueue.get(p.queueId);
+      if (!set) this.byQueue.set(p.queueId, (set = new Set()));
+      set.add(conv);
+    }
+  }
+
+  /**
+   * The conversations a query can match: with a segment filter made only of queueId predicates
+   * (the backfill's form), those indexed under its queues (a superset of its matches, whatever the
+   * filter's type: every queueId a segment shows was a participant's queue when it changed);
+   * otherwise every conversation. Each candidate still goes through every check.
+   */
+  private candidates(segmentFilters: Filter[]): Iterable<SimConversation> {
+    for (const f of segmentFilters) {
+      const preds = f.predicates ?? [];
+      if ((f.clauses ?? []).length > 0 || preds.length === 0) continue;
+      if (!preds.every((p) => p.dimension === "queueId" && (p.operator ?? "matches") === "matches" && typeof p.value === "string")) continue;
+      const out = new Set<SimConversation>();
+      for (const p of preds) {
+        for (const conv of this.byQueue.get(p.value!) ?? []) {
+          // Pruned (past retention): forgotten here too.
+          if (this.sim.conversations.get(conv.id) === conv) out.add(conv);
+          else this.byQueue.get(p.value!)!.delete(conv);
+        }
+      }
+      return out;
+    }
+    return this.sim.conversations.values();
+  }
 
   /**
    * Counts a request of `token` (the Authorization header) against the analytics rate limit;
@@ -322,7 +392,12 @@ export class Analytics {
 
   /** Virtual ms version `i` of `conv` takes to become visible to the details query. */
   lagMs(conv: SimConversation, i: number): number {
-    const [u, v] = draw(conv.id, i);
+    // The draws are kept per conversation: every query of a busy day asks again for each one.
+    let draws = this.draws.get(conv);
+    if (!draws) this.draws.set(conv, (draws = []));
+    for (let k = draws.length / 2; k <= i; k++) draws.push(...draw(conv.id, k));
+    const u = draws[2 * i];
+    const v = draws[2 * i + 1];
     const tail = this.lag.tailMs();
     const base = v < this.lag.tailShare && tail > 0 ? tail : this.lag.typicalMs();
     return Math.round(base * (0.5 + u));
@@ -340,6 +415,7 @@ export class Analytics {
     }
     if (!v) return undefined;
     const ended = v.participants.every((p) => p.sessions.every((s) => s.endTime !== undefined));
+    if (ended && v === conv.versions[conv.versions.length - 1]) this.finalSeen.set(conv, { versions: conv.versions.length, end: v.time });
     return { participants: v.participants, end: ended ? v.time : undefined };
   }
 
@@ -370,9 +446,12 @@ export class Analytics {
     // Daily indexes: only conversations that started on a UTC day the interval touches are searched.
     const firstDay = Math.floor(from / DAY_MS) * DAY_MS;
     const afterLastDay = (Math.floor(Math.max(from, to - 1) / DAY_MS) + 1) * DAY_MS;
-    const matches: { conv: SimConversation; rendered: Record<string, unknown> }[] = [];
-    for (const conv of this.sim.conversations.values()) {
+    const matches: { conv: SimConversation; seen: { participants: SimConversation["participants"]; end?: number } }[] = [];
+    for (const conv of this.candidates(segmentFilters)) {
       if (conv.start >= to || conv.start < firstDay || conv.start >= afterLastDay) continue;
+      // Its final version visible and ended before the interval (what visible() would find): no activity in it.
+      const final = this.finalSeen.get(conv);
+      if (final && final.versions === conv.versions.length && final.end < from) continue;
       const seen = this.visible(conv);
       // ...and of those, the ones with activity in the interval: started, ended or in progress.
       if (!seen || (seen.end !== undefined && seen.end < from)) continue;
@@ -385,47 +464,31 @@ export class Analytics {
         ),
       );
       if (!convOk) continue;
-      const segOk = segmentFilters.every((f) =>
-        filterMatches(f, (p) => {
-          const vals = seen.participants.flatMap((part) =>
-            part.sessions.flatMap((s) =>
-              s.segments.map((g) => {
-                switch (p.dimension) {
-                  case "queueId":
-                    return g.queueId ?? (part.purpose === "customer" ? part.queueId : undefined);
-                  case "mediaType":
-                    return conv.mediaType;
-                  case "purpose":
-                    return part.purpose;
-                  case "userId":
-                    return part.userId;
-                  case "disconnectType":
-                    return g.disconnectType;
-                  case "segmentType":
-                    return g.type;
-                  default:
-                    return undefined;
-                }
-              }),
-            ),
-          );
-          return predicateOn(vals, p);
-        }),
-      );
+      // Each dimension's values are gathered once per version (versions are frozen copies), however
+      // many predicates and queries ask (a backfill names 50 queues per query, and queries them all).
+      let values = this.dimensionValues.get(seen.participants);
+      if (!values) this.dimensionValues.set(seen.participants, (values = new Map()));
+      const valuesOf = (dimension: string | undefined) => {
+        let vals = values!.get(dimension);
+        if (!vals) values!.set(dimension, (vals = segmentValues(conv, seen.participants, dimension)));
+        return vals;
+      };
+      const segOk = segmentFilters.every((f) => filterMatches(f, (p) => predicateOn(valuesOf(p.dimension), p)));
       if (!segOk) continue;
-      matches.push({ conv, rendered: conversationDetails(conv, seen.participants, seen.end) });
+      matches.push({ conv, seen });
     }
     const desc = q.order === "desc";
     matches.sort((a, b) => (desc ? b.conv.start - a.conv.start : a.conv.start - b.conv.start));
     const start = ((pageNumber as number) - 1) * (pageSize as number);
     const bulk = this.bulkMatches(from, to, firstDay, afterLastDay, segmentFilters, conversationFilters);
     if (bulk.length === 0) {
-      const page = matches.slice(start, start + (pageSize as number)).map((m) => m.rendered);
+      // Only the page is rendered (a query can match tens of thousands).
+      const page = matches.slice(start, start + (pageSize as number)).map((m) => conversationDetails(m.conv, m.seen.participants, m.seen.end));
       if (page.length === 0) this.stats.emptyPages++;
       return json(200, { ...(page.length > 0 ? { conversations: page } : {}), totalHits: matches.length });
     }
     // Merge the simulated matches with the bulk days' by start (both sorted), then page.
-    const items = matches.map((m) => ({ start: m.conv.start, render: () => m.rendered }));
+    const items = matches.map((m) => ({ start: m.conv.start, render: () => conversationDetails(m.conv, m.seen.participants, m.seen.end) }));
     const total = matches.length + bulk.reduce((n, [, idx]) => n + idx.length, 0);
     const page = this.mergedPage(items, bulk, desc, start, pageSize as number).map((r) => r());
     if (page.length === 0) this.stats.emptyPages++;

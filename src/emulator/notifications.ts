@@ -23,6 +23,12 @@ export interface NotificationsOptions {
   socketClosingGraceMs: number;
   /** Topics a client may subscribe to; anything else is rejected. */
   topicAllowed: (topic: string) => boolean;
+  /**
+   * Told of every frame handed to a socket, with its CorrelationId and the simulated time of the
+   * change it carries (when there is one): the load test joins these with what the monitor
+   * recorded, by the frame's own identity, so nothing emulator-only travels on the wire.
+   */
+  onFrameSent?: (correlationId: string, topicName: string, eventTime: number | undefined) => void;
 }
 
 interface ChannelTopic {
@@ -49,6 +55,9 @@ export class Notifications {
   private readonly stalledUntil = new WeakMap<WebSocket, number>();
   private readonly ids = mulberry32(Date.now() & 0xffffffff);
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The TCP socket under each WebSocket, corked while a burst of frames is written (see send). */
+  private readonly wires = new WeakMap<WebSocket, Duplex>();
+  private readonly corked = new Set<Duplex>();
   /** Counts, for tests and the README's claims. */
   readonly stats = { socketsOpened: 0, framesSent: 0, framesDropped: 0, notificationsOmitted: 0, garbageSent: 0 };
   /** Malformed frames still to be mixed into each live socket (the garbage-frames fault). */
@@ -143,7 +152,10 @@ export class Notifications {
       socket.end("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\r\n" + JSON.stringify({ message: "channel not found", code: "not.found", status: 404 }));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ch, ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.wires.set(ws, socket);
+      this.attach(ch, ws);
+    });
   }
 
   private attach(ch: Channel, ws: WebSocket): void {
@@ -171,16 +183,20 @@ export class Notifications {
     });
   }
 
-  /** Delivers an event to every open socket subscribed to `topic`. */
-  publish(topic: string, eventBody: unknown): void {
+  /** Delivers an event to every open socket subscribed to `topic`; `eventTime`: the simulated time of the change. */
+  publish(topic: string, eventBody: unknown, eventTime?: number): void {
     if (this.omitNext > 0 && topic.startsWith("v2.routing.queues.")) {
       // A notification the service never sends: no error, no gap, just missing.
       this.omitNext--;
       this.stats.notificationsOmitted++;
       return;
     }
+    // The body is serialized once, however many sockets get it (only the CorrelationId differs).
+    let prefix: string | undefined;
     for (const ch of this.channels.values()) {
-      if (ch.socket && ch.topics.get(topic)?.state === "Permitted") this.send(ch.socket, topic, eventBody);
+      if (!ch.socket || ch.topics.get(topic)?.state !== "Permitted") continue;
+      prefix ??= envelopePrefix(topic, eventBody);
+      this.send(ch.socket, topic, eventBody, eventTime, prefix);
     }
   }
 
@@ -190,16 +206,42 @@ export class Notifications {
     return false;
   }
 
-  private send(ws: WebSocket, topicName: string, eventBody: unknown): void {
+  /** `prefix`: the frame up to its CorrelationId, when the caller serialized it already (envelopePrefix). */
+  private send(ws: WebSocket, topicName: string, eventBody: unknown, eventTime?: number, prefix?: string): void {
     if (ws.readyState !== ws.OPEN) return;
     if ((this.stalledUntil.get(ws) ?? 0) > Date.now()) {
       this.stats.framesDropped++;
       return;
     }
+    this.cork(ws);
     // Under the garbage-frames fault, malformed frames come between the real ones (which all still arrive).
     if (this.garbageRng() < 0.5) this.sendGarbage(ws);
     this.stats.framesSent++;
-    ws.send(JSON.stringify({ topicName, version: "2", eventBody, metadata: { CorrelationId: randomUUID() } }));
+    const id = randomUUID();
+    ws.send(`${prefix ?? envelopePrefix(topicName, eventBody)}${id}"}}`);
+    this.options.onFrameSent?.(id, topicName, eventTime);
+  }
+
+  /**
+   * Holds a socket's writes until the current burst (one simulator tick can publish thousands of
+   * frames) is over, so they leave in a few large writes instead of one system call per frame.
+   */
+  private cork(ws: WebSocket): void {
+    const wire = this.wires.get(ws);
+    if (!wire || this.corked.has(wire)) return;
+    wire.cork();
+    if (this.corked.size === 0) process.nextTick(() => this.uncorkAll());
+    this.corked.add(wire);
+  }
+
+  /** Writes out every held frame now: whatever a request changes (a fault) comes after them. */
+  flush(): void {
+    this.uncorkAll();
+  }
+
+  private uncorkAll(): void {
+    for (const wire of this.corked) wire.uncork();
+    this.corked.clear();
   }
 
   // ---- faults ---------------------------------------------------------------------------
@@ -339,6 +381,16 @@ export class Notifications {
       selfUri: `/api/v2/notifications/channels/${ch.id}/subscriptions`,
     };
   }
+}
+
+/**
+ * A notification frame as JSON up to (not including) its CorrelationId, in the real envelope's
+ * order: `{"topicName", "version", "eventBody", "metadata": {"CorrelationId"}}`; the sender
+ * appends the id and `"}}`.
+ */
+function envelopePrefix(topicName: string, eventBody: unknown): string {
+  const body = JSON.stringify(eventBody);
+  return `{"topicName":${JSON.stringify(topicName)},"version":"2",${body === undefined ? "" : `"eventBody":${body},`}"metadata":{"CorrelationId":"`;
 }
 
 /**

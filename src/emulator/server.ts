@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   /** Finished conversations stay queryable this long (virtual hours). */
   retentionHours: number;
   groundTruthFile?: string;
+  /** Every frame sent, as a line `CorrelationId TAB sent TAB eventTime TAB topic` (virtual ms), for the load test. */
+  frameLogFile?: string;
   pagerDutyPerMinute: number;
   log: Logger;
 }
@@ -148,9 +150,12 @@ export class Emulator {
   /** Statuses the next API calls get, in order (faults queue up rather than replace each other). */
   private failNext: number[] = [];
   private readonly obsGroups = new Map<string, ObsGroup>();
+  /** Groups with something to send (thousands of queues: the ticker visits only these). */
+  private readonly dirtyGroups = new Set<ObsGroup>();
   private readonly aggs = new Map<string, IntervalAgg>();
   private readonly obsRng: Rng;
   private truthFile?: WriteStream;
+  private frameLog?: WriteStream;
   private port = 0;
 
   constructor(readonly options: EmulatorOptions) {
@@ -164,6 +169,7 @@ export class Emulator {
       channelTtlMs: options.channelTtlHours * 3_600_000,
       socketClosingGraceMs: Math.max(500, 60_000 / options.speed),
       topicAllowed: (t) => this.topicAllowed(t),
+      onFrameSent: options.frameLogFile ? (id, topic, eventTime) => this.frameLog?.write(`${id}\t${this.clock.now()}\t${eventTime ?? ""}\t${topic}\n`) : undefined,
     });
     this.auth.onRevoke = (client) => this.notifications.revokeClient(client);
     this.analytics = new Analytics(this.sim, {
@@ -174,11 +180,12 @@ export class Emulator {
     this.obsRng = mulberry32(options.seed ^ 0x0b5e7);
     this.pagerduty = new PagerDutyReceiver(options.pagerDutyPerMinute);
     if (options.groundTruthFile) this.truthFile = createWriteStream(options.groundTruthFile);
+    if (options.frameLogFile) this.frameLog = createWriteStream(options.frameLogFile);
     this.sim.listen({
-      conversationChanged: (conv) => this.conversationChanged(conv),
+      conversationChanged: (conv, time) => this.conversationChanged(conv, time),
       queueEvent: (ev) => this.queueEvent(ev),
       agentsChanged: (ids) => {
-        for (const id of ids) this.obsGroup(id, undefined).pending.add("members");
+        for (const id of ids) this.dirty(this.obsGroup(id, undefined)).pending.add("members");
       },
     });
     this.routes();
@@ -210,6 +217,7 @@ export class Emulator {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await new Promise<void>((resolve) => (this.truthFile ? this.truthFile.end(resolve) : resolve()));
+    await new Promise<void>((resolve) => (this.frameLog ? this.frameLog.end(resolve) : resolve()));
   }
 
   /** Applies a fault exactly as the real service would show it. */
@@ -299,7 +307,7 @@ export class Emulator {
       g.counts[e.kind]++;
       if (e.kind === "answered" || e.kind === "abandoned") g.waitsMs[e.kind].push(e.waitMs!);
     }
-    return { now: new Date(this.clock.now()).toISOString(), settled: this.sim.settled, queues: [...groups.values()] };
+    return { now: new Date(this.clock.now()).toISOString(), settled: this.sim.settled, open: this.sim.open, queues: [...groups.values()] };
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -352,6 +360,8 @@ export class Emulator {
       const rawBody = await readBody(req);
       const body = parseJson(rawBody, req.headers["content-type"]);
       this.sim.advanceTo(this.clock.now());
+      // Frames of the simulated past leave before the request acts (a fault must not catch them).
+      this.notifications.flush();
       const reply = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, params, headers: req.headers, body, rawBody });
       send(res, reply, req.method === "HEAD");
     } catch (e) {
@@ -373,12 +383,21 @@ export class Emulator {
   private tick(): void {
     this.sim.advanceTo(this.clock.now());
     const now = Date.now();
-    for (const g of this.obsGroups.values()) {
-      if (g.pending.size === 0 && g.buckets.size === 0) continue;
+    for (const g of this.dirtyGroups) {
+      if (g.pending.size === 0 && g.buckets.size === 0) {
+        this.dirtyGroups.delete(g);
+        continue;
+      }
       // "at most at a rate of one notification per second" (per group)
       if (g.last > now - 1000) continue;
       if (this.publishObservation(g)) g.last = now;
+      if (g.pending.size === 0 && g.buckets.size === 0) this.dirtyGroups.delete(g);
     }
+  }
+
+  private dirty(g: ObsGroup): ObsGroup {
+    this.dirtyGroups.add(g);
+    return g;
   }
 
   private obsGroup(queueId: string, mediaType: string | undefined): ObsGroup {
@@ -388,18 +407,18 @@ export class Emulator {
     return g;
   }
 
-  private conversationChanged(conv: SimConversation): void {
+  private conversationChanged(conv: SimConversation, time: number): void {
     const latest = conv.versions[conv.versions.length - 1];
     const queues = new Set(latest.participants.flatMap((p) => (p.queueId ? [p.queueId] : [])));
     let body: Record<string, unknown> | undefined;
     for (const q of queues) {
-      const g = this.obsGroup(q, conv.mediaType);
+      const g = this.dirty(this.obsGroup(q, conv.mediaType));
       g.pending.add("waiting");
       g.pending.add("interacting");
       for (const topic of [`v2.routing.queues.${q}.conversations`, `v2.routing.queues.${q}.conversations.${mediaTopicSuffix[conv.mediaType]}`]) {
         if (!this.notifications.hasListener(topic)) continue;
         body ??= conversationSnapshot(conv, latest.participants);
-        this.notifications.publish(topic, body);
+        this.notifications.publish(topic, body, time);
       }
     }
   }
@@ -427,7 +446,7 @@ export class Emulator {
       } else if (ev.kind === "abandoned") agg.tAbandon = addStat(agg.tAbandon, w);
       else agg.tFlowOut = addStat(agg.tFlowOut, w);
     }
-    this.obsGroup(ev.queueId, ev.mediaType).buckets.add(start);
+    this.dirty(this.obsGroup(ev.queueId, ev.mediaType)).buckets.add(start);
   }
 
   /**

@@ -120,6 +120,8 @@ interface QueueRuntime {
   /** Connected agent legs per media. */
   interacting: Map<string, number>;
   maxRate: number;
+  /** The scenario's surges of this queue (looked up per arrival: a scenario can hold thousands). */
+  surges: Scenario["surges"];
   removed: boolean;
 }
 
@@ -170,6 +172,8 @@ export class Simulator {
   private readonly byName = new Map<string, QueueRuntime>();
   private readonly arrivalsEnd: number;
   private readonly listeners: SimulatorListener[] = [];
+  /** Calls in an inbound flow (IVR / workflow), not yet in their first queue. */
+  private inFlow = 0;
 
   constructor(
     readonly scenario: Scenario,
@@ -259,7 +263,8 @@ export class Simulator {
       divisionName: spec.division,
       spec,
     };
-    const surgeMax = Math.max(1, ...this.scenario.surges.filter((x) => x.queue === spec.name).map((x) => x.factor));
+    const surges = this.scenario.surges.filter((x) => x.queue === spec.name);
+    const surgeMax = Math.max(1, ...surges.map((x) => x.factor));
     const profileMax = spec.hourlyProfile ? Math.max(...spec.hourlyProfile) : 1;
     const rt: QueueRuntime = {
       q,
@@ -267,6 +272,7 @@ export class Simulator {
       waiting: [],
       interacting: new Map(),
       maxRate: (spec.arrivalsPerHour / 3_600_000) * surgeMax * profileMax,
+      surges,
       removed: false,
     };
     rt.agents = Array.from({ length: spec.agents }, (_, i) => ({ userId: uuid(this.ids), name: `${spec.name} Agent ${i + 1}`, busy: false, serves: [rt] }));
@@ -300,6 +306,17 @@ export class Simulator {
       ev.run();
     }
     if (t > this.now) this.now = t;
+  }
+
+  /**
+   * Calls whose next queue event is still to come: in an inbound flow before their first queue,
+   * or waiting in a queue. With no arrivals left and no transfers configured, zero means the
+   * ground truth's queue events are final (handling may go on: it makes no queue event).
+   */
+  get open(): { beforeQueue: number; waiting: number } {
+    let waiting = 0;
+    for (const rt of this.runtimes.values()) waiting += rt.waiting.length;
+    return { beforeQueue: this.inFlow, waiting };
   }
 
   /** True once arrivals have stopped and every call has finished. */
@@ -349,8 +366,8 @@ export class Simulator {
     let r = spec.arrivalsPerHour / 3_600_000;
     if (spec.hourlyProfile) r *= spec.hourlyProfile[new Date(t).getUTCHours()];
     const minute = (t - this.options.start) / 60_000;
-    for (const s of this.scenario.surges) {
-      if (s.queue === spec.name && minute >= s.startMinute && minute < s.startMinute + s.durationMinutes) r *= s.factor;
+    for (const s of rt.surges) {
+      if (minute >= s.startMinute && minute < s.startMinute + s.durationMinutes) r *= s.factor;
     }
     return r;
   }
@@ -432,7 +449,11 @@ export class Simulator {
     // transfer and the acd interact segment (the wait starts after it).
     const lead = purpose === "ivr" && this.detail() < 0.3 ? 4 + Math.round(this.detail() * 46) : 0;
     this.at(t + durationMs - lead, () => this.endSession(s, "transfer"));
-    this.at(t + durationMs, () => this.enterQueue(conv, rt, purpose, lead));
+    this.inFlow++;
+    this.at(t + durationMs, () => {
+      this.inFlow--;
+      this.enterQueue(conv, rt, purpose, lead);
+    });
   }
 
   // ---- queueing -------------------------------------------------------------------------
