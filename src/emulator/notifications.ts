@@ -61,7 +61,7 @@ export class Notifications {
   /** Counts, for tests and the README's claims. */
   readonly stats = { socketsOpened: 0, framesSent: 0, framesDropped: 0, notificationsOmitted: 0, garbageSent: 0 };
   /** Malformed frames still to be mixed into each live socket (the garbage-frames fault). */
-  private readonly garbageLeft = new Map<WebSocket, { ch: Channel; left: number }>();
+  private readonly garbageLeft = new Map<WebSocket, { ch: Channel; left: number; next: number }>();
   private garbageTimer?: NodeJS.Timeout;
   private readonly garbageRng = mulberry32((Date.now() ^ 0x6a7ba6e) & 0xffffffff);
   /** Conversation notifications still to be silently left out (the drop-events fault). */
@@ -294,7 +294,8 @@ export class Notifications {
     for (const ch of this.channels.values()) {
       if (!ch.socket) continue;
       const g = this.garbageLeft.get(ch.socket);
-      this.garbageLeft.set(ch.socket, { ch, left: (g?.left ?? 0) + count });
+      // Kinds in turn from a random one: any 16 in a row hold every kind.
+      this.garbageLeft.set(ch.socket, { ch, left: (g?.left ?? 0) + count, next: g?.next ?? Math.floor(this.garbageRng() * 1000) });
       n++;
     }
     if (n > 0 && !this.garbageTimer) {
@@ -320,7 +321,7 @@ export class Notifications {
     g.left--;
     if (g.left === 0) this.garbageLeft.delete(ws);
     this.stats.garbageSent++;
-    ws.send(garbageFrame(g.ch, this.garbageRng));
+    ws.send(garbageFrame(g.ch, this.garbageRng, g.next++));
   }
 
   /** Every channel expires now. */
@@ -399,7 +400,7 @@ function envelopePrefix(topicName: string, eventBody: unknown): string {
  * well-formed snapshot whose times lie far in the past or future. Topics are the channel's own
  * where it has them, so a client cannot tell garbage from news by the topic name.
  */
-function garbageFrame(ch: Channel, rng: () => number): string {
+function garbageFrame(ch: Channel, rng: () => number, turn: number): string {
   const topics = [...ch.topics.keys()];
   const conv = topics.find((t) => t.startsWith("v2.routing.queues.")) ?? "v2.routing.queues.00000000-0000-4000-8000-000000000000.conversations";
   const obs = topics.find((t) => t.startsWith("v2.analytics.queues.")) ?? "v2.analytics.queues.00000000-0000-4000-8000-000000000000.observations";
@@ -431,5 +432,5 @@ function garbageFrame(ch: Channel, rng: () => number): string {
     () => env(conv, snapshot("9999-12-31T23:59:59.999Z")),
     () => env(conv, snapshot("+275760-09-13T00:00:00.000Z")),
   ];
-  return kinds[Math.floor(rng() * kinds.length)]();
+  return kinds[turn % kinds.length]();
 }

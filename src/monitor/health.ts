@@ -27,6 +27,8 @@ export interface Health {
   queues: number;
   series: number;
   channels: { name: string; state: string; topics: number; reconnects: number; lastFrameAgeSeconds: number | null }[];
+  /** Selected queues no channel has room for (more than one OAuth client can stream): counted from the Analytics API only. */
+  unstreamedQueues: number;
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
   /** HTTP answers seen by the shared transport since this process started (429s, 503s, retries). */
