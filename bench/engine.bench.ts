@@ -47,13 +47,15 @@ function fill(engine: Engine, clock: ManualClock, queues: number, media: string[
         for (let k = 0; k < perMinute; k++) {
           const t = START + m * 60_000 + Math.floor(((k + rnd()) / perMinute) * 60_000);
           const conversationId = `${id}-${mediaType}-${m}-${k}`;
-          const offered: QueueEvent = { kind: "offered", queueId: id, mediaType, conversationId, participantId: "p", time: t - 20_000 };
+          // Participant ids are unique per conversation, as Genesys gives them (Dedup keys visits by them).
+          const participantId = `${conversationId}-a`;
+          const offered: QueueEvent = { kind: "offered", queueId: id, mediaType, conversationId, participantId, time: t - 20_000 };
           const end: QueueEvent = {
             kind: rnd() < 0.1 ? "abandoned" : "answered",
             queueId: id,
             mediaType,
             conversationId,
-            participantId: "p",
+            participantId,
             time: t,
             waitMs: Math.floor(Math.exp(Math.log(20_000) + 0.9 * (rnd() + rnd() + rnd() - 1.5) * 2)),
           };
@@ -128,7 +130,7 @@ if (MODE === "restart-prepare") {
   clock.set(START + 60 * 60_000);
   for (let i = 0; i < 20_000; i++) {
     const q = `q-${(i % QUEUES).toString().padStart(6, "0")}`;
-    const e: QueueEvent = { kind: "offered", queueId: q, mediaType: MEDIA[i % 2], conversationId: `after-${i}`, participantId: "p", time: START + 60 * 60_000 + (i % 30_000) };
+    const e: QueueEvent = { kind: "offered", queueId: q, mediaType: MEDIA[i % 2], conversationId: `after-${i}`, participantId: `after-${i}-a`, time: START + 60 * 60_000 + (i % 30_000) };
     batch.push({ id: storedIdentity(e), event: e });
     logged++;
   }
