@@ -57,7 +57,7 @@ export const FAMILIES: Family[] = [
   {
     name: `${Q}answered_wait_seconds`,
     type: "summary",
-    help: "Answered waits: t-digest quantiles over each rolling window; _sum and _count since the state file began.",
+    help: "Answered waits: percentiles (nearest rank, exact up to 2,048 waits) over each rolling window; _sum and _count since the state file began.",
   },
   {
     name: `${Q}answered_wait_seconds_bucket`,
