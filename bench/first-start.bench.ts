@@ -26,7 +26,7 @@ import { Emulator, emulatorDefaults } from "../src/emulator/server.js";
 import { loadScenario } from "../src/emulator/simulator/scenario.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Monitor } from "../src/monitor/service.js";
+import { Monitor } from "../src/app/monitor.js";
 import { VirtualClock } from "../src/util/clock.js";
 import { createLogger, silentLogger } from "../src/util/log.js";
 

@@ -9,10 +9,10 @@
  */
 import type Database from "better-sqlite3";
 import type { SeriesSnapshot } from "../aggregate/series.js";
-import { Outbox } from "../export/outbox.js";
-import { SinkRunner } from "../export/runner.js";
-import type { SinkStatus } from "../export/samples.js";
-import { HttpTransport } from "../transport/http.js";
+import { Outbox } from "../delivery/outbox.js";
+import { SinkRunner } from "../delivery/runner.js";
+import type { SinkStatus } from "../sinks/samples.js";
+import { HttpTransport } from "../delivery/transport.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { effectiveRules, type AlertsConfig, type Rule } from "./config.js";

@@ -3,9 +3,9 @@
  * and resolve, and the outbox sink that sends them. `acknowledge` is never sent (people do that).
  * The routing key is added at send time, so the state file never holds it.
  */
-import type { Flush } from "../export/samples.js";
-import type { Sink } from "../export/sink.js";
-import type { HttpRequest } from "../transport/http.js";
+import type { Flush } from "../sinks/samples.js";
+import type { Sink } from "../sinks/sink.js";
+import type { HttpRequest } from "../delivery/transport.js";
 import type { Rule } from "./config.js";
 import type { AlertState } from "./evaluate.js";
 import { describe, formatValue } from "./figures.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { configSchema } from "../config/config.js";
 import type { SeriesSnapshot } from "../aggregate/series.js";
-import { Monitor } from "../monitor/service.js";
+import { Monitor } from "../app/monitor.js";
 import { createLogger } from "../util/log.js";
 import { readAlerts } from "../wallboard/alerts.js";
 import { addEmulatorOptions, emulatorOptions, startEmulator, type EmulatorCliOptions } from "./emulate.js";

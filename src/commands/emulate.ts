@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { number } from "../cli-args.js";
+import { number } from "./args.js";
 import { Emulator, emulatorDefaults, type EmulatorOptions } from "../emulator/server.js";
 import { loadScenario, scenarioNames } from "../emulator/simulator/scenario.js";
 import { createLogger } from "../util/log.js";

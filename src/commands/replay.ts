@@ -18,7 +18,7 @@ import { defaultEngineSettings, Engine, type EngineSettings } from "../aggregate
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import { loadConfig, setPath } from "../config/config.js";
 import type { QueueEvent } from "../domain/queue-event.js";
-import { classify, readDocuments, type Document } from "../ingest/recording.js";
+import { classify, readDocuments, type Document } from "../record/recording.js";
 import { Dedup } from "../ingest/dedup.js";
 import { eventsFromSnapshot } from "../normalize/conversation.js";
 import { eventsFromDetails, type DetailsConversation } from "../normalize/details.js";

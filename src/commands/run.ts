@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig, setPath, type Config } from "../config/config.js";
-import { Recorder } from "../ingest/recording.js";
-import { Monitor } from "../monitor/service.js";
+import { Recorder } from "../record/recording.js";
+import { Monitor } from "../app/monitor.js";
 import { systemClock, VirtualClock, type Clock } from "../util/clock.js";
 import { createLogger, type Logger } from "../util/log.js";
 

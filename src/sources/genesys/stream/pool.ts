@@ -1,0 +1,124 @@
+/**
+ * The notification channels of one monitor, sharded at `topicsPerChannel`: each queue's two
+ * topics (conversations, observations) live on one channel, a queue keeps its channel once
+ * placed, and new queues fill channels with room before a new channel is opened (the service
+ * allows 20 channels per client: opening one per change would evict our own).
+ *
+ * At most MAX_CHANNELS are opened: a 21st channel would make Genesys remove one of ours, and a
+ * channel rolling over needs a moment with one more. Queues beyond that are not streamed; they
+ * are still counted from the Analytics API (reconciliation), minutes late, and the service says so.
+ */
+import { NotificationChannel, type ChannelListener } from "./channel.js";
+import type { GenesysClient } from "../client.js";
+import type { Config } from "../../../config/config.js";
+import type { Clock } from "../../../util/clock.js";
+import type { Logger } from "../../../util/log.js";
+
+/** Genesys allows 20 channels per OAuth client; one stays free for a channel's rollover. */
+export const MAX_CHANNELS = 19;
+
+export interface ChannelView {
+  name: string;
+  state: string;
+  topics: number;
+  reconnects: number;
+  lastFrameAgeSeconds: number | null;
+}
+
+export class ChannelPool {
+  private readonly channels: NotificationChannel[] = [];
+  /** Which queues each channel carries. */
+  private readonly queuesOf = new Map<NotificationChannel, Set<string>>();
+  /** Queues no channel has room for (beyond what one OAuth client can stream), in selection order. */
+  private readonly unplaced = new Set<string>();
+
+  constructor(
+    private readonly stream: Config["stream"],
+    private readonly client: GenesysClient,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    /** Listener for each channel, given its name. */
+    private readonly listener: (name: string) => ChannelListener,
+  ) {}
+
+  get size(): number {
+    return this.channels.length;
+  }
+
+  /** Every channel is open and subscribed. */
+  get connected(): boolean {
+    return this.channels.length > 0 && this.channels.every((c) => c.state === "live");
+  }
+
+  /** The last frame each channel received (monitor clock). */
+  lastFrames(): number[] {
+    return this.channels.map((c) => c.lastFrameAt);
+  }
+
+  get malformedFrames(): number {
+    return this.channels.reduce((n, c) => n + c.malformedFrames, 0);
+  }
+
+  views(now: number): ChannelView[] {
+    return this.channels.map((c) => ({
+      name: c.name,
+      state: c.state,
+      topics: c.topicCount,
+      reconnects: c.reconnects,
+      lastFrameAgeSeconds: c.lastFrameAt ? Math.max(0, (now - c.lastFrameAt) / 1000) : null,
+    }));
+  }
+
+  /** Queues selected but not streamed: no channel has room for them. */
+  get unstreamed(): number {
+    return this.unplaced.size;
+  }
+
+  /** Places added queues, drops removed ones, and updates every channel's subscriptions. */
+  async assign(added: string[], removed: string[]): Promise<void> {
+    const perChannel = Math.floor(this.stream.topicsPerChannel / 2);
+    for (const id of removed) {
+      this.unplaced.delete(id);
+      for (const set of this.queuesOf.values()) set.delete(id);
+    }
+    const fresh: NotificationChannel[] = [];
+    // Queues left out before get the room removals made, ahead of new ones.
+    const waiting = [...this.unplaced, ...added];
+    this.unplaced.clear();
+    for (const id of waiting) {
+      let ch = this.channels.find((c) => this.queuesOf.get(c)!.size < perChannel);
+      if (!ch && this.channels.length >= MAX_CHANNELS) {
+        this.unplaced.add(id);
+        continue;
+      }
+      if (!ch) {
+        ch = this.open(`channel-${this.channels.length + 1}`);
+        this.channels.push(ch);
+        this.queuesOf.set(ch, new Set());
+        fresh.push(ch);
+      }
+      this.queuesOf.get(ch)!.add(id);
+    }
+    if (this.unplaced.size > 0) {
+      this.log.error(
+        { unstreamedQueues: this.unplaced.size, channels: MAX_CHANNELS, queuesPerChannel: perChannel },
+        `${this.unplaced.size} selected queues exceed what one OAuth client can stream (${MAX_CHANNELS} channels x ${perChannel} queues); they are counted from the Analytics API only, minutes late. Run one monitor per OAuth client, each with its own queues.divisions or queues.patterns (README, "Scale")`,
+      );
+    }
+    for (const ch of this.channels) {
+      const topics = [...this.queuesOf.get(ch)!].flatMap((id) => [`v2.routing.queues.${id}.conversations`, `v2.analytics.queues.${id}.observations`]);
+      await ch.setTopics(topics);
+      if (fresh.includes(ch)) ch.start();
+    }
+  }
+
+  stop(): void {
+    for (const c of this.channels) c.stop();
+  }
+
+  private open(name: string): NotificationChannel {
+    const s = this.stream;
+    const opts = { heartbeatSeconds: s.heartbeatSeconds, reconnectInitialSeconds: s.reconnectInitialSeconds, reconnectMaxSeconds: s.reconnectMaxSeconds, rolloverMarginMs: s.rolloverMarginMinutes * 60_000 };
+    return new NotificationChannel(name, [], this.client, this.clock, this.log, opts, this.listener(name));
+  }
+}
