@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { configSchema } from "../src/config/config.js";
+import { configSchema } from "../src/config/schema.js";
 import { Emulator, emulatorDefaults } from "../src/emulator/server.js";
 import { loadScenario } from "../src/emulator/simulator/scenario.js";
 import { fork, type ChildProcess } from "node:child_process";

@@ -20,11 +20,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { defaultEngineSettings, Engine } from "../src/aggregate/engine.js";
+import { defaultEngineSettings } from "../src/aggregate/config.js";
+import { Engine } from "../src/aggregate/engine.js";
 import type { QueueEvent } from "../src/domain/queue-event.js";
 import { conversationSnapshot } from "../src/emulator/render.js";
 import { scenarioSchema } from "../src/emulator/simulator/scenario.js";
 import { Simulator } from "../src/emulator/simulator/simulator.js";
+import { Dedup } from "../src/ingest/dedup.js";
 import { Pipeline, type PendingEvents } from "../src/ingest/pipeline.js";
 import { Watermark } from "../src/ingest/watermark.js";
 import { eventsFromSnapshot } from "../src/normalize/conversation.js";
@@ -161,7 +163,7 @@ function liveRunner(opts: { sqlite: boolean; engine: boolean; record?: boolean }
         },
       }
     : committer;
-  const pipeline = new Pipeline(applied, watermark, pending, clock, { maxClockSkewMs: MAX_SKEW_MS }, counters, silentLogger);
+  const pipeline = new Pipeline({ engine: applied, watermark, dedup: new Dedup(), pending, clock, counters, log: silentLogger, observers: [] }, { maxClockSkewMs: MAX_SKEW_MS });
   let minute = Math.floor(start / 60_000);
   let commitNs = 0n;
   const r: Runner = {

@@ -7,7 +7,8 @@
  * For comparison, the merged per-minute t-digest (compression 100) the engine served before.
  * Ends with one JSON line. Usage: node dist/bench/percentiles.bench.js
  */
-import { defaultEngineSettings, Engine } from "../src/aggregate/engine.js";
+import { defaultEngineSettings } from "../src/aggregate/config.js";
+import { Engine } from "../src/aggregate/engine.js";
 import type { WaitSummary } from "../src/aggregate/figures.js";
 import { EXACT_MAX } from "../src/aggregate/waits.js";
 import { ManualClock } from "../src/util/clock.js";

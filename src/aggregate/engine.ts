@@ -7,42 +7,10 @@ import { seriesKey, type QueueEvent } from "../domain/queue-event.js";
 import type { Clock } from "../util/clock.js";
 import type { Thresholds } from "./bucket.js";
 import { Calendar } from "./calendar.js";
-import { defaultServiceLevelPolicy, type ServiceLevelPolicy } from "./figures.js";
+import type { EngineSettings } from "./config.js";
 import { Series, type Observation, type SeriesSnapshot, type SeriesState } from "./series.js";
 
-export interface EngineSettings {
-  windowsMinutes: number[];
-  intervalMinutes: 15 | 30;
-  timeZone: string;
-  dailyReset: string;
-  shortAbandonSeconds: number;
-  serviceLevel: ServiceLevelPolicy & {
-    /** Overrides every queue's own threshold when set. */
-    thresholdSeconds?: number;
-    /** Overrides every queue's own target (0..1) when set. */
-    targetPercentage?: number;
-  };
-  /** Used until a queue's own mediaSettings are known. */
-  defaultServiceLevel: { percentage: number; thresholdSeconds: number };
-  keepIntervals: number;
-  smoothingHalfLifeSeconds: number;
-  observationMaxAgeSeconds: number;
-}
-
 const collator = new Intl.Collator();
-
-export const defaultEngineSettings: EngineSettings = {
-  windowsMinutes: [5, 15, 60],
-  intervalMinutes: 30,
-  timeZone: "UTC",
-  dailyReset: "00:00",
-  shortAbandonSeconds: 10,
-  serviceLevel: { ...defaultServiceLevelPolicy },
-  defaultServiceLevel: { percentage: 0.8, thresholdSeconds: 20 },
-  keepIntervals: 4,
-  smoothingHalfLifeSeconds: 300,
-  observationMaxAgeSeconds: 120,
-};
 
 export interface QueueInfo {
   name: string;

@@ -14,6 +14,7 @@ import { SinkRunner } from "../delivery/runner.js";
 import type { SinkStatus } from "../sinks/samples.js";
 import { HttpTransport } from "../delivery/transport.js";
 import type { Clock } from "../util/clock.js";
+import type { QueueRef } from "../select/queue-selector.js";
 import type { Logger } from "../util/log.js";
 import { effectiveRules, type AlertsConfig, type Rule } from "./config.js";
 import { initialState, step, type AlertState } from "./evaluate.js";
@@ -55,6 +56,8 @@ export class Alerter {
   readonly runner: SinkRunner | null;
   private readonly store: AlertStore;
   private readonly states = new Map<string, AlertState>();
+  /** The monitored queues as discovery read them (names and divisions for the rules' selectors). */
+  private readonly queueRefs = new Map<string, QueueRef>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   evaluations = 0;
@@ -74,6 +77,12 @@ export class Alerter {
     for (const s of states) this.states.set(s.dedupKey, s);
     const open = states.filter((s) => s.state === "firing").length;
     if (states.length > 0) d.log.info({ alerts: states.length, firing: open }, "alert states restored");
+  }
+
+  /** The queues discovery found (rules select by name and division as they are now). */
+  setQueues(queues: QueueRef[]): void {
+    this.queueRefs.clear();
+    for (const q of queues) this.queueRefs.set(q.id, q);
   }
 
   /** One evaluation of every rule; returns the events it queued. */
@@ -97,8 +106,9 @@ export class Alerter {
       } else if (JSON.stringify(next) !== JSON.stringify(prev)) changed.push(next);
     };
     for (const s of this.d.snapshot()) {
+      const ref = this.queueRefs.get(s.queueId);
       for (const rule of this.rules) {
-        if (!selects(rule, s)) continue;
+        if (!selects(rule, s, ref && { ...ref, name: s.queueName })) continue;
         const key = dedupKey(rule.name, s.queueId, s.mediaType);
         seen.add(key);
         const prev = this.states.get(key) ?? initialState(rule.name, s.queueId, s.queueName, s.mediaType, key, now);

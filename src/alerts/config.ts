@@ -4,6 +4,8 @@
  * ("alerts.rules.1 (rule "slow-support").threshold: expected number").
  */
 import { z } from "zod";
+import { between, destinationUrl, wholeBetween } from "../config/fields.js";
+import { globToRegExp, selectorSchema, type QueueRef } from "../select/queue-selector.js";
 
 export const FIGURES = [
   "answeredWaitP50",
@@ -22,20 +24,6 @@ export type FigureName = (typeof FIGURES)[number];
 /** Figures over a window (rolling "15m" etc. or the current "interval"); the others are "now". */
 export const WINDOWED: ReadonlySet<FigureName> = new Set(["answeredWaitP50", "answeredWaitP90", "answeredWaitP95", "answeredWaitP99", "asa", "serviceLevel", "abandonRate"]);
 
-const pattern = z.string().refine((p) => {
-  try {
-    new RegExp(p);
-    return true;
-  } catch {
-    return false;
-  }
-}, "not a valid regular expression");
-
-const selector = z
-  .object({ ids: z.array(z.string()).default([]), names: z.array(z.string()).default([]), patterns: z.array(pattern).default([]) })
-  .strict()
-  .default({ ids: [], names: [], patterns: [] });
-
 export const ruleSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "1-100 characters of A-Z a-z 0-9 _ . : -"),
@@ -43,17 +31,18 @@ export const ruleSchema = z
     /** "5m", "15m", ... (one of stats.windowsMinutes) or "interval" (the current interval); windowed figures only. */
     window: z.string().regex(/^(\d+m|interval)$/, 'expected "<minutes>m" or "interval"').optional(),
     comparison: z.enum([">", ">=", "<", "<="]).default(">"),
-    threshold: z.number(),
+    threshold: z.number().refine(Number.isFinite, "expected a finite number"),
     /** Hysteresis: the rule clears once the figure is no longer beyond this (default: threshold). */
-    clearThreshold: z.number().optional(),
+    clearThreshold: z.number().refine(Number.isFinite, "expected a finite number").optional(),
     /** Monitor-clock seconds the breach must last before firing. */
-    forSeconds: z.number().nonnegative().default(120),
+    forSeconds: between(0, 86_400).default(120),
     /** Monitor-clock seconds the clear must last before resolving. */
-    clearForSeconds: z.number().nonnegative().default(300),
+    clearForSeconds: between(0, 86_400).default(300),
     severity: z.enum(["critical", "error", "warning", "info"]).default("error"),
     /** Calls behind a windowed figure needed before it can breach (one early call must not page). */
-    minSamples: z.number().int().nonnegative().default(10),
-    queues: selector,
+    minSamples: wholeBetween(0, 1_000_000).default(10),
+    /** Which queues (the project's one selector: ids, names, anchored case-insensitive glob patterns, regex, divisions). */
+    queues: selectorSchema,
     /** Media types (lower case); empty: all. */
     media: z.array(z.string().min(1)).default([]),
   })
@@ -105,32 +94,28 @@ const rulesSchema = z.array(z.unknown()).transform((items, ctx): Rule[] => {
 export const alertsSchema = z
   .object({
     /** Monitor-clock seconds between evaluations. */
-    tickSeconds: z.number().positive().default(10),
+    tickSeconds: between(0.1, 3600).default(10),
     /** Rules; empty: the default rule (when PagerDuty is configured). */
     rules: rulesSchema.optional(),
     /** Resolved alerts stay visible in /api/alerts this long (monitor-clock seconds). */
-    keepResolvedSeconds: z.number().nonnegative().default(3600),
+    keepResolvedSeconds: between(0, 7 * 86_400).default(3600),
     pagerduty: z
       .object({
         /** PAGERDUTY_ROUTING_KEY: the integration key (32 characters). Unset: alerts are evaluated but not sent. */
         routingKey: z.string().length(32, "a PagerDuty routing (integration) key has 32 characters").optional(),
         /** PAGERDUTY_EVENTS_URL. */
-        eventsUrl: z.string().url().default("https://events.pagerduty.com/v2/enqueue"),
+        eventsUrl: destinationUrl.default("https://events.pagerduty.com/v2/enqueue"),
         /** payload.source; the same on both monitors of a pair is fine (dedup keys never include it). */
         source: z.string().min(1).default("queue-monitor"),
         /** Real seconds between delivery retries at most (backoff cap). */
-        retryMaxSeconds: z.number().positive().default(60),
-        maxPendingEvents: z.number().int().min(1).default(10_000),
+        retryMaxSeconds: between(1, 3600).default(60),
+        maxPendingEvents: wholeBetween(1, 1_000_000).default(10_000),
       })
       .strict()
-      .default({ eventsUrl: "https://events.pagerduty.com/v2/enqueue", source: "queue-monitor", retryMaxSeconds: 60, maxPendingEvents: 10_000 }),
+      .prefault({}),
   })
   .strict()
-  .default({
-    tickSeconds: 10,
-    keepResolvedSeconds: 3600,
-    pagerduty: { eventsUrl: "https://events.pagerduty.com/v2/enqueue", source: "queue-monitor", retryMaxSeconds: 60, maxPendingEvents: 10_000 },
-  });
+  .prefault({});
 export type AlertsConfig = z.infer<typeof alertsSchema>;
 
 /** The rules in force: the configured ones, else the default rule when PagerDuty is configured. */
@@ -139,19 +124,37 @@ export function effectiveRules(c: AlertsConfig): Rule[] {
   return c.pagerduty.routingKey ? [defaultRule] : [];
 }
 
-/** Applies PAGERDUTY_ROUTING_KEY / PAGERDUTY_EVENTS_URL to a raw config object (env wins). */
-export function applyAlertEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  if (!env.PAGERDUTY_ROUTING_KEY && !env.PAGERDUTY_EVENTS_URL) return;
-  const a = (typeof raw.alerts === "object" && raw.alerts !== null ? raw.alerts : {}) as Record<string, unknown>;
-  const pd = (typeof a.pagerduty === "object" && a.pagerduty !== null ? a.pagerduty : {}) as Record<string, unknown>;
-  if (env.PAGERDUTY_ROUTING_KEY) pd.routingKey = env.PAGERDUTY_ROUTING_KEY;
-  if (env.PAGERDUTY_EVENTS_URL) pd.eventsUrl = env.PAGERDUTY_EVENTS_URL;
-  a.pagerduty = pd;
-  raw.alerts = a;
-}
-
 /** Windows the rules read that the engine does not keep (checked at start against stats.windowsMinutes). */
 export function unknownWindows(rules: Rule[], windowsMinutes: number[]): string[] {
   const have = new Set(windowsMinutes.map((m) => `${m}m`));
   return rules.filter((r) => r.window !== undefined && r.window !== "interval" && !have.has(r.window)).map((r) => `rule "${r.name}": window: ${r.window} is not one of stats.windowsMinutes (${[...have].join(", ")})`);
+}
+
+/**
+ * A rule's `patterns` were unanchored, case-sensitive regular expressions before they became the
+ * shared selector's globs. Where the two readings select different queues, say so at start (with
+ * the rule's name and what it selects now), so nobody loses an alert to the change unawares.
+ */
+export function patternReadingChanges(rules: Rule[], queues: QueueRef[]): string[] {
+  const out: string[] = [];
+  for (const r of rules) {
+    const patterns = r.queues.spec.patterns;
+    if (patterns.length === 0) continue;
+    const asRegex = patterns.flatMap((p) => {
+      try {
+        return [new RegExp(p)];
+      } catch {
+        return [];
+      }
+    });
+    const globs = patterns.map(globToRegExp);
+    const now = queues.filter((q) => globs.some((g) => g.test(q.name))).map((q) => q.name);
+    const before = queues.filter((q) => asRegex.some((x) => x.test(q.name))).map((q) => q.name);
+    if (now.join("\u0000") === before.join("\u0000")) continue;
+    out.push(
+      `rule "${r.name}": queues.patterns ${JSON.stringify(patterns)} are anchored, case-insensitive globs (as in queues:); they now select ${now.length ? now.join(", ") : "no queue"}` +
+        ` (read as regular expressions they selected ${before.length ? before.join(", ") : "no queue"}; write them under queues.regex to keep that reading)`,
+    );
+  }
+  return out;
 }

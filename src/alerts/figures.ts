@@ -4,6 +4,7 @@
  */
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { Figures } from "../aggregate/figures.js";
+import type { QueueRef } from "../select/queue-selector.js";
 import type { Rule } from "./config.js";
 
 export interface Reading {
@@ -49,12 +50,12 @@ export function readFigure(rule: Rule, s: SeriesSnapshot): Reading {
   }
 }
 
-/** Whether a rule watches this queue x media (empty selectors: everything). */
-export function selects(rule: Rule, s: Pick<SeriesSnapshot, "queueId" | "queueName" | "mediaType">): boolean {
-  const q = rule.queues;
-  const anyQueue = q.ids.length === 0 && q.names.length === 0 && q.patterns.length === 0;
-  const queueOk = anyQueue || q.ids.includes(s.queueId) || q.names.includes(s.queueName) || q.patterns.some((p) => new RegExp(p).test(s.queueName));
-  return queueOk && (rule.media.length === 0 || rule.media.includes(s.mediaType.toLowerCase()));
+/**
+ * Whether a rule watches this queue x media (empty selectors: everything). `queue` carries the
+ * division when discovery knows it; without it the snapshot's id and name are matched.
+ */
+export function selects(rule: Rule, s: Pick<SeriesSnapshot, "queueId" | "queueName" | "mediaType">, queue: QueueRef = { id: s.queueId, name: s.queueName }): boolean {
+  return rule.queues.matches(queue) && (rule.media.length === 0 || rule.media.includes(s.mediaType.toLowerCase()));
 }
 
 /** The stable PagerDuty dedup key of a rule on a queue and media (<= 255 characters; never the queue's name, which can change). */

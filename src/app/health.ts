@@ -1,21 +1,14 @@
 /**
- * Self-health: the /api/health body, what keeps /readyz at 503 (with reasons), and the
- * standing problems that retrying cannot fix (permanent API errors, a backfill that cannot fit
- * the API's result cap), reported once a minute rather than on every retry.
+ * Self-health: the /api/health body and what keeps /readyz at 503 (with reasons), assembled from
+ * the parts' own views. Read only.
  */
 import type { Comparison } from "../ingest/loss-detector.js";
-import { BackfillTooLargeError } from "../sources/genesys/backfill/query.js";
-import { HttpError } from "../delivery/transport.js";
+import type { BackfillProgressView } from "../sources/genesys/backfill/runner.js";
+import type { ChannelView } from "../sources/genesys/stream/pool.js";
+import type { Problem } from "./problems.js";
 
-export interface Problem {
-  /** What is blocked: "token", "queues", "backfill". */
-  area: string;
-  /** HTTP status when the API refused; null otherwise (e.g. a backfill too large to fetch). */
-  status: number | null;
-  reason: string;
-  since: string;
-  occurrences: number;
-}
+export type { Problem } from "./problems.js";
+export type { BackfillProgressView } from "../sources/genesys/backfill/runner.js";
 
 export interface Health {
   connected: boolean;
@@ -26,7 +19,7 @@ export interface Health {
   watermark: string | null;
   queues: number;
   series: number;
-  channels: { name: string; state: string; topics: number; reconnects: number; lastFrameAgeSeconds: number | null }[];
+  channels: ChannelView[];
   /** Selected queues no channel has room for (more than one OAuth client can stream): counted from the Analytics API only. */
   unstreamedQueues: number;
   lastEventAgeSeconds: number | null;
@@ -56,7 +49,7 @@ export interface Health {
   problems: Problem[];
 }
 
-/** The client-side rate limit of the API token (src/transport/rate-limit.ts). */
+/** The client-side rate limit of the API token (src/delivery/rate-limit.ts). */
 export interface RateLimitView {
   perMinute: number;
   /** Requests in flight or within a window of their answer; requests waiting for a slot. */
@@ -64,84 +57,6 @@ export interface RateLimitView {
   queued: number;
   /** 429 answers seen (each pauses every request of the token for its Retry-After). */
   throttled: number;
-}
-
-/** A backfill pass's progress in /api/health (`backfill.progress`). */
-export interface BackfillProgressView {
-  cause: string;
-  running: boolean;
-  startedAt: string;
-  elapsedSeconds: number;
-  pages: number;
-  conversations: number;
-  /** Share of the pass done, 0..1. */
-  rangeDone: number;
-  /** Seconds to go at the rate limit's pace; 0 when done, null before anything is known. */
-  etaSeconds: number | null;
-}
-
-/**
- * A refusal retrying cannot fix: a 4xx other than 408/429 (403 on analytics, invalid_client on
- * the token, a query the API rejects), by the error's status field; or a backfill too large.
- */
-export function permanentStatus(e: unknown): number | null | undefined {
-  if (e instanceof BackfillTooLargeError) return null;
-  if (e instanceof HttpError && e.permanent) return e.status;
-  return undefined;
-}
-
-/** The area an error blocks: the token endpoint, else the caller's. */
-export function areaOf(e: unknown, fallback: string): string {
-  return e instanceof HttpError && e.url.includes("/oauth/token") ? "token" : fallback;
-}
-
-export class Problems {
-  private readonly open = new Map<string, Problem & { loggedAt: number }>();
-
-  constructor(
-    private readonly onLog: (p: Problem) => void,
-    private readonly everyMs = 60_000,
-  ) {}
-
-  /**
-   * Records a failure in `area`; permanent ones become standing problems (logged at once, then at
-   * most every minute). @returns whether it was permanent.
-   */
-  report(area: string, e: unknown, realNow = Date.now()): boolean {
-    const status = permanentStatus(e);
-    if (status === undefined) return false;
-    const reason = (e as Error).message;
-    let p = this.open.get(area);
-    if (!p) {
-      p = { area, status, reason, since: new Date(realNow).toISOString(), occurrences: 0, loggedAt: -Infinity };
-      this.open.set(area, p);
-    }
-    p.status = status;
-    p.reason = reason;
-    p.occurrences++;
-    if (realNow - p.loggedAt >= this.everyMs) {
-      p.loggedAt = realNow;
-      this.onLog(this.public(p));
-    }
-    return true;
-  }
-
-  /** The area works again. */
-  clear(area: string): void {
-    this.open.delete(area);
-  }
-
-  has(area: string): boolean {
-    return this.open.has(area);
-  }
-
-  list(): Problem[] {
-    return [...this.open.values()].map((p) => this.public(p));
-  }
-
-  private public(p: Problem & { loggedAt: number }): Problem {
-    return { area: p.area, status: p.status, reason: p.reason, since: p.since, occurrences: p.occurrences };
-  }
 }
 
 /** Why the monitor is not ready (empty when it is). */

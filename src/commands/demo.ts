@@ -2,7 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { configSchema } from "../config/config.js";
+import { setPath } from "../config/env.js";
+import { loadConfig } from "../config/load.js";
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import { Monitor } from "../app/monitor.js";
 import { createLogger } from "../util/log.js";
@@ -70,13 +71,17 @@ export function demoCommand(program: Command): void {
   cmd.action(async (flags: DemoFlags) => {
     const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
     const emu = await startEmulator(emulatorOptions(flags, log));
-    const config = configSchema.parse({
-      genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
-      stream: { heartbeatSeconds: emu.options.heartbeatSeconds },
-      backfill: { ingestionDelaySeconds: emu.options.ingestionDelaySeconds + 1 },
-      server: { listen: flags.listen },
-      state: { file: flags.state ?? join(mkdtempSync(join(tmpdir(), "queue-monitor-demo-")), "state.sqlite") },
-      alerts: { pagerduty: { routingKey: "demo0000000000000000000000000000", eventsUrl: `${emu.url}/v2/enqueue` } }, // alerting hook (issue 10): pages the emulator's receiver
+    // The same loader as `run` (and its cross-checks), with the emulator wired in; PagerDuty pages the emulator's receiver.
+    const config = loadConfig(undefined, process.env, (raw) => {
+      setPath(raw, ["genesys", "baseUrl"], emu.url);
+      setPath(raw, ["genesys", "clientId"], emu.options.clientId);
+      setPath(raw, ["genesys", "clientSecret"], emu.options.clientSecret);
+      setPath(raw, ["stream", "heartbeatSeconds"], emu.options.heartbeatSeconds);
+      setPath(raw, ["backfill", "ingestionDelaySeconds"], emu.options.ingestionDelaySeconds + 1);
+      setPath(raw, ["server", "listen"], flags.listen);
+      setPath(raw, ["state", "file"], flags.state ?? join(mkdtempSync(join(tmpdir(), "queue-monitor-demo-")), "state.sqlite"));
+      setPath(raw, ["alerts", "pagerduty", "routingKey"], "demo0000000000000000000000000000");
+      setPath(raw, ["alerts", "pagerduty", "eventsUrl"], `${emu.url}/v2/enqueue`);
     });
     const monitor = new Monitor(config, emu.clock, log);
     await monitor.start();
@@ -105,7 +110,7 @@ export function demoCommand(program: Command): void {
     const tty = process.stdout.isTTY === true;
     const timer = setInterval(() => {
       const h = monitor.health();
-      const alerts = readAlerts(monitor);
+      const alerts = readAlerts(monitor.alertStates());
       for (const a of alerts) if (a.state === "firing") raised.add(`${a.rule}|${a.queueId}|${a.mediaType ?? ""}|${a.since ?? ""}`);
       const line = progressLine({
         clock: new Date(emu.clock.now()).toISOString(),

@@ -14,9 +14,10 @@
  * Exit code 0 when at least one file could be read, 1 when none could.
  */
 import type { Command } from "commander";
-import { defaultEngineSettings, Engine, type EngineSettings } from "../aggregate/engine.js";
+import { defaultEngineSettings, type EngineSettings } from "../aggregate/config.js";
+import { Engine } from "../aggregate/engine.js";
 import type { SeriesSnapshot } from "../aggregate/series.js";
-import { loadConfig, setPath } from "../config/config.js";
+import { loadConfig } from "../config/load.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { classify, readDocuments, type Document } from "../record/recording.js";
 import { Dedup } from "../ingest/dedup.js";
@@ -181,14 +182,7 @@ export class Replay {
 
 /** Statistics settings from a monitor configuration file; credentials are neither needed nor read. */
 export function statsFromConfig(file: string): EngineSettings {
-  const config = loadConfig(file, {}, (raw) => {
-    // loadConfig insists on a Genesys endpoint and credentials, which replay never uses.
-    const g = (raw.genesys ?? {}) as Record<string, unknown>;
-    if (!g.baseUrl && !g.orgDomain) setPath(raw, ["genesys", "baseUrl"], "http://replay.invalid");
-    if (!g.clientId) setPath(raw, ["genesys", "clientId"], "replay");
-    if (!g.clientSecret) setPath(raw, ["genesys", "clientSecret"], "replay");
-  });
-  return { ...defaultEngineSettings, ...config.stats };
+  return loadConfig(file, {}, undefined, { needsGenesys: false }).stats;
 }
 
 interface ReplayFlags {

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { loadConfig, setPath, type Config } from "../config/config.js";
+import { setPath } from "../config/env.js";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
 import { Recorder } from "../record/recording.js";
 import { Monitor } from "../app/monitor.js";
 import { systemClock, VirtualClock, type Clock } from "../util/clock.js";

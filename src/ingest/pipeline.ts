@@ -7,7 +7,7 @@ import type { Engine } from "../aggregate/engine.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
-import { Dedup, storedIdentity } from "./dedup.js";
+import { storedIdentity, type Dedup } from "./dedup.js";
 import type { Watermark } from "./watermark.js";
 
 export type Source = "stream" | "backfill";
@@ -33,26 +33,42 @@ export interface Seen {
 
 export const pipelineCounterNames = ["streamEvents", "backfilledEvents", "duplicatesDropped", "lateDropped", "outcomeConflicts", "skewRejected"] as const;
 
+/** Sees each newly counted event (never a duplicate): the loss detector, the wait histogram. */
+export type CountedObserver = (e: QueueEvent) => void;
+
+export interface PipelineParts {
+  engine: Engine;
+  watermark: Watermark;
+  /** The identities already counted (restored from the state file). */
+  dedup: Dedup;
+  pending: PendingEvents;
+  clock: Clock;
+  /** Shared, persisted counters; the pipeline's own are in `pipelineCounterNames`. */
+  counters: Record<string, number>;
+  log: Logger;
+  observers: CountedObserver[];
+}
+
 export class Pipeline {
-  dedup = new Dedup();
+  readonly dedup: Dedup;
   lastEventAt: number | null = null;
   /** Latest event time the stream has delivered, per queue (counted or not). */
   readonly streamFrontier = new Map<string, number>();
+  readonly counters: Record<string, number>;
   private lastSkewLog = 0;
-  /** Sees each newly counted event (the loss detector). */
-  onCounted?: (e: QueueEvent) => void;
+  private readonly engine: Engine;
+  private readonly watermark: Watermark;
+  private readonly pending: PendingEvents;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly observers: CountedObserver[];
 
   constructor(
-    private readonly engine: Engine,
-    private readonly watermark: Watermark,
-    private readonly pending: PendingEvents,
-    private readonly clock: Clock,
+    parts: PipelineParts,
     private readonly settings: PipelineSettings,
-    /** Shared, persisted counters; the pipeline's own are in `pipelineCounterNames`. */
-    readonly counters: Record<string, number>,
-    private readonly log: Logger,
   ) {
-    for (const k of pipelineCounterNames) counters[k] ??= 0;
+    ({ engine: this.engine, watermark: this.watermark, dedup: this.dedup, pending: this.pending, clock: this.clock, counters: this.counters, log: this.log, observers: this.observers } = parts);
+    for (const k of pipelineCounterNames) this.counters[k] ??= 0;
   }
 
   /**
@@ -107,7 +123,7 @@ export class Pipeline {
         continue;
       }
       this.engine.apply(e);
-      this.onCounted?.(e);
+      for (const o of this.observers) o(e);
       // No identity string on the hot path: the store derives it from the event when read back.
       if (this.pending.addOwn) this.pending.addOwn(e);
       else this.pending.add(storedIdentity(e), e);

@@ -12,7 +12,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { CONVERSATIONS_TOPIC, OBSERVATIONS_TOPIC } from "../sources/genesys/stream/channel.js";
+import { CONVERSATIONS_TOPIC, OBSERVATIONS_TOPIC } from "../sources/genesys/stream/topics.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 
@@ -187,8 +187,6 @@ function lineAt(text: string, offset: number): number {
 }
 
 // ---- what a document is -----------------------------------------------------------------
-
-/** The same topics the monitor reads (src/monitor/service.ts). */
 
 /** What one input document holds, ready for the normalizers. */
 export type Item =

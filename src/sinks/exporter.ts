@@ -8,7 +8,7 @@
  */
 import type Database from "better-sqlite3";
 import type { SeriesSnapshot } from "../aggregate/series.js";
-import type { ExportConfig, SinkConfig } from "../config/config.js";
+import type { ExportConfig, SinkConfig } from "./config.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { HttpTransport } from "../delivery/transport.js";
 import { bodies } from "./byte-writer.js";

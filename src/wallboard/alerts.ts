@@ -1,6 +1,6 @@
 /**
- * Alert state as the wallboard reads it: the alerting module's `alertStates()` (issue 10), read
- * defensively so the wallboard works without alerting and a bad entry never breaks the page.
+ * Alert state as the wallboard reads it: the alerting module's list, read defensively so a bad
+ * entry never breaks the page.
  */
 import { z } from "zod";
 
@@ -20,16 +20,8 @@ const alertSchema = z.object({
 export type WallboardAlert = z.infer<typeof alertSchema>;
 export type TileAlertState = "firing" | "pending" | "none";
 
-/** The alerts of a monitor that has `alertStates()`, [] for one that has not (or when it throws). */
-export function readAlerts(source: unknown): WallboardAlert[] {
-  const f = source && typeof source === "object" ? (source as { alertStates?: unknown }).alertStates : undefined;
-  if (typeof f !== "function") return [];
-  let raw: unknown;
-  try {
-    raw = (f as () => unknown).call(source);
-  } catch {
-    return [];
-  }
+/** The alerts as /api/alerts lists them, read defensively: a bad entry is left out, never breaks the page. */
+export function readAlerts(raw: unknown): WallboardAlert[] {
   if (!Array.isArray(raw)) return [];
   const out: WallboardAlert[] = [];
   for (const a of raw) {

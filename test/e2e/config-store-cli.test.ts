@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { loadConfig } from "../../src/config/config.js";
+import { loadConfig } from "../../src/config/load.js";
 import { StateStore } from "../../src/store/state-store.js";
 import { startTestEmulator, waitUntil } from "../helpers/emulator.js";
 import { CLI } from "../helpers/monitor-process.js";
@@ -21,7 +21,7 @@ test("config: YAML + environment, validated, errors name the field", () => {
   writeFileSync(file, "stats:\n  intervalMinutes: 15\n  timeZone: Europe/Dublin\nqueues:\n  patterns: [Sales*]\n");
   const c = loadConfig(file, env);
   assert.equal(c.stats.intervalMinutes, 15);
-  assert.deepEqual(c.queues.patterns, ["Sales*"]);
+  assert.deepEqual(c.queues.selector.spec.patterns, ["Sales*"]);
   assert.equal(c.genesys.orgDomain, "mypurecloud.ie");
   assert.deepEqual(c.stats.windowsMinutes, [5, 15, 60]);
   assert.throws(() => loadConfig(file, { GENESYS_ORG_DOMAIN: "x.com" }), /clientId and genesys.clientSecret/);

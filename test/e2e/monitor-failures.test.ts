@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { configSchema } from "../../src/config/config.js";
+import { configSchema } from "../../src/config/schema.js";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.js";
 import { Monitor } from "../../src/app/monitor.js";
 import { HttpError } from "../../src/delivery/transport.js";
@@ -78,8 +78,8 @@ test("a queue that joins the selection mid-day gets its whole business day, like
   await waitUntil(() => emu.clock.now() >= start + 95 * 60_000, 30_000, "09:35 virtual");
   assert.ok(Date.parse(monitor.health().watermark!) > start + 70 * 60_000, "W has moved past Billing's first hour");
   assert.ok(emu.sim.events.some((e) => e.queueId === billing.id && e.time < start + 20 * 60_000), "Billing had early calls");
-  // Billing enters the selection (as if renamed into it or moved into a selected division).
-  monitor.config.queues.names.push("Billing");
+  // Billing enters the selection: renamed into the pattern.
+  emu.patchQueue(billing.id, { name: "Special Billing" });
   await waitUntil(() => monitor.queues.has(billing.id), 5000, "pick-up");
   await waitUntil(() => emu.sim.settled, 60_000, "the simulation to settle");
   await waitUntil(() => totalsEqualTruth(emu, monitor), 30_000, "every queue's totals, Billing's whole day included, to equal the truth");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSchema } from "../../src/config/config.js";
+import { configSchema } from "../../src/config/schema.js";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.js";
 import { Monitor } from "../../src/app/monitor.js";
 import { silentLogger } from "../../src/util/log.js";

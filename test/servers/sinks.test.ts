@@ -13,7 +13,7 @@ import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSchema } from "../../src/config/config.js";
+import { configSchema } from "../../src/config/schema.js";
 import { Monitor } from "../../src/app/monitor.js";
 import type { Clock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/log.js";

@@ -1,17 +1,10 @@
 /**
- * Which queues to watch: by id, exact name, name pattern (* and ?) or division (id or name);
- * nothing selected means every queue. Listed page by page from the routing API and re-read
- * periodically so new queues are picked up.
+ * The queues Genesys has (GET /api/v2/routing/queues, page by page), read defensively, and the
+ * ones the selection picks (src/select/queue-selector.ts).
  */
 import type { QueueInfo } from "../../aggregate/engine.js";
+import type { QueueSelector } from "../../select/queue-selector.js";
 import type { GenesysClient } from "./client.js";
-
-export interface QueueSelection {
-  ids: string[];
-  names: string[];
-  patterns: string[];
-  divisions: string[];
-}
 
 export interface MonitoredQueue extends QueueInfo {
   id: string;
@@ -20,20 +13,6 @@ export interface MonitoredQueue extends QueueInfo {
 }
 
 const MEDIA_OF_SETTING: Record<string, string> = { call: "voice", callback: "callback", chat: "chat", email: "email", message: "message" };
-
-function glob(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${re}$`, "i");
-}
-
-export function selects(sel: QueueSelection, q: { id: string; name: string; divisionId?: string; divisionName?: string }): boolean {
-  const any = sel.ids.length + sel.names.length + sel.patterns.length + sel.divisions.length > 0;
-  if (!any) return true;
-  if (sel.ids.includes(q.id)) return true;
-  if (sel.names.some((n) => n.toLowerCase() === q.name.toLowerCase())) return true;
-  if (sel.patterns.some((p) => glob(p).test(q.name))) return true;
-  return sel.divisions.some((d) => d === q.divisionId || d.toLowerCase() === q.divisionName?.toLowerCase());
-}
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 && v.length <= 500 ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
@@ -60,7 +39,7 @@ export function toMonitored(entity: unknown): MonitoredQueue | null {
   return { id, name, divisionId: str(division?.id), divisionName: str(division?.name), serviceLevels };
 }
 
-export async function discoverQueues(client: GenesysClient, sel: QueueSelection): Promise<MonitoredQueue[]> {
+export async function discoverQueues(client: GenesysClient, sel: QueueSelector): Promise<MonitoredQueue[]> {
   const out = new Map<string, MonitoredQueue>();
   for (let page = 1; page <= 1000; page++) {
     const res = await client.call<unknown>("GET", `/api/v2/routing/queues?pageSize=100&pageNumber=${page}`);
@@ -69,7 +48,7 @@ export async function discoverQueues(client: GenesysClient, sel: QueueSelection)
     for (const e of entities) {
       const q = toMonitored(e);
       // A queue can show on two pages when the list shifts while we page: keep one.
-      if (q && selects(sel, q)) out.set(q.id, q);
+      if (q && sel.matches(q)) out.set(q.id, q);
     }
     const pageCount = body?.pageCount;
     if (typeof pageCount !== "number" || !Number.isFinite(pageCount) || page >= pageCount) break;

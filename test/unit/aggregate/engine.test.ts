@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Calendar, offsetAt } from "../../../src/aggregate/calendar.js";
-import { defaultEngineSettings, Engine, type EngineSettings } from "../../../src/aggregate/engine.js";
+import { defaultEngineSettings, type EngineSettings } from "../../../src/aggregate/config.js";
+import { Engine } from "../../../src/aggregate/engine.js";
 import type { QueueEvent, QueueEventKind } from "../../../src/domain/queue-event.js";
 import { ManualClock } from "../../../src/util/clock.js";
 

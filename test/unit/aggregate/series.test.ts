@@ -5,7 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultEngineSettings, Engine } from "../../../src/aggregate/engine.js";
+import { defaultEngineSettings } from "../../../src/aggregate/config.js";
+import { Engine } from "../../../src/aggregate/engine.js";
 import type { Figures } from "../../../src/aggregate/figures.js";
 import type { SeriesState } from "../../../src/aggregate/series.js";
 import type { QueueEvent } from "../../../src/domain/queue-event.js";

@@ -4,11 +4,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultRule, effectiveRules, ruleSchema, type Rule } from "../../../src/alerts/config.js";
+import { defaultRule, effectiveRules, patternReadingChanges, ruleSchema, type Rule } from "../../../src/alerts/config.js";
+import { compileSelector, type QueueRef, type SelectorSpec } from "../../../src/select/queue-selector.js";
 import { initialState, step, type AlertState } from "../../../src/alerts/evaluate.js";
 import { dedupKey, readFigure, selects } from "../../../src/alerts/figures.js";
 import type { SeriesSnapshot } from "../../../src/aggregate/series.js";
-import { loadConfig } from "../../../src/config/config.js";
+import { loadConfig } from "../../../src/config/load.js";
 
 const rule = (over: Partial<Rule> = {}): Rule => ({ ...defaultRule, ...over });
 const MIN = 60_000;
@@ -116,17 +117,57 @@ test("figures are read from the snapshot with the calls behind them", () => {
   assert.equal(readFigure(rule({ figure: "waitingNobodyInteracting", window: undefined }), snapshot({ now: { waiting: 3, interacting: null, longestWaitingSeconds: 1 } })).value, null);
 });
 
-test("selectors: ids, names, patterns and media", () => {
+test("selectors: ids, names, patterns (globs), regex, divisions and media, as discovery reads them", () => {
   const s = snapshot();
-  const sel = (queues: Partial<Rule["queues"]>, media: string[] = []) => selects(rule({ queues: { ids: [], names: [], patterns: [], ...queues }, media }), s);
+  const none: SelectorSpec = { ids: [], names: [], patterns: [], regex: [], divisions: [] };
+  const sel = (queues: Partial<SelectorSpec>, media: string[] = [], ref?: QueueRef) => selects(rule({ queues: compileSelector({ ...none, ...queues }), media }), s, ref);
   assert.equal(sel({}), true);
   assert.equal(sel({ ids: ["q1"] }), true);
   assert.equal(sel({ ids: ["q2"] }), false);
   assert.equal(sel({ names: ["Support"] }), true);
-  assert.equal(sel({ patterns: ["^Sup"] }), true);
-  assert.equal(sel({ patterns: ["^Sales"] }), false);
+  assert.equal(sel({ names: ["support"] }), true, "names are case-insensitive, as in queues:");
+  assert.equal(sel({ patterns: ["Sup*"] }), true);
+  assert.equal(sel({ patterns: ["^Sup"] }), false, "patterns are globs now, not regular expressions");
+  assert.equal(sel({ regex: ["^Sup"] }), true);
+  assert.equal(sel({ patterns: ["Sales*"] }), false);
+  assert.equal(sel({ divisions: ["Finance"] }, [], { id: "q1", name: "Support", divisionId: "d1", divisionName: "finance" }), true);
+  assert.equal(sel({ divisions: ["Finance"] }), false, "no division known: not selected by division");
   assert.equal(sel({}, ["voice"]), true);
   assert.equal(sel({}, ["chat"]), false);
+});
+
+test("one selector everywhere: an alert rule selects exactly what discovery would (Sales, Presales Support, Billing)", () => {
+  const queues = [
+    { id: "a", name: "Sales" },
+    { id: "b", name: "Presales Support" },
+    { id: "c", name: "Billing" },
+  ];
+  const config = (queuesBlock: string) => load(`queues: ${queuesBlock}\nalerts:\n  rules:\n    - {name: r, figure: waiting, threshold: 1, queues: ${queuesBlock}}\n`);
+  for (const block of ["{patterns: ['sales*']}", "{names: ['presales support']}", "{patterns: ['*support']}", "{regex: ['Sales']}"]) {
+    const c = config(block);
+    const byDiscovery = queues.filter((q) => c.queues.selector.matches(q)).map((q) => q.name);
+    const byRule = queues.filter((q) => selects(c.alerts.rules![0], { queueId: q.id, queueName: q.name, mediaType: "voice" })).map((q) => q.name);
+    assert.deepEqual(byRule, byDiscovery, block);
+  }
+  assert.deepEqual(
+    queues.filter((q) => config("{patterns: ['sales*']}").queues.selector.matches(q)).map((q) => q.name),
+    ["Sales"],
+    "an anchored, case-insensitive glob: Sales, not Presales Support",
+  );
+  assert.deepEqual(queues.filter((q) => config("{names: ['presales support']}").queues.selector.matches(q)).map((q) => q.name), ["Presales Support"]);
+});
+
+test("a rule whose patterns would now select other queues is reported with its name and what it selects", () => {
+  const queues = [
+    { id: "a", name: "Sales" },
+    { id: "b", name: "Presales Support" },
+  ];
+  const r = (patterns: string[]) => rule({ name: "legacy", queues: compileSelector({ ids: [], names: [], patterns, regex: [], divisions: [] }) });
+  const lines = patternReadingChanges([r(["Support"])], queues);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /rule "legacy"/);
+  assert.match(lines[0], /now select no queue \(read as regular expressions they selected Presales Support/);
+  assert.deepEqual(patternReadingChanges([r(["Sales*"])], [{ id: "x", name: "Sales EN" }]), [], "the same either way: nothing to say");
 });
 
 test("dedup keys are stable per rule, queue and media and never longer than 255", () => {
@@ -152,7 +193,8 @@ test("PAGERDUTY_ROUTING_KEY enables the default rule; PAGERDUTY_EVENTS_URL point
   assert.equal(c.alerts.pagerduty.eventsUrl, "http://127.0.0.1:9/v2/enqueue");
   assert.deepEqual(effectiveRules(c.alerts), [defaultRule]);
   assert.equal(load("{}\n", { PAGERDUTY_ROUTING_KEY: "k".repeat(32) }).alerts.pagerduty.eventsUrl, "https://events.pagerduty.com/v2/enqueue");
-  assert.deepEqual(defaultRule, ruleSchema.parse({ ...defaultRule }));
+  const plain = (r: Rule) => ({ ...r, queues: r.queues.spec });
+  assert.deepEqual(plain(defaultRule), plain(ruleSchema.parse({ ...defaultRule, queues: defaultRule.queues.spec })));
   assert.equal(defaultRule.figure, "answeredWaitP90");
   assert.equal(defaultRule.window, "15m");
   assert.equal(defaultRule.threshold, 60);
@@ -165,7 +207,7 @@ test("rule errors are rejected at start naming the rule and the field", () => {
   bad("    - {name: slow, figure: answeredWaitP90, threshold: 1}\n", /rule "slow": window: answeredWaitP90 needs a window/);
   bad("    - {name: now, figure: waiting, window: 5m, threshold: 1}\n", /rule "now": window: waiting is a "now" figure/);
   bad("    - {name: hy, figure: answeredWaitP90, window: 15m, threshold: 60, clearThreshold: 70}\n", /rule "hy": clearThreshold: must be on the clear side/);
-  bad("    - {name: pat, figure: waiting, threshold: 1, queues: {patterns: ['(']}}\n", /rule "pat": queues\.patterns\.0: not a valid regular expression/);
+  bad("    - {name: pat, figure: waiting, threshold: 1, queues: {regex: ['(']}}\n", /rule "pat": queues\.regex\.0: not a valid regular expression/);
   bad("    - {name: a, figure: waiting, threshold: 1}\n    - {name: a, figure: waiting, threshold: 2}\n", /rule "a": name: used by another rule/);
   bad("    - {name: w, figure: asa, window: 7m, threshold: 1}\n", /rule "w": window: 7m is not one of stats.windowsMinutes/);
   bad("    - {name: x, figure: waiting, threshold: 1, colour: red}\n", /rule "x": .*colour/);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSchema } from "../../../src/config/config.js";
+import { configSchema } from "../../../src/config/schema.js";
 import { Monitor } from "../../../src/app/monitor.js";
 import { HttpTransport } from "../../../src/delivery/transport.js";
 import { RateLimiter } from "../../../src/delivery/rate-limit.js";

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultEngineSettings, Engine } from "../../../src/aggregate/engine.js";
+import { defaultEngineSettings } from "../../../src/aggregate/config.js";
+import { Engine } from "../../../src/aggregate/engine.js";
 import type { QueueEvent, QueueEventKind } from "../../../src/domain/queue-event.js";
+import { Dedup } from "../../../src/ingest/dedup.js";
 import { Pipeline } from "../../../src/ingest/pipeline.js";
 import { Watermark } from "../../../src/ingest/watermark.js";
 import { ManualClock } from "../../../src/util/clock.js";
@@ -21,7 +23,7 @@ function setup(known = ["q1"], maxClockSkewMs = 300_000) {
   const watermark = new Watermark({ watermark: NOW - 60_000, pickups: [], known, removed: [] }, { overlapMs: 60_000, marginMs: H });
   const pending: string[] = [];
   const counters: Record<string, number> = {};
-  const p = new Pipeline(engine, watermark, { add: (id) => pending.push(id) }, clock, { maxClockSkewMs }, counters, silentLogger);
+  const p = new Pipeline({ engine, watermark, dedup: new Dedup(), pending: { add: (id) => pending.push(id) }, clock, counters, log: silentLogger, observers: [] }, { maxClockSkewMs });
   return { clock, engine, watermark, pending, counters, p };
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../../src/config/config.js";
+import { loadConfig } from "../../../src/config/load.js";
 import { buildSinks } from "../../../src/sinks/exporter.js";
 
 const env = { GENESYS_CLIENT_ID: "id", GENESYS_CLIENT_SECRET: "secret", GENESYS_BASE_URL: "http://127.0.0.1:1" };

@@ -33,6 +33,7 @@
  */
 import type { QueueEvent } from "../../../domain/queue-event.js";
 import { eventsFromDetails, type DetailsConversation } from "../../../normalize/details.js";
+import { ms } from "../../../normalize/time.js";
 
 /** The one call backfill makes (GenesysClient satisfies it). */
 export interface DetailsApi {
@@ -51,7 +52,8 @@ export interface BackfillRequest {
   queryTo?: number;
   /** The longest a conversation can have been in progress: earlier UTC days this far back are reached. */
   maxConversationMs: number;
-  chunkMs?: number;
+  /** Longest interval of one query (backfill.chunkMinutes). */
+  chunkMs: number;
   pageSize?: number;
   /** The API's result cap per query (100,000 on Genesys Cloud). */
   maxResults?: number;
@@ -83,6 +85,9 @@ export interface BackfillProgress {
 
 /** A query that cannot be made to fit the API's result cap: the backfill is incomplete. */
 export class BackfillTooLargeError extends Error {
+  /** No retry fixes it: a standing problem until the selection or the chunking changes. */
+  readonly permanent = true;
+  readonly status = null;
   constructor(
     readonly queueId: string,
     readonly interval: [number, number],
@@ -103,7 +108,7 @@ export interface BackfillOptions {
   onPage?: (body: unknown) => void;
   onProgress?: (p: BackfillProgress) => void;
   /** Requests in flight at most (the rate limiter paces them; this bounds the burst). */
-  concurrency?: number;
+  concurrency: number;
   /** The pace the rate limit allows, for the ETA (default: the pace so far). */
   ratePerSecond?: number;
 }
@@ -144,16 +149,16 @@ interface Query {
 function conversationStartOf(c: unknown): number | null {
   if (c === null || typeof c !== "object") return null; // untrusted input
   const o = c as Record<string, unknown>;
-  const t = typeof o.conversationStart === "string" ? Date.parse(o.conversationStart) : NaN;
-  if (Number.isFinite(t)) return t;
+  const t = ms(o.conversationStart);
+  if (t !== undefined) return t;
   // Without conversationStart: the earliest segment start (the conversation's own start).
   let min = Infinity;
   const parts = Array.isArray(o.participants) ? (o.participants as Record<string, unknown>[]) : [];
   for (const p of parts) {
     for (const s of Array.isArray(p?.sessions) ? (p.sessions as Record<string, unknown>[]) : []) {
       for (const g of Array.isArray(s?.segments) ? (s.segments as Record<string, unknown>[]) : []) {
-        const v = typeof g?.segmentStart === "string" ? Date.parse(g.segmentStart) : NaN;
-        if (v < min) min = v;
+        const v = ms(g?.segmentStart);
+        if (v !== undefined && v < min) min = v;
       }
     }
   }
@@ -164,15 +169,15 @@ function conversationStartOf(c: unknown): number | null {
 function conversationEndOf(c: unknown): number {
   if (c === null || typeof c !== "object") return Infinity;
   const o = c as Record<string, unknown>;
-  const t = typeof o.conversationEnd === "string" ? Date.parse(o.conversationEnd) : NaN;
-  if (Number.isFinite(t)) return t;
+  const t = ms(o.conversationEnd);
+  if (t !== undefined) return t;
   let max = -Infinity;
   const parts = Array.isArray(o.participants) ? (o.participants as Record<string, unknown>[]) : [];
   for (const p of parts) {
     for (const s of Array.isArray(p?.sessions) ? (p.sessions as Record<string, unknown>[]) : []) {
       for (const g of Array.isArray(s?.segments) ? (s.segments as Record<string, unknown>[]) : []) {
-        const v = typeof g?.segmentEnd === "string" ? Date.parse(g.segmentEnd) : NaN;
-        if (!Number.isFinite(v)) return Infinity;
+        const v = ms(g?.segmentEnd);
+        if (v === undefined) return Infinity;
         if (v > max) max = v;
       }
     }
@@ -180,16 +185,16 @@ function conversationEndOf(c: unknown): number {
   return Number.isFinite(max) ? max : Infinity;
 }
 
-export async function backfill(client: DetailsApi, req: BackfillRequest, onEvents: (events: QueueEvent[]) => void, opts: BackfillOptions | ((body: unknown) => void) = {}): Promise<BackfillResult> {
-  const o: BackfillOptions = typeof opts === "function" ? { onPage: opts } : opts;
+export async function backfill(client: DetailsApi, req: BackfillRequest, onEvents: (events: QueueEvent[]) => void, opts: BackfillOptions): Promise<BackfillResult> {
+  const o = opts;
   const result: BackfillResult = { conversations: 0, events: 0, pages: 0, splits: 0, malformed: 0 };
   if (req.queueIds.length === 0 || req.to <= req.from) return result;
   const monitored = new Set(req.queueIds);
-  const chunk = req.chunkMs ?? 6 * 3_600_000;
+  const chunk = req.chunkMs;
   const pageSize = req.pageSize ?? 100;
   const maxResults = req.maxResults ?? 100_000;
   const capPages = Math.max(1, Math.floor(maxResults / pageSize));
-  const concurrency = Math.max(1, o.concurrency ?? 4);
+  const concurrency = Math.max(1, o.concurrency);
   const started = Date.now();
 
   const roots: Root[] = [];

@@ -23,6 +23,7 @@ import { excerpt } from "../../../util/redact.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
 import type { GenesysClient } from "../client.js";
+import type { Frame } from "./topics.js";
 
 /** A socket that stayed open this long (real ms) counts as a successful connection. */
 const STABLE_SOCKET_MS = 5000;
@@ -36,14 +37,6 @@ export interface ChannelOptions {
   rolloverMarginMs: number;
 }
 
-export interface Frame {
-  topicName: string;
-  eventBody: unknown;
-}
-
-/** The two topics the monitor subscribes per queue; the capture is the queue id. */
-export const CONVERSATIONS_TOPIC = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/;
-export const OBSERVATIONS_TOPIC = /^v2\.analytics\.queues\.([^.]+)\.observations$/;
 
 export interface ChannelListener {
   frame(f: Frame): void;

@@ -8,11 +8,12 @@
  * channel rolling over needs a moment with one more. Queues beyond that are not streamed; they
  * are still counted from the Analytics API (reconciliation), minutes late, and the service says so.
  */
-import { NotificationChannel, type ChannelListener } from "./channel.js";
+import { NotificationChannel } from "./channel.js";
 import type { GenesysClient } from "../client.js";
-import type { Config } from "../../../config/config.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
+import type { StreamConfig } from "./config.js";
+import { queueTopics, type Frame } from "./topics.js";
 
 /** Genesys allows 20 channels per OAuth client; one stays free for a channel's rollover. */
 export const MAX_CHANNELS = 19;
@@ -25,6 +26,17 @@ export interface ChannelView {
   lastFrameAgeSeconds: number | null;
 }
 
+/** What the pool's channels report, with the queues each carries. */
+export interface PoolListener {
+  frame(f: Frame): void;
+  /** A channel is open and subscribed; `queueIds` are the queues it carries. */
+  live(channel: string, queueIds: string[]): void;
+  /** A channel's stream broke; events after `lastFrameAt` may have been missed. */
+  down(channel: string, lastFrameAt: number, reason: string): void;
+  /** Every frame as parsed, before any filtering (run --record). */
+  raw?(frame: unknown): void;
+}
+
 export class ChannelPool {
   private readonly channels: NotificationChannel[] = [];
   /** Which queues each channel carries. */
@@ -32,14 +44,20 @@ export class ChannelPool {
   /** Queues no channel has room for (beyond what one OAuth client can stream), in selection order. */
   private readonly unplaced = new Set<string>();
 
+  private listener: PoolListener | null = null;
+  private stopped = false;
+
   constructor(
-    private readonly stream: Config["stream"],
+    private readonly stream: StreamConfig,
     private readonly client: GenesysClient,
     private readonly clock: Clock,
     private readonly log: Logger,
-    /** Listener for each channel, given its name. */
-    private readonly listener: (name: string) => ChannelListener,
   ) {}
+
+  /** Where the channels report (set once, before the first assign). */
+  listen(l: PoolListener): void {
+    this.listener = l;
+  }
 
   get size(): number {
     return this.channels.length;
@@ -74,8 +92,13 @@ export class ChannelPool {
     return this.unplaced.size;
   }
 
+  unstreamedQueues(): string[] {
+    return [...this.unplaced];
+  }
+
   /** Places added queues, drops removed ones, and updates every channel's subscriptions. */
   async assign(added: string[], removed: string[]): Promise<void> {
+    if (this.stopped) return;
     const perChannel = Math.floor(this.stream.topicsPerChannel / 2);
     for (const id of removed) {
       this.unplaced.delete(id);
@@ -106,19 +129,29 @@ export class ChannelPool {
       );
     }
     for (const ch of this.channels) {
-      const topics = [...this.queuesOf.get(ch)!].flatMap((id) => [`v2.routing.queues.${id}.conversations`, `v2.analytics.queues.${id}.observations`]);
-      await ch.setTopics(topics);
+      await ch.setTopics([...this.queuesOf.get(ch)!].flatMap(queueTopics));
+      // A stop while subscribing must not leave a channel opening behind it.
+      if (this.stopped) return;
       if (fresh.includes(ch)) ch.start();
     }
   }
 
   stop(): void {
+    this.stopped = true;
     for (const c of this.channels) c.stop();
   }
 
   private open(name: string): NotificationChannel {
+    const l = this.listener;
+    if (!l) throw new Error("channel pool: no listener (listen() before assign())");
     const s = this.stream;
     const opts = { heartbeatSeconds: s.heartbeatSeconds, reconnectInitialSeconds: s.reconnectInitialSeconds, reconnectMaxSeconds: s.reconnectMaxSeconds, rolloverMarginMs: s.rolloverMarginMinutes * 60_000 };
-    return new NotificationChannel(name, [], this.client, this.clock, this.log, opts, this.listener(name));
+    const ch: NotificationChannel = new NotificationChannel(name, [], this.client, this.clock, this.log, opts, {
+      frame: (f) => l.frame(f),
+      live: () => l.live(name, [...(this.queuesOf.get(ch) ?? [])]),
+      down: (lastFrameAt, reason) => l.down(name, lastFrameAt, reason),
+      raw: l.raw && ((m) => l.raw?.(m)),
+    });
+    return ch;
   }
 }

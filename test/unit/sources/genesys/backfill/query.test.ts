@@ -71,7 +71,7 @@ function spread(n: number, queueId: string, from: number, spanMs: number, prefix
 
 async function run(api: FakeDetails, over: Partial<Parameters<typeof backfill>[1]> = {}) {
   const events: QueueEvent[] = [];
-  const r = await backfill(api, { queueIds: [Q1, Q2], from: T0, to: T0 + 6 * 3_600_000, maxConversationMs: 0, maxResults: 1000, minSpanMs: 60_000, ...over }, (e) => events.push(...e));
+  const r = await backfill(api, { queueIds: [Q1, Q2], from: T0, to: T0 + 6 * 3_600_000, maxConversationMs: 0, maxResults: 1000, minSpanMs: 60_000, chunkMs: 6 * 3_600_000, ...over }, (e) => events.push(...e), { concurrency: 4 });
   return { r, events };
 }
 
@@ -128,7 +128,7 @@ test("pages are fetched concurrently up to the bound, and no empty page is asked
   };
   const progress: { pages: number; rangeDone: number }[] = [];
   const events: QueueEvent[] = [];
-  const r = await backfill(api, { queueIds: [Q1, Q2], from: T0, to: T0 + 6 * 3_600_000, maxConversationMs: 0 }, (e) => events.push(...e), { concurrency: 3, onProgress: (p) => progress.push(p) });
+  const r = await backfill(api, { queueIds: [Q1, Q2], from: T0, to: T0 + 6 * 3_600_000, maxConversationMs: 0, chunkMs: 6 * 3_600_000 }, (e) => events.push(...e), { concurrency: 3, onProgress: (p) => progress.push(p) });
   assert.equal(r.pages, 6, "6 pages, none empty");
   assert.equal(api.calls.length, 6);
   assert.equal(new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, 600);

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
-import { NotificationChannel, type ChannelListener, type Frame } from "../../../../../src/sources/genesys/stream/channel.js";
+import { NotificationChannel, type ChannelListener } from "../../../../../src/sources/genesys/stream/channel.js";
+import type { Frame } from "../../../../../src/sources/genesys/stream/topics.js";
 import { GenesysClient } from "../../../../../src/sources/genesys/client.js";
 import { genesysEnvironment } from "../../../../../src/sources/genesys/environment.js";
 import { TokenProvider } from "../../../../../src/sources/genesys/token.js";

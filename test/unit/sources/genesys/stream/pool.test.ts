@@ -22,7 +22,8 @@ test("at most 19 channels: queues beyond are reported as unstreamed, then placed
   const client = new GenesysClient(env, new TokenProvider(env, emu.options.clientId, emu.options.clientSecret, transport), transport);
   // Two topics per channel: one queue per channel, so 21 queues would need 21 channels.
   const stream = { heartbeatSeconds: 30, topicsPerChannel: 2, latencyAllowanceSeconds: 10, reconnectInitialSeconds: 0.1, reconnectMaxSeconds: 1, rolloverMarginMinutes: 30, maxClockSkewSeconds: 300 };
-  const pool = new ChannelPool(stream, client, systemClock, log, () => ({ frame: () => {}, live: () => {}, down: () => {} }));
+  const pool = new ChannelPool(stream, client, systemClock, log);
+  pool.listen({ frame: () => {}, live: () => {}, down: () => {} });
   t.after(async () => {
     pool.stop();
     await emu.stop();

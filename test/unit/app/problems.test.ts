@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BackfillTooLargeError } from "../../../src/sources/genesys/backfill/query.js";
-import { areaOf, notReadyReasons, permanentStatus, Problems, type Problem } from "../../../src/app/health.js";
+import { notReadyReasons } from "../../../src/app/health.js";
+import { areaOf, permanentStatus, Problems, type Problem } from "../../../src/app/problems.js";
 import { HttpError } from "../../../src/delivery/transport.js";
 
 const httpError = (status: number, url = "/api/v2/analytics/conversations/details/query") => new HttpError({ method: "POST", url, status, message: `POST ${url} answered ${status}` });

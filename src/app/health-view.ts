@@ -1,0 +1,69 @@
+/** /api/health, assembled from the parts' own read-only views (./health.ts has the shape). */
+import type { Engine } from "../aggregate/engine.js";
+import type { RateLimiter } from "../delivery/rate-limit.js";
+import type { HttpTransport } from "../delivery/transport.js";
+import type { LossDetector } from "../ingest/loss-detector.js";
+import type { Pipeline } from "../ingest/pipeline.js";
+import type { Watermark } from "../ingest/watermark.js";
+import type { BackfillRunner } from "../sources/genesys/backfill/runner.js";
+import type { BackfillScheduler } from "../sources/genesys/backfill/scheduler.js";
+import type { BackfillTriggers } from "../sources/genesys/backfill/triggers.js";
+import type { ChannelPool } from "../sources/genesys/stream/pool.js";
+import { notReadyReasons, type Health } from "./health.js";
+import type { Problems } from "./problems.js";
+
+export interface HealthParts {
+  now: number;
+  pool: ChannelPool;
+  triggers: BackfillTriggers;
+  scheduler: BackfillScheduler;
+  runner: BackfillRunner;
+  watermark: Watermark;
+  pipeline: Pipeline;
+  lossDetector: LossDetector;
+  problems: Problems;
+  engine: Engine;
+  queues: number;
+  counters: Record<string, number>;
+  apiErrors: number;
+  transport: HttpTransport;
+  limiter: RateLimiter;
+  reconcileMinutes: number;
+}
+
+export function assembleHealth(p: HealthParts): Health {
+  const problems = p.problems.list();
+  const connected = p.pool.connected;
+  const caughtUp = p.triggers.caughtUp;
+  const job = p.scheduler.job;
+  const lastEventAt = p.pipeline.lastEventAt;
+  const rl = p.limiter.stats;
+  return {
+    connected,
+    ready: connected && caughtUp && problems.length === 0,
+    caughtUp,
+    reasons: notReadyReasons({ channels: p.pool.size, connected, caughtUp, problems }),
+    watermark: p.watermark.value ? new Date(p.watermark.value).toISOString() : null,
+    queues: p.queues,
+    series: p.engine.seriesCount,
+    channels: p.pool.views(p.now),
+    unstreamedQueues: p.pool.unstreamed,
+    lastEventAgeSeconds: lastEventAt === null ? null : Math.max(0, (p.now - lastEventAt) / 1000),
+    counters: { ...p.counters, apiErrors: p.apiErrors, dedupIdentities: p.pipeline.dedup.size, malformedFrames: p.pool.malformedFrames },
+    http: { ...p.transport.stats, byStatus: { ...p.transport.stats.byStatus }, rateLimit: { perMinute: p.limiter.perMinute, inWindow: rl.inWindow, queued: rl.queued, throttled: rl.throttled } },
+    backfill: {
+      pending: job !== null && !job.settle,
+      settling: job?.settle === true,
+      running: p.scheduler.running !== null,
+      lastDurationMs: p.runner.lastDurationMs,
+      lastCatchUpMs: p.runner.lastCatchUpMs,
+      pickups: p.watermark.pendingPickups().length,
+      scheduled: { ...p.scheduler.scheduled },
+      lastSettle: p.runner.lastSettle,
+      reconcile: { everyMinutes: p.reconcileMinutes, passes: p.counters.reconciles ?? 0, pages: p.counters.reconcilePages ?? 0 },
+      progress: p.runner.progress && { ...p.runner.progress },
+    },
+    lossDetector: { compared: p.lossDetector.compared, disagreed: p.lossDetector.disagreed, last: p.lossDetector.last.slice(0, 20) },
+    problems,
+  };
+}

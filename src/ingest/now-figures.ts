@@ -1,0 +1,23 @@
+/**
+ * The "now" figures (waiting, interacting, alerting) from observations: messages carry only the
+ * metrics that changed, so they are merged per queue and media (never zero-filled) and a full
+ * reading goes to the engine.
+ */
+import type { Engine } from "../aggregate/engine.js";
+import { ObservationMerger, type ObservationUpdate } from "../normalize/observation.js";
+
+export class NowFigures {
+  private readonly merger = new ObservationMerger();
+
+  constructor(private readonly engine: Engine) {}
+
+  observe(u: ObservationUpdate): void {
+    const merged = this.merger.merge(u);
+    if (merged) this.engine.observe(u.queueId, u.mediaType, merged);
+  }
+
+  /** A queue left the selection: its partial readings must not merge with a later re-add's. */
+  forget(queueId: string): void {
+    this.merger.forget(queueId);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * What asks for a backfill, and what a settled one allows: the stream's gaps (per channel: only
+ * the queues a channel carries are re-read when it comes back), the first start, queues that join
+ * the selection (their whole day), reconciliation without a gap, and the loss detector's
+ * disagreements. A settled read of every queue moves the watermark W; a settled pickup makes its
+ * queues ordinary. Decisions only: the runner runs the jobs.
+ */
+import type { Comparison, LossDetector } from "../../../ingest/loss-detector.js";
+import type { Watermark } from "../../../ingest/watermark.js";
+import type { Clock } from "../../../util/clock.js";
+import type { Logger } from "../../../util/log.js";
+import type { QueueChange } from "../discovery.js";
+import type { BackfillConfig } from "./config.js";
+import { newJob, type BackfillJob, type BackfillScheduler } from "./scheduler.js";
+
+/** What the triggers need to know of the stream. */
+export interface StreamState {
+  /** Every channel is open and subscribed. */
+  readonly connected: boolean;
+  /** Selected queues no channel has room for: counted from analytics only. */
+  unstreamedQueues(): string[];
+}
+
+export interface TriggerSettings {
+  backfill: BackfillConfig;
+  /** Stream latency allowance (clock ms): ranges reach this far past "now". */
+  allowanceMs: number;
+  /** The details API's lag to wait for, in clock ms. */
+  ingestionDelayMs: () => number;
+  /** A new state file: the first discovery's queues are covered by W from the day start. */
+  freshState: boolean;
+  /** Start of the business day holding t. */
+  dayStart: (t: number) => number;
+}
+
+/** Reconciliation for queues beyond the channel cap when reconcileMinutes is 0 (they have no other source). */
+const UNSTREAMED_RECONCILE_MINUTES = 5;
+
+export class BackfillTriggers {
+  /** Channels whose stream broke and has not been backfilled since: name -> last frame (clock). */
+  private readonly gaps = new Map<string, number>();
+  private initialDone = false;
+  private initialScheduled = false;
+  /** Clock time up to which reconciliation has been scheduled. */
+  private reconciledUntil: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly scheduler: BackfillScheduler,
+    private readonly watermark: Watermark,
+    private readonly stream: StreamState,
+    private readonly clock: Clock,
+    private readonly s: TriggerSettings,
+    private readonly counters: Record<string, number>,
+    private readonly log: Logger,
+  ) {
+    counters.reconnects ??= 0;
+    counters.reconciles ??= 0;
+    counters.lossDetectorDifferences ??= 0;
+  }
+
+  /** The first backfill has run: figures are complete up to the stream. */
+  get initialBackfillDone(): boolean {
+    return this.initialDone;
+  }
+
+  /** Every gap backfilled (a settling re-query may still be due). */
+  get caughtUp(): boolean {
+    return this.initialDone && !this.scheduler.catchingUp;
+  }
+
+  /** No gap open and no backfill pending: the stream alone may move W. */
+  get backfillIdle(): boolean {
+    return this.gaps.size === 0 && this.scheduler.idle;
+  }
+
+  start(): void {
+    const minutes = this.s.backfill.reconcileMinutes || UNSTREAMED_RECONCILE_MINUTES;
+    this.timer = setInterval(() => {
+      try {
+        this.reconcile();
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, "reconciliation failed");
+      }
+    }, (minutes * 60_000) / this.clock.speed);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  channelDown(channel: string, lastFrameAt: number, reason: string): void {
+    this.counters.reconnects++;
+    if (!this.gaps.has(channel)) this.gaps.set(channel, lastFrameAt);
+    this.log.warn({ channel, lastFrame: new Date(lastFrameAt).toISOString(), reason }, "stream gap opened");
+  }
+
+  /**
+   * A channel is live. The first time every channel is, the initial backfill (every queue, from
+   * W); after a gap, a backfill of that channel's queues from W.
+   */
+  channelLive(channel: string, queueIds: string[]): void {
+    const now = this.clock.now();
+    const to = now + this.s.allowanceMs;
+    const from = this.watermark.value;
+    if (!this.initialScheduled) {
+      if (!this.stream.connected) return;
+      this.initialScheduled = true;
+      this.gaps.clear(); // the first backfill reads up to now, over every queue
+      this.scheduler.schedule(newJob({ from, to, readyAt: now, queueIds: null, cause: "initial" }));
+      this.log.info({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }, "stream live; first backfill scheduled");
+      return;
+    }
+    if (!this.gaps.delete(channel)) return; // a handover or rollover: no gap
+    // (A gap before the first backfill has run merges into it: the merged job reads every queue.)
+    this.scheduler.schedule(newJob({ from, to, readyAt: now, queueIds: new Set(queueIds), cause: "gap" }));
+    this.log.info({ channel, queues: queueIds.length, from: new Date(from).toISOString(), to: new Date(to).toISOString() }, "channel live again; its queues' gap is backfilled");
+  }
+
+  /** Queues that joined the selection after the state began get their whole day, like a first start. */
+  queuesChanged(c: QueueChange): void {
+    const now = this.clock.now();
+    for (const id of c.removed) this.watermark.remove(id, now);
+    const picked = this.watermark.select(
+      c.found.map((q) => q.id),
+      this.s.dayStart(now),
+      this.s.freshState && c.first,
+    );
+    // After a restart, pickups whose backfill had not settled are read again.
+    const ids = new Set(c.found.map((q) => q.id));
+    const pickups = c.first ? this.watermark.pendingPickups().filter(([q]) => ids.has(q)) : picked;
+    if (pickups.length === 0) return;
+    const from = Math.min(...pickups.map(([, f]) => f));
+    this.scheduler.schedule(newJob({ from, to: now + this.s.allowanceMs, readyAt: now, queueIds: new Set(pickups.map(([q]) => q)), cause: "pickup" }));
+    const names = new Map(c.found.map((q) => [q.id, q.name]));
+    this.log.info({ queues: pickups.map(([q]) => names.get(q) ?? q), from: new Date(from).toISOString() }, "queues joined the selection; their day is backfilled");
+  }
+
+  /**
+   * Without any gap, re-read recent minutes once the ingestion delay has passed, so a notification
+   * the service left out is still counted (dedup drops what the stream had). With reconciliation
+   * off, only the queues no channel carries are re-read.
+   */
+  reconcile(): void {
+    if (!this.stream.connected || !this.caughtUp || !this.scheduler.idle) return;
+    const minutes = this.s.backfill.reconcileMinutes;
+    const unstreamed = this.stream.unstreamedQueues();
+    if (minutes === 0 && unstreamed.length === 0) return;
+    const now = this.clock.now();
+    const span = (minutes || UNSTREAMED_RECONCILE_MINUTES) * 60_000;
+    // Each pass starts where the previous one (or the last settled backfill) ended, so a turn
+    // skipped while a backfill was busy leaves no hole.
+    const from = Math.min(this.reconciledUntil ?? now, now - span);
+    this.reconciledUntil = now;
+    this.counters.reconciles++;
+    const queueIds = minutes > 0 ? null : new Set(unstreamed);
+    this.scheduler.schedule(newJob({ from, to: now, readyAt: now + this.s.ingestionDelayMs(), settle: true, queueIds, cause: "reconcile" }));
+  }
+
+  /**
+   * Each settled 30-minute interval's counts against Genesys' own. A difference where Genesys
+   * counted more is logged and that interval re-read for the queue, once.
+   */
+  checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean): Comparison[] {
+    if (!this.stream.connected || !this.caughtUp) return []; // a gap's events are still on their way
+    const now = this.clock.now();
+    const due = detector.due(now);
+    for (const c of due) {
+      if (c.differences.length === 0) continue;
+      this.counters.lossDetectorDifferences++;
+      const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor };
+      if (!c.missing) {
+        this.log.info(what, "counts differ from Genesys' own for a closed interval (ours are higher: nothing to recover)");
+        continue;
+      }
+      this.log.warn(what, "counts differ from Genesys' own for a closed interval; re-reading it");
+      if (!monitored(c.queueId)) continue;
+      this.scheduler.schedule(newJob({ from: Date.parse(c.start), to: Date.parse(c.end), readyAt: now, settle: true, queueIds: new Set([c.queueId]), cause: "loss" }));
+    }
+    return due;
+  }
+
+  /** A pass succeeded (immediate or settling): the first backfill is done once one over every queue ran. */
+  passed(job: BackfillJob): void {
+    if (job.queueIds === null) this.initialDone = true;
+  }
+
+  /** A job settled for these queues: pickups become ordinary, and a read of every queue may move W. */
+  settled(job: BackfillJob, queueIds: string[]): void {
+    this.watermark.settled(queueIds);
+    if (job.queueIds !== null) return;
+    this.reconciledUntil = Math.max(this.reconciledUntil ?? -Infinity, job.to);
+    if (this.gaps.size === 0 && this.scheduler.job === null) this.watermark.advance(job.to);
+  }
+}
