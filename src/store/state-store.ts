@@ -247,7 +247,7 @@ export class StateStore {
         if (bad !== 0) {
           const lost = bad < 0 ? n : bad;
           const cost = afterCheckpoint ? "missing from the figures; a backfill may count them again" : "their identities are forgotten; a backfill may count them again";
-          problems.push(this.problem("log", String(seq), `${firstProblem}; ${bad < 0 ? "its" : bad} events skipped (${cost})`, lost));
+          problems.push(this.problem("log", String(seq), `${firstProblem}; ${bad < 0 ? `its ${n}` : `${bad} of its ${entries.length + bad}`} events skipped (${cost})`, lost));
         }
         for (const [id, kind, queueId, mediaType, conversationId, participantId, time, waitMs] of entries) {
           if (time >= seenSince) seen.push([id ?? storedIdentity({ kind, queueId, mediaType, conversationId, participantId, time }), time]);
