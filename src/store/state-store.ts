@@ -74,12 +74,15 @@ export interface LoadedState extends StoredPosition {
  * rows after the checkpoint by the primary key; the checkpointed rows that still hold
  * identities from `seenSince` on found in `log_newest` alone (without INDEXED BY the planner
  * walks every row up to the checkpoint instead), then read one by one by primary key in log
- * order. Everything older is never read, however long a recordEvents log grows.
+ * order. Everything older is never read, however long a recordEvents log grows. When more than
+ * a quarter of the rows behind the checkpoint are wanted, they are read in one ordered pass.
  */
 export const LOAD_QUERIES = {
   afterCheckpoint: "SELECT seq, n, events FROM log WHERE seq > ? ORDER BY seq",
   identitiesBehind: "SELECT seq FROM log INDEXED BY log_newest WHERE newest >= ? AND seq <= ?",
   row: "SELECT seq, n, events FROM log WHERE seq = ?",
+  firstSeq: "SELECT min(seq) FROM log",
+  scanBehind: "SELECT seq, n, events FROM log WHERE seq <= ? AND newest >= ? ORDER BY seq",
 } as const;
 
 const TABLES = `
@@ -257,10 +260,16 @@ export class StateStore {
     };
     named(this.file, "table log", () => {
       const behind = (this.db.prepare(LOAD_QUERIES.identitiesBehind).pluck().all(seenSince, pos.checkpointSeq) as number[]).sort((a, b) => a - b);
-      const row = this.db.prepare(LOAD_QUERIES.row).raw();
-      read((function* () {
-        for (const seq of behind) yield row.get(seq) as [number, number, string];
-      })(), false);
+      // Most of the rows wanted (seenSince far back): one pass in order beats a lookup per row.
+      const first = this.db.prepare(LOAD_QUERIES.firstSeq).pluck().get() as number | null;
+      if (first !== null && behind.length > (pos.checkpointSeq - first + 1) / 4) {
+        read(this.db.prepare(LOAD_QUERIES.scanBehind).raw().iterate(pos.checkpointSeq, seenSince) as Iterable<[number, number, string]>, false);
+      } else {
+        const row = this.db.prepare(LOAD_QUERIES.row).raw();
+        read((function* () {
+          for (const seq of behind) yield row.get(seq) as [number, number, string];
+        })(), false);
+      }
       read(this.db.prepare(LOAD_QUERIES.afterCheckpoint).raw().iterate(pos.checkpointSeq) as Iterable<[number, number, string]>, true);
     });
     return { ...pos, series, replay, seen, counters, problems };

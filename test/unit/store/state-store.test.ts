@@ -120,6 +120,8 @@ test("loading uses the indexes: the primary key after the checkpoint, log_newest
   assert.deepEqual(plan(LOAD_QUERIES.afterCheckpoint), ["SEARCH log USING INTEGER PRIMARY KEY (rowid>?)"]);
   assert.deepEqual(plan(LOAD_QUERIES.identitiesBehind), ["SEARCH log USING COVERING INDEX log_newest (newest>?)"]);
   assert.deepEqual(plan(LOAD_QUERIES.row), ["SEARCH log USING INTEGER PRIMARY KEY (rowid=?)"]);
+  assert.deepEqual(plan(LOAD_QUERIES.firstSeq), ["SEARCH log"]);
+  assert.deepEqual(plan(LOAD_QUERIES.scanBehind), ["SEARCH log USING INTEGER PRIMARY KEY (rowid<?)"]);
   // The query this replaces read every row: `seq > ? OR newest >= ?` is a full scan.
   assert.deepEqual(plan("SELECT seq, newest, events FROM log WHERE seq > ? OR newest >= ? ORDER BY seq"), ["SCAN log"]);
   store.close();
