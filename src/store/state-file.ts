@@ -9,6 +9,7 @@
  * looked at through a read-only connection (it cannot write, and does not checkpoint on close).
  */
 import { closeSync, existsSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { classify, named, notWritable, stateError, StateFileError } from "./state-errors.js";
 
@@ -127,6 +128,7 @@ function probe(file: string): void {
 export function openStateFile(file: string): OpenedStateFile {
   const header = readHeader(file);
   if (header.kind === "not-sqlite") throw new StateFileError(file, "open", "not-ours", "is not a SQLite database; refusing to use it as the state file");
+  if (header.kind === "missing" && !existsSync(dirname(file))) throw new StateFileError(file, "open", "io", `its directory ${dirname(file)} does not exist`);
   const ro = notWritable(file);
   if (ro !== null) throw new StateFileError(file, "open", "read-only", `read-only (${ro}); the state file must be writable`);
   const walFile = `${file}-wal`;

@@ -80,6 +80,11 @@ test("a file that is not SQLite is refused and left as it was", () => {
   assert.equal(sha(file), before);
 });
 
+test("a state file whose directory does not exist says so", () => {
+  const file = join(dir, "no-such-dir", "s.sqlite");
+  assert.throws(() => new StateStore(file), (e: Error) => e.message === `state file ${file}: open: its directory ${join(dir, "no-such-dir")} does not exist`);
+});
+
 test("a new file and an empty one are ours: initialised and marked", () => {
   for (const name of ["new.sqlite", "empty.sqlite"]) {
     const file = join(dir, name);
