@@ -6,28 +6,28 @@
  *  - Every checkpoint writes the engine's changed series together with the log position they
  *    include (`checkpoint_seq`).
  *  - Loading gives the checkpointed series plus the log after it, which the caller replays, and
- *    the identities of the log's retained rows (the dedup's memory across a restart).
+ *    the identities of the log's rows from `seenSince` on (the dedup's memory across a restart).
  *  - Pruning drops checkpointed rows whose every event is older than the identities' horizon
  *    (with `recordEvents` the log is kept whole: an audit trail, readable row by row through
  *    the `events` view).
  * So the engine's state (checkpoint + log), the identities, the watermark and the counters always
  * describe the same moment: after a crash the service restarts from a state that matches its
  * watermark, and backfill from there fills the rest.
+ *
+ * Every error names the file and the table, row or operation (StateFileError, with its kind:
+ * disk-full, read-only, ...). What is read back is checked before it is used; see `load` for
+ * which rows stop the start and which are skipped and reported.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { storedIdentity } from "../ingest/dedup.js";
 import type { SeriesState } from "../aggregate/series.js";
+import { decodeLogRow, decodeSeries, logEntry, type LogEntry } from "./state-codec.js";
+import { named, StateFileError } from "./state-errors.js";
+import { APPLICATION_ID, openStateFile, SCHEMA_VERSION } from "./state-file.js";
+import { migrateFrom3 } from "./migrate-v3.js";
 
-const SCHEMA_VERSION = 4;
-
-/**
- * One logged event: [identity, kind, queue, media, conversation, participant, time, wait or null].
- * The identity is null when it is the event's own (`storedIdentity`): 40 % less to write.
- */
-type LogEntry = [string | null, QueueEvent["kind"], string, string, string, string, number, number | null];
-/** Events per row when older state files are carried over into the log. */
-const MIGRATION_ROW = 1000;
+export { StateFileError, type StateErrorKind } from "./state-errors.js";
 
 export interface Batch {
   /** Newly counted events (identity + event), in the order they were applied; no id: the event's own (`storedIdentity`). */
@@ -38,18 +38,73 @@ export interface Batch {
   meta?: Record<string, string>;
 }
 
-export interface LoadedState {
+/** A row that was read back but could not be used: skipped, and said. */
+export interface StateProblem {
+  table: "series" | "log" | "counters" | "meta";
+  /** The row's key: "q1/voice", a log sequence number, a counter or meta name. */
+  row: string;
+  /** The whole sentence, file and row named, with what the skip costs. */
+  message: string;
+  /** Events of a log row that could not be read. */
+  lost?: number;
+}
+
+/** What the meta table says about where the state stands, read without touching the log. */
+export interface StoredPosition {
+  watermark: number | null;
+  startedAt: number | null;
+  /** The last log row the checkpointed series include. */
+  checkpointSeq: number;
+  /** Every meta entry, including those committed via `Batch.meta`. */
+  meta: Record<string, string>;
+  problems: StateProblem[];
+}
+
+export interface LoadedState extends StoredPosition {
   series: SeriesState[];
   /** Events counted after the checkpoint, in order: apply them to the restored series. */
   replay: QueueEvent[];
-  /** Counted identities with their event time, newest retained window only. */
+  /** Counted identities with their event time, from `seenSince` on, in log order. */
   seen: [string, number][];
-  watermark: number | null;
-  startedAt: number | null;
   counters: Record<string, number>;
-  /** Every meta entry, including those committed via `Batch.meta`. */
-  meta: Record<string, string>;
 }
+
+/**
+ * The reads of the log on load, each served by an index (EXPLAIN QUERY PLAN in the tests): the
+ * rows after the checkpoint by the primary key; the checkpointed rows that still hold
+ * identities from `seenSince` on found in `log_newest` alone (without INDEXED BY the planner
+ * walks every row up to the checkpoint instead), then read one by one by primary key in log
+ * order. Everything older is never read, however long a recordEvents log grows. When more than
+ * a quarter of the rows behind the checkpoint are wanted, they are read in one ordered pass.
+ */
+export const LOAD_QUERIES = {
+  afterCheckpoint: "SELECT seq, n, events FROM log WHERE seq > ? ORDER BY seq",
+  identitiesBehind: "SELECT seq FROM log INDEXED BY log_newest WHERE newest >= ? AND seq <= ?",
+  row: "SELECT seq, n, events FROM log WHERE seq = ?",
+  firstSeq: "SELECT min(seq) FROM log",
+  scanBehind: "SELECT seq, n, events FROM log WHERE seq <= ? AND newest >= ? ORDER BY seq",
+} as const;
+
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, state TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  -- One row per committed batch: its events as a JSON array of LogEntry arrays, the newest
+  -- event time (pruning, loading) and the count. Identities are looked up in memory; the file
+  -- only reloads and prunes them, so a batch is one appended row, not two per event.
+  CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, newest INTEGER NOT NULL, n INTEGER NOT NULL, events TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS log_newest ON log (newest);
+`;
+// The log event by event, for audits and ad hoc queries (the columns of schema 3's table).
+const EVENTS_VIEW = `
+  CREATE VIEW IF NOT EXISTS events AS
+    SELECT log.seq AS batch, e.key AS position,
+           COALESCE(e.value->>0, (e.value->>4) || '/' || (e.value->>5) || '/' || (e.value->>2) || '/' || IIF(e.value->>1 = 'offered', 'offered', 'end:' || (e.value->>1))) AS id,
+           e.value->>1 AS kind, e.value->>2 AS queue_id,
+           e.value->>3 AS media_type, e.value->>4 AS conversation_id, e.value->>5 AS participant_id,
+           e.value->>6 AS time, e.value->>7 AS wait_ms
+    FROM log, json_each(log.events) AS e;
+`;
 
 export class StateStore {
   private readonly db: Database.Database;
@@ -66,173 +121,162 @@ export class StateStore {
   private readonly writtenCounters = new Map<string, number>();
 
   /**
-   * @param file path of the SQLite file (created if missing)
+   * @param file path of the SQLite file (created if missing; refused if it is not ours)
    * @param recordEvents also keep every counted event (an audit trail; off by default)
+   * @throws StateFileError naming the file and why
    */
   constructor(
     readonly file: string,
     readonly recordEvents = false,
   ) {
+    const { db, version } = openStateFile(file);
+    this.db = db;
     try {
-      this.db = new Database(file);
-    } catch (e) {
-      throw new Error(`state file ${file}: cannot open: ${(e as Error).message}`, { cause: e });
-    }
-    // One monitor per state file: two would each count events the other already counted.
-    // The exclusive lock is held until close; the OS drops it if the process dies.
-    this.db.pragma("locking_mode = EXCLUSIVE");
-    this.db.pragma("busy_timeout = 1000");
-    // WAL + NORMAL survives a killed process (not a power cut).
-    try {
-      this.db.pragma("journal_mode = WAL");
-      this.db.exec("BEGIN EXCLUSIVE; COMMIT;");
-    } catch (e) {
-      this.db.close();
-      const busy = /locked|busy/i.test((e as Error).message);
-      throw new Error(busy ? `state file ${file} is in use by another queue-monitor process` : `state file ${file}: ${(e as Error).message}`, { cause: e });
-    }
-    this.db.pragma("synchronous = NORMAL");
-    const version = this.schemaVersion();
-    if (version !== null && version !== SCHEMA_VERSION && version !== 3) {
-      throw new Error(`state file ${file}: schema version ${version}, this build reads ${SCHEMA_VERSION}`);
-    }
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, state TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      -- One row per committed batch: its events as a JSON array of LogEntry arrays, the newest
-      -- event time (pruning) and the count. Identities are looked up in memory; the file only
-      -- reloads and prunes them, so a batch is one appended row, not two per event.
-      CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, newest INTEGER NOT NULL, n INTEGER NOT NULL, events TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS log_newest ON log (newest);
-    `);
-    if (version === 3) this.migrateFrom3();
-    // The log event by event, for audits and ad hoc queries (the columns of schema 3's table).
-    this.db.exec(`
-      CREATE VIEW IF NOT EXISTS events AS
-        SELECT log.seq AS batch, e.key AS position,
-               COALESCE(e.value->>0, (e.value->>4) || '/' || (e.value->>5) || '/' || (e.value->>2) || '/' || IIF(e.value->>1 = 'offered', 'offered', 'end:' || (e.value->>1))) AS id,
-               e.value->>1 AS kind, e.value->>2 AS queue_id,
-               e.value->>3 AS media_type, e.value->>4 AS conversation_id, e.value->>5 AS participant_id,
-               e.value->>6 AS time, e.value->>7 AS wait_ms
-        FROM log, json_each(log.events) AS e;
-    `);
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
-    this.upsertSeries = this.db.prepare("INSERT INTO series (key, state) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state");
-    this.appendLog = this.db.prepare("INSERT INTO log (newest, n, events) VALUES (?, ?, ?)");
-    this.setMeta = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-    this.setCounter = this.db.prepare("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value");
-    this.commitTx = this.db.transaction((b: Batch, counters: [string, number][]) => {
-      if (b.events.length > 0) {
-        const entries: LogEntry[] = [];
-        let newest = -Infinity;
-        for (const { id, event: e } of b.events) {
-          entries.push([id ?? null, e.kind, e.queueId, e.mediaType, e.conversationId, e.participantId, e.time, e.waitMs ?? null]);
-          if (e.time > newest) newest = e.time;
+      named(file, "initialise (tables meta, series, counters, log)", () =>
+        db.transaction(() => {
+          db.exec(TABLES);
+          if (version === 3) migrateFrom3(db);
+          db.exec(EVENTS_VIEW);
+          db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(SCHEMA_VERSION));
+          db.pragma(`application_id = ${APPLICATION_ID}`);
+        })(),
+      );
+      this.upsertSeries = db.prepare("INSERT INTO series (key, state) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state");
+      this.appendLog = db.prepare("INSERT INTO log (newest, n, events) VALUES (?, ?, ?)");
+      this.setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+      this.setCounter = db.prepare("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+      this.commitTx = db.transaction((b: Batch, counters: [string, number][]) => {
+        if (b.events.length > 0) {
+          const entries: LogEntry[] = [];
+          let newest = -Infinity;
+          for (const { id, event: e } of b.events) {
+            entries.push(logEntry(id, e));
+            if (e.time > newest) newest = e.time;
+          }
+          this.appendLog.run(newest, entries.length, JSON.stringify(entries));
         }
-        this.appendLog.run(newest, entries.length, JSON.stringify(entries));
-      }
-      if (b.watermark !== null) this.setMeta.run("watermark", String(b.watermark));
-      for (const [k, v] of counters) this.setCounter.run(k, v);
-      for (const [k, v] of Object.entries(b.meta ?? {})) this.setMeta.run(k, v);
-      for (const p of this.participants) p.write();
-    });
-    // AUTOINCREMENT: sequence numbers never go back, even after the log is pruned empty.
-    const lastSeq = this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0) AS seq");
-    this.checkpointTx = this.db.transaction((series: SeriesState[]) => {
-      for (const st of series) this.upsertSeries.run(`${st.queueId}/${st.mediaType}`, JSON.stringify(st));
-      this.setMeta.run("checkpoint_seq", String((lastSeq.get() as { seq: number }).seq));
-    });
-    this.prune = this.db.prepare("DELETE FROM log WHERE newest < ? AND seq <= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'checkpoint_seq'), 0) RETURNING n");
-    for (const r of this.db.prepare("SELECT name, value FROM counters").all() as { name: string; value: number }[]) this.writtenCounters.set(r.name, r.value);
+        if (b.watermark !== null) this.setMeta.run("watermark", String(b.watermark));
+        for (const [k, v] of counters) this.setCounter.run(k, v);
+        for (const [k, v] of Object.entries(b.meta ?? {})) this.setMeta.run(k, v);
+        for (const p of this.participants) p.write();
+      });
+      // AUTOINCREMENT: sequence numbers never go back, even after the log is pruned empty.
+      const lastSeq = db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0) AS seq");
+      this.checkpointTx = db.transaction((series: SeriesState[]) => {
+        for (const st of series) this.upsertSeries.run(`${st.queueId}/${st.mediaType}`, JSON.stringify(st));
+        this.setMeta.run("checkpoint_seq", String((lastSeq.get() as { seq: number }).seq));
+      });
+      this.prune = db.prepare("DELETE FROM log WHERE newest < ? AND seq <= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'checkpoint_seq'), 0) RETURNING n");
+      for (const [name, value] of this.readCounters([])) this.writtenCounters.set(name, value);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
 
-  private schemaVersion(): number | null {
-    const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
-    if (!hasMeta) return null;
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
-    return row ? Number(row.value) : null;
+  private problem(table: StateProblem["table"], row: string, what: string, lost?: number): StateProblem {
+    return { table, row, message: `state file ${this.file}: ${table === "log" ? "log row" : table} ${row}: ${what}`, ...(lost === undefined ? {} : { lost }) };
   }
 
   /**
-   * Schema 3 kept a row per event in `events` (the log after the checkpoint, or all of it with
-   * recordEvents) and a row per identity in `seen`. Both move into `log` rows, in order, the
-   * checkpoint position carried over: identities only in `seen` first (checkpointed; only their
-   * identity and time are ever read again), then the logged events up to the checkpoint, then
-   * those after it (replayed on load).
+   * The meta table alone (cheap: no series, no log), e.g. to compute the identities' horizon
+   * before `load`. The watermark and the checkpoint position decide what is backfilled and what
+   * replayed, so one that does not decode stops the start; a bad startedAt is skipped.
+   * @throws StateFileError naming the row
    */
-  private migrateFrom3(): void {
-    this.db.transaction(() => {
-      const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'checkpoint_seq'").get() as { value: string } | undefined;
-      const oldCheckpoint = Number(meta?.value ?? 0);
-      const events = this.db
-        .prepare("SELECT seq, id, kind, queue_id, media_type, conversation_id, participant_id, time, wait_ms FROM events ORDER BY seq")
-        .raw()
-        .all() as [number, string, QueueEvent["kind"], string, string, string, string, number, number | null][];
-      const logged = new Set(events.map((r) => r[1]));
-      const seenOnly: LogEntry[] = [];
-      for (const [id, time] of this.db.prepare("SELECT id, time FROM seen ORDER BY time").raw().all() as [string, number][]) {
-        if (logged.has(id)) continue;
-        const fact = id.slice(id.lastIndexOf("/") + 1);
-        const kind = (fact.startsWith("end:") ? fact.slice(4) : "offered") as QueueEvent["kind"];
-        seenOnly.push([id, kind, "", "", "", "", time, null]);
-      }
-      const append = this.db.prepare("INSERT INTO log (newest, n, events) VALUES (?, ?, ?)");
-      const write = (entries: LogEntry[]) => {
-        for (let i = 0; i < entries.length; i += MIGRATION_ROW) {
-          const chunk = entries.slice(i, i + MIGRATION_ROW);
-          append.run(Math.max(...chunk.map((e) => e[6])), chunk.length, JSON.stringify(chunk));
-        }
-      };
-      const entry = (r: (typeof events)[number]): LogEntry => [r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]];
-      write(seenOnly);
-      write(events.filter((r) => r[0] <= oldCheckpoint).map(entry));
-      const seq = (this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0) AS seq").get() as { seq: number }).seq;
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('checkpoint_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(seq));
-      write(events.filter((r) => r[0] > oldCheckpoint).map(entry));
-      this.db.exec("DROP TABLE events; DROP TABLE seen;");
-      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION));
-    })();
+  stored(): StoredPosition {
+    const meta: Record<string, string> = {};
+    for (const r of named(this.file, "table meta", () => this.db.prepare("SELECT key, value FROM meta").all()) as { key: string; value: unknown }[]) meta[r.key] = String(r.value);
+    const problems: StateProblem[] = [];
+    const number = (key: string, integer: boolean): number | null | string => {
+      const v = meta[key];
+      if (v === undefined) return null;
+      const n = Number(v);
+      return v.trim() !== "" && Number.isFinite(n) && (!integer || (Number.isInteger(n) && n >= 0)) ? n : `not ${integer ? "a log position" : "a time"} (${JSON.stringify(v.slice(0, 40))})`;
+    };
+    const required = (key: string, integer: boolean, why: string): number | null => {
+      const v = number(key, integer);
+      if (typeof v === "string") throw new StateFileError(this.file, `meta ${key}`, "corrupt", `${v}; refusing to start: ${why}`);
+      return v;
+    };
+    const watermark = required("watermark", false, "it decides what is backfilled");
+    const checkpointSeq = required("checkpoint_seq", true, "it decides which logged events are replayed") ?? 0;
+    let startedAt = number("startedAt", false);
+    if (typeof startedAt === "string") {
+      problems.push(this.problem("meta", "startedAt", `${startedAt}; skipped (the start time is unknown)`));
+      startedAt = null;
+    }
+    return { watermark, startedAt, checkpointSeq, meta, problems };
   }
 
-  /** Loads everything; `seenSince` bounds the identities read back (older ones can no longer recur). */
-  load(seenSince: number): LoadedState {
-    const series: SeriesState[] = [];
-    for (const row of this.db.prepare("SELECT key, state FROM series").iterate() as Iterable<{ key: string; state: string }>) {
-      try {
-        series.push(JSON.parse(row.state) as SeriesState);
-      } catch (e) {
-        throw new Error(`state file ${this.file}: series ${row.key} is corrupt: ${(e as Error).message}`, { cause: e });
-      }
+  private readCounters(problems: StateProblem[]): [string, number][] {
+    const out: [string, number][] = [];
+    for (const r of named(this.file, "table counters", () => this.db.prepare("SELECT name, value FROM counters").all()) as { name: string; value: unknown }[]) {
+      if (typeof r.value === "number" && Number.isFinite(r.value)) out.push([r.name, r.value]);
+      else problems.push(this.problem("counters", r.name, `not a number (${JSON.stringify(r.value)}); skipped (the counter starts again from 0)`));
     }
-    const meta = (k: string) => (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(k) as { value: string } | undefined)?.value;
-    const counters: Record<string, number> = {};
-    for (const r of this.db.prepare("SELECT name, value FROM counters").all() as { name: string; value: number }[]) counters[r.name] = r.value;
-    const checkpointSeq = Number(meta("checkpoint_seq") ?? 0);
+    return out;
+  }
+
+  /**
+   * Everything needed to resume: series, the log after the checkpoint (replay) and the
+   * identities from `seenSince` on, which should be the identities' horizon (older ones can no
+   * longer recur, and with recordEvents the log behind it is never read).
+   *
+   * Rows that do not decode: the watermark and checkpoint position stop the start (see
+   * `stored`); a series, a log row (or an event in one) or a counter is skipped and returned in
+   * `problems`, so one damaged row costs that row (a queue's figures restart empty; a batch's
+   * events are missing from the figures or may be counted again by a backfill; a counter
+   * restarts) instead of every figure of the monitor.
+   * @throws StateFileError naming the file and the table
+   */
+  load(seenSince: number): LoadedState {
+    const pos = this.stored();
+    const problems = pos.problems;
+    const series: SeriesState[] = [];
+    named(this.file, "table series", () => {
+      for (const row of this.db.prepare("SELECT key, state FROM series").iterate() as Iterable<{ key: string; state: unknown }>) {
+        const d = decodeSeries(String(row.state), row.key);
+        if ("state" in d) series.push(d.state);
+        else problems.push(this.problem("series", row.key, `${d.problem}; skipped (its figures restart empty)`));
+      }
+    });
+    const counters = Object.fromEntries(this.readCounters(problems));
     const seen: [string, number][] = [];
     const replay: QueueEvent[] = [];
-    const rows = this.db.prepare("SELECT seq, newest, events FROM log WHERE seq > ? OR newest >= ? ORDER BY seq").raw().iterate(checkpointSeq, seenSince) as Iterable<[number, number, string]>;
-    for (const [seq, , text] of rows) {
-      let entries: LogEntry[];
-      try {
-        entries = JSON.parse(text) as LogEntry[];
-      } catch (e) {
-        throw new Error(`state file ${this.file}: log row ${seq} is corrupt: ${(e as Error).message}`, { cause: e });
+    const read = (rows: Iterable<[number, number, string]>, afterCheckpoint: boolean) => {
+      for (const [seq, n, text] of rows) {
+        const { entries, bad, firstProblem } = decodeLogRow(String(text));
+        if (bad !== 0) {
+          const lost = bad < 0 ? n : bad;
+          const cost = afterCheckpoint ? "missing from the figures; a backfill may count them again" : "their identities are forgotten; a backfill may count them again";
+          problems.push(this.problem("log", String(seq), `${firstProblem}; ${bad < 0 ? `its ${n}` : `${bad} of its ${entries.length + bad}`} events skipped (${cost})`, lost));
+        }
+        for (const [id, kind, queueId, mediaType, conversationId, participantId, time, waitMs] of entries) {
+          if (time >= seenSince) seen.push([id ?? storedIdentity({ kind, queueId, mediaType, conversationId, participantId, time }), time]);
+          if (afterCheckpoint) replay.push(waitMs === null ? { kind, queueId, mediaType, conversationId, participantId, time } : { kind, queueId, mediaType, conversationId, participantId, time, waitMs });
+        }
       }
-      for (const [id, kind, queueId, mediaType, conversationId, participantId, time, waitMs] of entries) {
-        if (time >= seenSince) seen.push([id ?? storedIdentity({ kind, queueId, mediaType, conversationId, participantId, time }), time]);
-        if (seq > checkpointSeq) replay.push(waitMs === null ? { kind, queueId, mediaType, conversationId, participantId, time } : { kind, queueId, mediaType, conversationId, participantId, time, waitMs });
+    };
+    named(this.file, "table log", () => {
+      const behind = (this.db.prepare(LOAD_QUERIES.identitiesBehind).pluck().all(seenSince, pos.checkpointSeq) as number[]).sort((a, b) => a - b);
+      // Most of the rows wanted (seenSince far back): one pass in order beats a lookup per row.
+      const first = this.db.prepare(LOAD_QUERIES.firstSeq).pluck().get() as number | null;
+      if (first !== null && behind.length > (pos.checkpointSeq - first + 1) / 4) {
+        read(this.db.prepare(LOAD_QUERIES.scanBehind).raw().iterate(pos.checkpointSeq, seenSince) as Iterable<[number, number, string]>, false);
+      } else {
+        const row = this.db.prepare(LOAD_QUERIES.row).raw();
+        read((function* () {
+          for (const seq of behind) yield row.get(seq) as [number, number, string];
+        })(), false);
       }
-    }
-    const wm = meta("watermark");
-    const started = meta("startedAt");
-    const allMeta: Record<string, string> = {};
-    for (const r of this.db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]) allMeta[r.key] = r.value;
-    return { series, replay, seen, watermark: wm === undefined ? null : Number(wm), startedAt: started === undefined ? null : Number(started), counters, meta: allMeta };
+      read(this.db.prepare(LOAD_QUERIES.afterCheckpoint).raw().iterate(pos.checkpointSeq) as Iterable<[number, number, string]>, true);
+    });
+    return { ...pos, series, replay, seen, counters, problems };
   }
 
   setStartedAt(t: number): void {
-    this.setMeta.run("startedAt", String(t));
+    named(this.file, "meta startedAt", () => this.setMeta.run("startedAt", String(t)));
   }
 
   /** Appends a batch: events, identities, watermark, counters, in one transaction. */
@@ -242,7 +286,7 @@ export class StateStore {
       const v = b.counters[k];
       if (this.writtenCounters.get(k) !== v) changed.push([k, v]);
     }
-    this.commitTx(b, changed);
+    named(this.file, `commit of ${b.events.length} events (tables log, meta, counters)`, () => this.commitTx(b, changed));
     for (const [k, v] of changed) this.writtenCounters.set(k, v);
     for (const p of this.participants) p.committed();
   }
@@ -265,7 +309,7 @@ export class StateStore {
    * its pending batch first, so the series include exactly the logged events.
    */
   checkpoint(series: SeriesState[]): void {
-    this.checkpointTx(series);
+    named(this.file, `checkpoint of ${series.length} series (tables series, meta)`, () => this.checkpointTx(series));
   }
 
   /**
@@ -277,7 +321,7 @@ export class StateStore {
   pruneSeen(before: number): number {
     if (this.recordEvents) return 0;
     let n = 0;
-    for (const r of this.prune.all(before) as { n: number }[]) n += r.n;
+    for (const r of named(this.file, "pruning identities (table log)", () => this.prune.all(before)) as { n: number }[]) n += r.n;
     return n;
   }
 

@@ -96,7 +96,8 @@ test("a schema-3 state file is carried over: replay, identities, checkpoint posi
   const insertEvent = db.prepare("INSERT INTO events (id, kind, queue_id, media_type, conversation_id, participant_id, time, wait_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const e of logged) insertEvent.run(storedIdentity(e), e.kind, e.queueId, e.mediaType, e.conversationId, e.participantId, e.time, e.waitMs ?? null);
   for (const e of [old, ...logged]) db.prepare("INSERT INTO seen (id, time) VALUES (?, ?)").run(storedIdentity(e), e.time);
-  const series = { queueId: "q1", mediaType: "chat", marker: 1 };
+  // A series as schema 3 wrote it (the shape has not changed since); the store checks what it reads back.
+  const series = { queueId: "q1", mediaType: "chat", totals: { offered: 2, answered: 0, abandoned: 0, flowout: 0 }, firstMinute: 0, minutes: [], intervals: [], today: null, open: [["a/p-a", 1000]], observation: null, dropped: { window: 0, interval: 0, today: 0 } };
   db.prepare("INSERT INTO series (key, state) VALUES (?, ?)").run("q1/chat", JSON.stringify(series));
   for (const [k, v] of [["schema", "3"], ["checkpoint_seq", "2"], ["watermark", "8500"], ["startedAt", "100"]]) db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(k, v);
   db.prepare("INSERT INTO counters (name, value) VALUES ('streamEvents', 4)").run();
