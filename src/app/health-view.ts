@@ -25,7 +25,6 @@ export interface HealthParts {
   engine: Engine;
   queues: number;
   counters: Record<string, number>;
-  apiErrors: number;
   transport: HttpTransport;
   limiter: RateLimiter;
   reconcileMinutes: number;
@@ -49,7 +48,7 @@ export function assembleHealth(p: HealthParts): Health {
     channels: p.pool.views(p.now),
     unstreamedQueues: p.pool.unstreamed,
     lastEventAgeSeconds: lastEventAt === null ? null : Math.max(0, (p.now - lastEventAt) / 1000),
-    counters: { ...p.counters, apiErrors: p.apiErrors, dedupIdentities: p.pipeline.dedup.size, malformedFrames: p.pool.malformedFrames },
+    counters: { ...p.counters, dedupIdentities: p.pipeline.dedup.size, malformedFrames: p.pool.malformedFrames },
     http: { ...p.transport.stats, byStatus: { ...p.transport.stats.byStatus }, rateLimit: { perMinute: p.limiter.perMinute, inWindow: rl.inWindow, queued: rl.queued, throttled: rl.throttled } },
     backfill: {
       pending: job !== null && !job.settle,

@@ -74,6 +74,8 @@ export class Monitor {
   private readonly runner: BackfillRunner;
   private readonly pool: ChannelPool;
   private readonly state: MonitorState;
+  /** Counters of this process only (not carried over a restart), shown and written with the rest. */
+  private readonly liveCounters: () => Record<string, number>;
   private readonly timers: NodeJS.Timeout[] = [];
   private server: Server | null = null;
   private stopped = false;
@@ -88,18 +90,14 @@ export class Monitor {
     const bf = config.backfill;
     if (bf.lookbackMinutes !== undefined) log.warn("backfill.lookbackMinutes is superseded by backfill.maxConversationHours and ignored");
 
-    // State first: the engine, the identities, W and the counters as they were committed.
+    // State first: W and the coverage, then only the identities no source can deliver again
+    // are left behind, then the engine and the counters as they were committed.
     this.store = new StateStore(config.state.file, config.state.recordEvents);
-    const loaded = this.store.load(0);
     this.engine = new Engine(config.stats, clock);
-    this.engine.restore(loaded.series);
-    for (const e of loaded.replay) this.engine.apply(e);
-    if (loaded.replay.length > 0) log.info({ events: loaded.replay.length }, "replayed the log after the checkpoint");
-    this.counters = { ...loaded.counters };
+    const stored = this.store.stored();
     let coverage: WatermarkState;
-    if (loaded.watermark !== null) {
-      coverage = { watermark: loaded.watermark, pickups: [], known: null, removed: [], ...parseCoverage(config.state.file, loaded.meta[COVERAGE_KEY]) };
-      log.info({ watermark: new Date(loaded.watermark).toISOString(), series: loaded.series.length, pickups: coverage.pickups.length }, "state restored; backfilling from the watermark");
+    if (stored.watermark !== null) {
+      coverage = { watermark: stored.watermark, pickups: [], known: null, removed: [], ...parseCoverage(config.state.file, stored.meta[COVERAGE_KEY]) };
     } else {
       const w = bf.initial === "today" ? this.engine.dayStart(now) : now - bf.initial * 60_000;
       coverage = { watermark: w, pickups: [], known: [], removed: [] };
@@ -107,8 +105,15 @@ export class Monitor {
       log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
     }
     this.watermark = new Watermark(coverage, { overlapMs: bf.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
-    const keepFrom = this.watermark.pruneBefore();
-    const committer = new Committer(this.store, this.engine, log);
+    const loaded = this.store.load(this.watermark.pruneBefore());
+    this.engine.restore(loaded.series);
+    for (const e of loaded.replay) this.engine.apply(e);
+    this.counters = { ...loaded.counters };
+    for (const p of loaded.problems) log.error({ table: p.table, row: p.row, lost: p.lost }, p.message);
+    this.counters.stateRowsSkipped = (this.counters.stateRowsSkipped ?? 0) + loaded.problems.length;
+    if (stored.watermark !== null) log.info({ watermark: new Date(stored.watermark).toISOString(), series: loaded.series.length, replayed: loaded.replay.length, pickups: coverage.pickups.length }, "state restored; backfilling from the watermark");
+    const committer = new Committer(this.store, this.engine, log, { maxUncommitted: config.state.maxUncommittedEvents, clock });
+    this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors });
 
     // Genesys: one transport, one rate limit per token (the token endpoint has its own).
     this.transport = new HttpTransport();
@@ -121,7 +126,7 @@ export class Monitor {
     this.client = new GenesysClient(env, new TokenProvider(env, clientId, clientSecret, this.transport), this.transport);
     this.problems = new Problems((p) => {
       this.counters.permanentErrors = (this.counters.permanentErrors ?? 0) + 1;
-      log.error({ area: p.area, status: p.status, reason: p.reason, since: p.since, occurrences: p.occurrences }, `${p.area} blocked: retrying cannot fix this; the watermark stays where it is until it is resolved`);
+      log.error({ area: p.area, status: p.status, reason: p.reason, since: p.since, occurrences: p.occurrences }, `${p.area} blocked until this is fixed; the watermark stays where it is`);
     });
     this.discovery = new QueueDiscovery(this.client, config.queues, this.problems, log);
     const monitored = (q: string) => this.discovery.has(q);
@@ -163,7 +168,7 @@ export class Monitor {
       {
         engine: this.engine,
         watermark: this.watermark,
-        dedup: new Dedup(loaded.seen.filter(([, t]) => t >= keepFrom)),
+        dedup: new Dedup(loaded.seen),
         pending: committer,
         clock,
         counters: this.counters,
@@ -205,9 +210,11 @@ export class Monitor {
       watermark: this.watermark,
       pipeline,
       counters: this.counters,
-      liveCounters: () => ({ apiErrors: this.client.apiErrors }),
+      liveCounters: () => this.liveCounters(),
       stream: () => ({ lastFrames: this.pool.lastFrames(), allLive: this.pool.connected, backfillIdle: triggers.backfillIdle, initialDone: triggers.initialBackfillDone }),
       allowanceMs,
+      problems: this.problems,
+      recover: (from, done) => triggers.recoverRefused(from, done),
       clock,
       log,
     });
@@ -308,8 +315,7 @@ export class Monitor {
       problems: this.problems,
       engine: this.engine,
       queues: this.discovery.queues.size,
-      counters: this.counters,
-      apiErrors: this.client.apiErrors,
+      counters: { ...this.counters, ...this.liveCounters() },
       transport: this.transport,
       limiter: this.limiter,
       reconcileMinutes: this.config.backfill.reconcileMinutes,

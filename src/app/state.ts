@@ -11,6 +11,7 @@ import type { Committer } from "../store/committer.js";
 import type { Batch, StateStore } from "../store/state-store.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import type { Problems } from "./problems.js";
 
 /** The meta key of the queue coverage (pickups, known, removed). */
 export const COVERAGE_KEY = "coverage";
@@ -27,12 +28,17 @@ export interface StateParts {
   /** Where the stream may take W (null: not now). */
   stream: () => { lastFrames: number[]; allLive: boolean; backfillIdle: boolean; initialDone: boolean };
   allowanceMs: number;
+  /** Standing problems: a state file that cannot be written is one ("state"). */
+  problems: Problems;
+  /** Backfills events refused from `from` on; `done` once a settled read covers them. */
+  recover: (from: number, done: () => void) => void;
   clock: Clock;
   log: Logger;
 }
 
 export class MonitorState {
   private coverageWritten = -1;
+  private recovering = false;
 
   constructor(private readonly p: StateParts) {}
 
@@ -42,12 +48,35 @@ export class MonitorState {
     if (w !== null) this.p.watermark.advance(w);
     const v = this.p.watermark.version;
     if (this.p.committer.commit(this.batchState())) this.coverageWritten = v;
+    this.watch();
   }
 
   /** Writes the changed series at the current log position (after committing the pending batch). */
   checkpoint(): void {
     const v = this.p.watermark.version;
     if (this.p.committer.checkpoint(this.batchState())) this.coverageWritten = v;
+    this.watch();
+  }
+
+  /**
+   * A state file that cannot be written is a standing problem (/readyz 503, naming the file and
+   * the error). Events it refused hold W before them, and are backfilled once it takes events again.
+   */
+  private watch(): void {
+    const { committer, watermark, problems } = this.p;
+    const f = committer.failure();
+    if (f) problems.raise("state", null, f.error);
+    else problems.clear("state");
+    const refused = committer.refusedSince;
+    if (refused === null) return;
+    watermark.hold(Math.min(watermark.held ?? Infinity, refused));
+    if (this.recovering || !committer.accepting || f) return;
+    this.recovering = true;
+    this.p.recover(Math.min(watermark.value, refused), () => {
+      committer.clearRefused();
+      watermark.hold(null);
+      this.recovering = false;
+    });
   }
 
   /** Compacts closed buckets and forgets identities older than any source can deliver again. */

@@ -17,6 +17,10 @@ export interface PendingEvents {
   add(id: string, event: QueueEvent): void;
   /** Adds an event under its own stored identity, left for the store to derive when read back. */
   addOwn?(event: QueueEvent): void;
+  /** False while the state file cannot take more events: new ones are refused, not counted. */
+  readonly accepting?: boolean;
+  /** An event not counted because the pending batch is full (a backfill counts it later). */
+  refuse?(event: QueueEvent): void;
 }
 
 export interface PipelineSettings {
@@ -110,6 +114,12 @@ export class Pipeline {
       if (e.time < horizon && !this.dedup.has(e)) {
         // Too old to tell whether it was counted: never risk a double.
         this.counters.lateDropped++;
+        continue;
+      }
+      if (this.pending.accepting === false) {
+        // The state file cannot take it: not counted now (a backfill will count it), unless it was already.
+        if (this.dedup.has(e)) this.counters.duplicatesDropped++;
+        else this.pending.refuse?.(e);
         continue;
       }
       const verdict = this.dedup.judge(e);

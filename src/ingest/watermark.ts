@@ -40,6 +40,7 @@ export function streamWatermark(s: { lastFrames: number[]; allLive: boolean; bac
 
 export class Watermark {
   private w: number;
+  private heldAt: number | null = null;
   private readonly pickups = new Map<string, number>();
   private known: Set<string> | null;
   private readonly removed = new Map<string, number>();
@@ -60,11 +61,24 @@ export class Watermark {
     return this.w;
   }
 
-  /** Moves W forward to `t` (never back); true when it moved. */
+  /** Moves W forward to `t` (never back, never past a hold); true when it moved. */
   advance(t: number): boolean {
-    if (!(t > this.w)) return false;
-    this.w = t;
+    const to = this.heldAt === null ? t : Math.min(t, this.heldAt);
+    if (!(to > this.w)) return false;
+    this.w = to;
     return true;
+  }
+
+  /**
+   * Keeps W at or before `t` until released (null): events from `t` on were not counted (the
+   * state file could not take them) and a backfill must count them first.
+   */
+  hold(t: number | null): void {
+    this.heldAt = t;
+  }
+
+  get held(): number | null {
+    return this.heldAt;
   }
 
   /**

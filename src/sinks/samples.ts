@@ -86,6 +86,10 @@ export const FAMILIES: Family[] = [
   { name: `${M}loss_detector_disagreements_total`, type: "counter", help: "Closed 30-minute intervals whose counts differed from Genesys' own aggregates, since this process started." },
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
+  { name: `${M}state_commit_failures_total`, type: "counter", help: "State file commits that failed (kept for the next one; a full disk, a read-only file), since this process started." },
+  { name: `${M}state_checkpoint_failures_total`, type: "counter", help: "State file checkpoints that failed, since this process started." },
+  { name: `${M}state_refused_events_total`, type: "counter", help: "Events refused because the state file could not take them (backfilled later), since this process started." },
+  { name: `${M}state_rows_skipped_total`, type: "counter", help: "State file rows that could not be read back at a start (skipped and logged), since the state file began." },
   { name: `${M}export_pending`, type: "gauge", help: "Flushes waiting in the outbox, by sink." },
   { name: `${M}export_sent_total`, type: "counter", help: "Flushes delivered, by sink, since this process started." },
   { name: `${M}export_failures_total`, type: "counter", help: "Failed delivery attempts (kept for retry), by sink, since this process started." },
@@ -334,6 +338,10 @@ function otherSamples(input: SampleInput): Sample[] {
       if (status === "network" || Number(status) >= 300) add(`${M}api_errors_total`, { status }, n);
     }
     add(`${M}last_event_age_seconds`, {}, h.lastEventAgeSeconds);
+    add(`${M}state_commit_failures_total`, {}, h.counters.stateCommitFailures ?? 0);
+    add(`${M}state_checkpoint_failures_total`, {}, h.counters.stateCheckpointFailures ?? 0);
+    add(`${M}state_refused_events_total`, {}, h.counters.stateRefusedEvents ?? 0);
+    add(`${M}state_rows_skipped_total`, {}, h.counters.stateRowsSkipped ?? 0);
   }
   for (const s of input.sinks ?? []) {
     const l = { sink: s.name };

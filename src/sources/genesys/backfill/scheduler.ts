@@ -19,7 +19,7 @@
  *    immediate pass's events cover more than that window, so two narrowed passes must agree.
  */
 
-export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "loss" | "retry";
+export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "loss" | "retry" | "refused";
 
 export interface BackfillJob {
   /** Range start: events before `from - overlap` are dropped on our side. */
@@ -79,7 +79,7 @@ export class BackfillScheduler {
   job: BackfillJob | null = null;
   running: BackfillJob | null = null;
   /** Jobs scheduled since start, by cause (for self-health). */
-  readonly scheduled: Record<JobCause, number> = { initial: 0, gap: 0, pickup: 0, reconcile: 0, loss: 0, retry: 0 };
+  readonly scheduled: Record<JobCause, number> = { initial: 0, gap: 0, pickup: 0, reconcile: 0, loss: 0, retry: 0, refused: 0 };
 
   constructor(private readonly s: SchedulerSettings) {}
 

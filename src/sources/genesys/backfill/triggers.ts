@@ -44,6 +44,8 @@ export class BackfillTriggers {
   /** Clock time up to which reconciliation has been scheduled. */
   private reconciledUntil: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** A backfill of events the state file refused: the range it must settle, and what follows. */
+  private recovery: { from: number; to: number; done: () => void } | null = null;
 
   constructor(
     private readonly scheduler: BackfillScheduler,
@@ -181,6 +183,18 @@ export class BackfillTriggers {
     return due;
   }
 
+  /**
+   * Events from `from` on were refused (the state file could not take them): read every queue
+   * back from there; `done` runs once a settled read of every queue covers the range.
+   */
+  recoverRefused(from: number, done: () => void): void {
+    const now = this.clock.now();
+    const to = now + this.s.allowanceMs;
+    this.recovery = { from, to, done };
+    this.scheduler.schedule(newJob({ from, to, readyAt: now, queueIds: null, cause: "refused" }));
+    this.log.warn({ from: new Date(from).toISOString() }, "the state file takes events again; the refused ones are backfilled");
+  }
+
   /** A pass succeeded (immediate or settling): the first backfill is done once one over every queue ran. */
   passed(job: BackfillJob): void {
     if (job.queueIds === null) this.initialDone = true;
@@ -190,6 +204,11 @@ export class BackfillTriggers {
   settled(job: BackfillJob, queueIds: string[]): void {
     this.watermark.settled(queueIds);
     if (job.queueIds !== null) return;
+    const r = this.recovery;
+    if (r && job.from <= r.from && job.to >= r.to) {
+      this.recovery = null;
+      r.done();
+    }
     this.reconciledUntil = Math.max(this.reconciledUntil ?? -Infinity, job.to);
     if (this.gaps.size === 0 && this.scheduler.job === null) this.watermark.advance(job.to);
   }
