@@ -72,13 +72,16 @@ function check(name: string, value: number, min: number, max: number): number {
 }
 
 export class EventBridgeConsumer {
-  private readonly client: SQSClient;
+  /** The SDK client (its middleware stack is open to metrics and tests). */
+  readonly client: SQSClient;
   private readonly opts: Required<Omit<EventBridgeConsumerOptions, "endpoint" | "credentials" | "orgId" | "backoff">> & Pick<EventBridgeConsumerOptions, "orgId"> & { backoff: BackoffOptions };
   private readonly status_: EventBridgeSourceStatus;
   private readonly unreadable: UnreadableLog;
   private readonly oldest = new OldestSeen();
   private readonly awaiting = new Set<Batch>();
   private awaitingMessages = 0;
+  /** Room taken by long polls in flight, so concurrent pollers together stay within maxAwaitingCommit. */
+  private reserved = 0;
   private roomWaiters: (() => void)[] = [];
   private abort = new AbortController();
   private pollers: Promise<void>[] = [];
@@ -118,7 +121,7 @@ export class EventBridgeConsumer {
         credentials: options.credentials,
         maxAttempts: 1,
         // A long poll answers within WaitTimeSeconds; silence well past that is a dead connection.
-        requestHandler: { requestTimeout: (o.waitTimeSeconds + 10) * 1000, connectionTimeout: 5000 },
+        requestHandler: { requestTimeout: (o.waitTimeSeconds + 10) * 1000, connectionTimeout: 5000, throwOnRequestTimeout: true },
       });
     this.unreadable = new UnreadableLog(log);
     this.status_ = {
@@ -191,12 +194,13 @@ export class EventBridgeConsumer {
   private async poll(): Promise<void> {
     const backoff = new Backoff(this.opts.backoff);
     while (!this.stopping) {
-      if (this.awaitingMessages + this.opts.maxMessages > this.opts.maxAwaitingCommit) {
+      if (this.awaitingMessages + this.reserved + this.opts.maxMessages > this.opts.maxAwaitingCommit) {
         await new Promise<void>((r) => this.roomWaiters.push(r));
         continue;
       }
       const startedAt = Date.now();
       let messages: Message[];
+      this.reserved += this.opts.maxMessages;
       try {
         const out = await this.client.send(
           new ReceiveMessageCommand({
@@ -215,6 +219,8 @@ export class EventBridgeConsumer {
         this.failed("ReceiveMessage", e);
         await this.pause(backoff.next());
         continue;
+      } finally {
+        this.reserved -= this.opts.maxMessages;
       }
       if (this.stopping) return; // not delivered: SQS shows them again after the visibility timeout
       if (messages.length > 0) this.handle(messages, startedAt);
@@ -353,8 +359,14 @@ export class EventBridgeConsumer {
     this.backingOff++;
     try {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        this.abort.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        const signal = this.abort.signal;
+        const done = () => {
+          clearTimeout(t);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const t = setTimeout(done, ms);
+        signal.addEventListener("abort", done, { once: true });
       });
     } finally {
       this.backingOff--;
