@@ -358,3 +358,45 @@ test("hold fault: nothing reaches SQS while held, then all of it late, in random
     await pub.stop();
   }
 });
+
+test("a frame the sink throws on is isolated from its batch and dead-lettered; a failed commit leaves its batch to come back", async () => {
+  const q = await newQueue({ maxReceiveCount: 2 });
+  const pub = publisher(q.queueUrl);
+  const taken: string[] = [];
+  let failCommits = 1;
+  let failedBatch = -1;
+  const sink: EventBridgeSink = {
+    deliver(frames) {
+      if (frames.some((f) => f.correlationId === "c-3")) throw new Error("poison frame");
+      for (const f of frames) taken.push(f.correlationId!);
+    },
+    committed: () => {
+      if (failCommits-- <= 0) return Promise.resolve();
+      failedBatch = taken.length; // what was delivered so far: the batch whose commit fails
+      return Promise.reject(new Error("disk full"));
+    },
+  };
+  const c = consumer(q.queueUrl, sink, { visibilityTimeoutSeconds: 2, unreadableVisibilitySeconds: 1, pollers: 1 });
+  c.start();
+  try {
+    for (let i = 0; i < 10; i++) pub.publish(frame(i));
+    await pub.flush();
+    await until("c-3 dead-lettered", async () => (await sqs.counts(q.deadLetterUrl)).visible === 1, 15_000);
+    await until("the other 9 deleted", () => c.status().deleted === 9);
+    const s = c.status();
+    assert.equal(s.unreadable["deliver-failed"], 2, "c-3 failed on each of its 2 receipts");
+    assert.ok(s.errors >= 1, "the failed commit is counted");
+    // The first batch's commit failed: its frames were delivered, not deleted, and came back once more.
+    const counts = new Map<string, number>();
+    for (const id of taken) counts.set(id, (counts.get(id) ?? 0) + 1);
+    assert.deepEqual([...counts.keys()].sort(), ["c-0", "c-1", "c-2", "c-4", "c-5", "c-6", "c-7", "c-8", "c-9"]);
+    assert.ok(failedBatch >= 1);
+    assert.equal(taken.length, 9 + failedBatch, "the failed commit's frames came back once");
+    const dlq = await sqs.takeAll(q.deadLetterUrl);
+    assert.equal(JSON.parse(dlq[0].Body!).detail.metadata.CorrelationId, "c-3");
+    assert.deepEqual(await sqs.counts(q.queueUrl), { visible: 0, notVisible: 0 });
+  } finally {
+    await c.stop();
+    await pub.stop();
+  }
+});
