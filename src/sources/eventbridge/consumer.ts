@@ -96,8 +96,6 @@ export class EventBridgeConsumer {
     options: EventBridgeConsumerOptions,
     private readonly sink: EventBridgeSink,
     private readonly log: Logger,
-    /** For tests: a client to use instead of building one. */
-    client?: SQSClient,
   ) {
     try {
       new URL(options.queueUrl);
@@ -113,16 +111,14 @@ export class EventBridgeConsumer {
     check("pollers", o.pollers, 1, 32);
     check("maxAwaitingCommit", o.maxAwaitingCommit, o.maxMessages, 1_000_000);
     this.opts = { ...o, backoff: o.backoff ?? { baseMs: 500, capMs: 30_000, minMs: 100 } };
-    this.client =
-      client ??
-      new SQSClient({
-        region: options.region,
-        endpoint: options.endpoint,
-        credentials: options.credentials,
-        maxAttempts: 1,
-        // A long poll answers within WaitTimeSeconds; silence well past that is a dead connection.
-        requestHandler: { requestTimeout: (o.waitTimeSeconds + 10) * 1000, connectionTimeout: 5000, throwOnRequestTimeout: true },
-      });
+    this.client = new SQSClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      credentials: options.credentials,
+      maxAttempts: 1,
+      // A long poll answers within WaitTimeSeconds; silence well past that is a dead connection.
+      requestHandler: { requestTimeout: (o.waitTimeSeconds + 10) * 1000, connectionTimeout: 5000, throwOnRequestTimeout: true },
+    });
     this.unreadable = new UnreadableLog(log);
     this.status_ = {
       type: "eventbridge-sqs",
@@ -263,7 +259,7 @@ export class EventBridgeConsumer {
       () => void this.remove(batch),
       (e) => {
         // Not deleted: the messages come back after their visibility timeout and are ingested again.
-        this.failed("commit", e);
+        this.failed("commit", e, "the commit of delivered messages failed: they are not deleted and come back after their visibility timeout");
         this.release(batch);
       },
     );
@@ -341,7 +337,7 @@ export class EventBridgeConsumer {
 
   // ---- plumbing -------------------------------------------------------------------------
 
-  private failed(operation: string, e: unknown): void {
+  private failed(operation: string, e: unknown, what = "SQS call failed; retrying with backoff"): void {
     this.status_.errors++;
     const d = describeError(e);
     const now = Date.now();
@@ -351,7 +347,7 @@ export class EventBridgeConsumer {
     if (now - (this.errorLogged.get(key) ?? -Infinity) < 60_000) return;
     this.errorLogged.set(key, now);
     if (this.errorLogged.size > 100) this.errorLogged.delete(this.errorLogged.keys().next().value!);
-    this.log.error({ operation, ...d, queueUrl: this.status_.queueUrl, errors: this.status_.errors }, "SQS call failed; retrying with backoff (the same failure is logged at most once a minute)");
+    this.log.error({ operation, ...d, queueUrl: this.status_.queueUrl, errors: this.status_.errors }, `${what} (the same failure is logged at most once a minute)`);
   }
 
   /** Waits `ms`, or less if the consumer stops. */
