@@ -16,7 +16,7 @@
  * Genesys gave up on after four days) and logged once a minute with the count.
  */
 import { SendMessageBatchCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
-import { Backoff, type BackoffOptions } from "../../transport/retry.js";
+import { Backoff, type BackoffOptions } from "../../delivery/retry.js";
 import type { Logger } from "../../util/log.js";
 import { mulberry32, uuid, type Rng } from "../../util/random.js";
 

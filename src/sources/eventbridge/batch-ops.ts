@@ -5,7 +5,7 @@
  * deleted comes back and the monitor's identities drop the repeat.
  */
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { Backoff, type BackoffOptions } from "../../transport/retry.js";
+import { Backoff, type BackoffOptions } from "../../delivery/retry.js";
 import type { Logger } from "../../util/log.js";
 import type { EventBridgeSourceStatus } from "./consumer-status.js";
 

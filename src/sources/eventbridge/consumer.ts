@@ -25,7 +25,7 @@
  * project's retry policy (transport/retry.ts); the SDK's own retries are off so there is one.
  */
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message, type SQSClientConfig } from "@aws-sdk/client-sqs";
-import { Backoff, type BackoffOptions } from "../../transport/retry.js";
+import { Backoff, type BackoffOptions } from "../../delivery/retry.js";
 import type { Logger } from "../../util/log.js";
 import { every } from "../../util/timers.js";
 import { deleteCommitted, extendVisibility, hideUnreadable, type Batch, type BatchOps } from "./batch-ops.js";

@@ -10,7 +10,7 @@
  * WebSocket channel hands on) or a refusal naming what is wrong, never a throw, so the consumer
  * can count each kind of bad message and leave it to the queue's dead-letter policy.
  */
-import type { Frame } from "../../genesys/channel.js";
+import type { Frame } from "../genesys/stream/topics.js";
 import { ms } from "../../normalize/time.js";
 import { excerpt } from "../../util/redact.js";
 
