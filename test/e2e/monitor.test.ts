@@ -75,7 +75,7 @@ test("channel rollover before expiry and socket_closing handover open no gap", a
   assert.equal(h.counters.reconnects, 0, `no gap was opened: ${JSON.stringify(h)}`);
   assert.equal(h.backfill.pending, false);
   assert.equal(h.connected, true);
-  assert.deepEqual(h.backfill.scheduled, { initial: 1, gap: 0, pickup: 0, reconcile: 0, loss: 0, retry: 0 }, "only the initial backfill ran");
+  assert.deepEqual(h.backfill.scheduled, { initial: 1, gap: 0, pickup: 0, reconcile: 0, loss: 0, retry: 0, refused: 0 }, "only the initial backfill ran");
 });
 
 test("a silent socket is detected by the heartbeat watchdog and replaced", async (t) => {

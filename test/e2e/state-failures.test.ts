@@ -41,7 +41,13 @@ test("a full disk is a standing problem, bounds the batch, and loses nothing onc
   await monitor.start();
   await waitUntil(() => monitor.ready, 20_000, "ready");
   const db = monitor.store.database;
-  const full = () => db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true }) as number}`);
+  // Full: the free pages taken by a ballast row, and the file not allowed to grow.
+  db.exec("CREATE TABLE IF NOT EXISTS test_ballast (b BLOB)");
+  const full = () => {
+    const free = db.pragma("freelist_count", { simple: true }) as number;
+    if (free > 0) db.prepare("INSERT INTO test_ballast VALUES (zeroblob(?))").run(free * (db.pragma("page_size", { simple: true }) as number));
+    db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true }) as number}`);
+  };
   full();
   const url = monitor.listenUrl!;
   await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 503, 20_000, "readyz 503");
@@ -56,9 +62,8 @@ test("a full disk is a standing problem, bounds the batch, and loses nothing onc
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /^queue_monitor_state_commit_failures_total [1-9]\d*$/m);
   assert.match(metrics, /^queue_monitor_state_refused_events_total [1-9]\d*$/m);
-  full(); // the file may have grown by a page in between: keep it full a little longer
-  await new Promise((r) => setTimeout(r, 1000));
   db.pragma("max_page_count = 1073741823");
+  db.exec("DROP TABLE test_ballast");
   await waitUntil(() => monitor.problems.list().every((p) => p.area !== "state"), 20_000, "the state problem to clear");
   await waitUntil(() => emu.sim.settled, 120_000, "the simulation to settle");
   await waitUntil(() => totalsEqualTruth(emu, monitor), 60_000, "totals equal to the ground truth, refused events included");
