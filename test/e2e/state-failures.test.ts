@@ -1,6 +1,6 @@
 /**
- * A state file that stops taking writes (a full disk, here SQLite's own SQLITE_FULL through
- * max_page_count): /readyz says so naming the file, /metrics counts the failures, the batch in
+ * A state file that stops taking writes (here read-only; a full disk takes the same path):
+ * /readyz says so naming the file, /metrics counts the failures, the batch in
  * memory stays bounded (new events are refused and said), and once the disk has room again a
  * backfill counts what was refused: the totals end equal to the ground truth.
  */
@@ -23,7 +23,7 @@ function totalsEqualTruth(emu: Emulator, monitor: Monitor): boolean {
   return snap.length === truth.length && truth.every((g) => JSON.stringify(snap.find((s) => s.queueId === g.queueId && s.mediaType === g.mediaType)?.totals) === JSON.stringify(g.counts));
 }
 
-test("a full disk is a standing problem, bounds the batch, and loses nothing once it has room again", { timeout: 180_000 }, async (t) => {
+test("a state file that cannot be written is a standing problem, bounds the batch, and loses nothing once it has room again", { timeout: 180_000 }, async (t) => {
   const emu = await startTestEmulator({ heartbeatSeconds: 0.3, ingestionDelaySeconds: 0.3, speed: 120, durationMinutes: 40 });
   const file = join(mkdtempSync(join(tmpdir(), "qm-disk-")), "state.sqlite");
   const config = configSchema.parse({
@@ -40,30 +40,24 @@ test("a full disk is a standing problem, bounds the batch, and loses nothing onc
   });
   await monitor.start();
   await waitUntil(() => monitor.ready, 20_000, "ready");
+  // Every write now fails as on a file that became read-only (SQLITE_READONLY); a full disk
+  // (SQLITE_FULL) takes the same path, and the store's own tests tell the two apart.
   const db = monitor.store.database;
-  // Full: the free pages taken by a ballast row, and the file not allowed to grow.
-  db.exec("CREATE TABLE IF NOT EXISTS test_ballast (b BLOB)");
-  const full = () => {
-    const free = db.pragma("freelist_count", { simple: true }) as number;
-    if (free > 0) db.prepare("INSERT INTO test_ballast VALUES (zeroblob(?))").run(free * (db.pragma("page_size", { simple: true }) as number));
-    db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true }) as number}`);
-  };
-  full();
+  db.pragma("query_only = 1");
   const url = monitor.listenUrl!;
   await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 503, 20_000, "readyz 503");
   const ready = (await (await fetch(`${url}/readyz`)).json()) as { reasons: string[]; problems: { area: string; reason: string }[] };
   const problem = ready.problems.find((p) => p.area === "state");
   assert.ok(problem, JSON.stringify(ready));
   assert.ok(problem.reason.includes(file), `names the file: ${problem.reason}`);
-  assert.match(problem.reason, /disk full/i);
+  assert.match(problem.reason, /read-only/i);
   assert.ok(ready.reasons.some((r) => r.startsWith("state: ")));
   // The batch is bounded: past 1,000 events new ones are refused, counted and said.
   await waitUntil(() => (monitor.health().counters.stateRefusedEvents ?? 0) > 0, 60_000, "events refused");
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /^queue_monitor_state_commit_failures_total [1-9]\d*$/m);
   assert.match(metrics, /^queue_monitor_state_refused_events_total [1-9]\d*$/m);
-  db.pragma("max_page_count = 1073741823");
-  db.exec("DROP TABLE test_ballast");
+  db.pragma("query_only = 0");
   await waitUntil(() => monitor.problems.list().every((p) => p.area !== "state"), 20_000, "the state problem to clear");
   await waitUntil(() => emu.sim.settled, 120_000, "the simulation to settle");
   await waitUntil(() => totalsEqualTruth(emu, monitor), 60_000, "totals equal to the ground truth, refused events included");
