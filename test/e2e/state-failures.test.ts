@@ -23,8 +23,8 @@ function totalsEqualTruth(emu: Emulator, monitor: Monitor): boolean {
   return snap.length === truth.length && truth.every((g) => JSON.stringify(snap.find((s) => s.queueId === g.queueId && s.mediaType === g.mediaType)?.totals) === JSON.stringify(g.counts));
 }
 
-test("a state file that cannot be written is a standing problem, bounds the batch, and loses nothing once it has room again", { timeout: 180_000 }, async (t) => {
-  const emu = await startTestEmulator({ heartbeatSeconds: 0.3, ingestionDelaySeconds: 0.3, speed: 120, durationMinutes: 40 });
+test("a state file that cannot be written is a standing problem, bounds the batch, and loses nothing once it has room again", { timeout: 300_000 }, async (t) => {
+  const emu = await startTestEmulator({ scenarioName: "floor", heartbeatSeconds: 0.3, ingestionDelaySeconds: 0.3, speed: 120, durationMinutes: 30 });
   const file = join(mkdtempSync(join(tmpdir(), "qm-disk-")), "state.sqlite");
   const config = configSchema.parse({
     genesys: { baseUrl: emu.url, clientId: emu.options.clientId, clientSecret: emu.options.clientSecret },
@@ -53,7 +53,7 @@ test("a state file that cannot be written is a standing problem, bounds the batc
   assert.match(problem.reason, /read-only/i);
   assert.ok(ready.reasons.some((r) => r.startsWith("state: ")));
   // The batch is bounded: past 1,000 events new ones are refused, counted and said.
-  await waitUntil(() => (monitor.health().counters.stateRefusedEvents ?? 0) > 0, 60_000, "events refused");
+  await waitUntil(() => (monitor.health().counters.stateRefusedEvents ?? 0) > 0, 90_000, "events refused");
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /^queue_monitor_state_commit_failures_total [1-9]\d*$/m);
   assert.match(metrics, /^queue_monitor_state_refused_events_total [1-9]\d*$/m);
