@@ -2,11 +2,13 @@
  * `v2.analytics.queues.{id}.observations` (genesys-api.md §3b): one message per group (queue x
  * media, or the queue itself for member figures) at most once a second, each carrying only some
  * metrics, as captured frames do: oAlerting + oWaiting (sometimes with oInteracting), oInteracting
- * alone, one 30-minute bucket's aggregates, or the queue's member figures.
+ * alone, one 30-minute bucket's aggregates, or the queue's agent metrics that changed since its
+ * last message (all of them, or only the first, the rest a second later). Instant messages carry
+ * the simulated instant whose state they show.
  */
 import type { QueueEvent } from "../domain/queue-event.js";
-import type { VirtualClock } from "../util/clock.js";
 import { mulberry32, type Rng } from "../util/random.js";
+import { agentMetricRows, type AgentMetric, type AgentReading } from "./agent-metrics.js";
 import { queuesOf } from "./conversation-topics.js";
 import { aggregateData, IntervalAggregates } from "./interval-aggregates.js";
 import type { Notifications } from "./notifications.js";
@@ -25,7 +27,12 @@ interface ObsGroup {
   buckets: Set<number>;
   /** The last message was an instant one: the next goes to a pending aggregate (no starving). */
   lastInstant?: boolean;
+  /** Queue-level groups: each agent metric's rows as last sent (JSON), to send only what changed. */
+  lastSent?: Map<AgentMetric, string>;
 }
+
+/** The agent metrics the topic carries, in the order a message that carries only one picks. */
+const TOPIC_AGENT_METRICS: AgentMetric[] = ["oUserRoutingStatuses", "oOnQueueUsers", "oOffQueueUsers", "oActiveUsers", "oMemberUsers"];
 
 export class ObservationPublisher {
   private readonly groups = new Map<string, ObsGroup>();
@@ -37,8 +44,9 @@ export class ObservationPublisher {
   constructor(
     private readonly sim: Simulator,
     private readonly notifications: Notifications,
-    private readonly clock: VirtualClock,
     seed: number,
+    /** How each queue renders its agent figures (see agent-metrics). */
+    private readonly readingOf: (queueId: string) => AgentReading,
   ) {
     this.rng = mulberry32(seed ^ 0x0b5e7);
   }
@@ -92,8 +100,8 @@ export class ObservationPublisher {
   }
 
   /**
-   * Sends one message for the group, carrying only the metrics it has: queue-level member
-   * figures; or oAlerting + oWaiting (with oInteracting half of the time, else on its own later);
+   * Sends one message for the group, carrying only the metrics it has: queue-level agent
+   * metrics; or oAlerting + oWaiting (with oInteracting half of the time, else on its own later);
    * or oInteracting; or one bucket's aggregates. False if nobody listens (nothing is queued up).
    */
   private publish(g: ObsGroup): boolean {
@@ -103,26 +111,10 @@ export class ObservationPublisher {
       g.buckets.clear();
       return false;
     }
-    const now = new Date(this.clock.now()).toISOString();
+    // Stamped with the simulated instant whose state it carries.
+    const now = new Date(this.sim.now).toISOString();
     const instant = `${now}/${now}`;
-    if (g.mediaType === undefined) {
-      g.pending.clear();
-      const m = this.sim.members(g.queueId);
-      this.notifications.publish(topic, {
-        group: { queueId: g.queueId },
-        data: [
-          {
-            interval: instant,
-            metrics: [
-              { metric: "oMemberUsers", stats: { count: m.members } },
-              { metric: "oUserRoutingStatuses", qualifier: "IDLE", stats: { count: m.idle } },
-              { metric: "oUserRoutingStatuses", qualifier: "INTERACTING", stats: { count: m.interacting } },
-            ],
-          },
-        ],
-      });
-      return true;
-    }
+    if (g.mediaType === undefined) return this.publishAgents(g, topic, instant);
     const group = { queueId: g.queueId, mediaType: g.mediaType };
     const o = this.sim.observe(g.queueId).get(g.mediaType) ?? { waiting: [], interacting: 0, alerting: 0 };
     if ((g.pending.has("waiting") || g.pending.has("interacting")) && !(g.lastInstant && g.buckets.size > 0)) {
@@ -147,6 +139,22 @@ export class ObservationPublisher {
     const agg = this.aggs.get(g.queueId, g.mediaType, bucket);
     if (!agg) return false;
     this.notifications.publish(topic, { group, data: [aggregateData(agg, this.sim.queueById(g.queueId)!)] });
+    return true;
+  }
+
+  /** The queue's agent metrics that changed since they were last sent: all of them half of the time, else the first. */
+  private publishAgents(g: ObsGroup, topic: string, instant: string): boolean {
+    const f = this.sim.agentFigures(g.queueId);
+    const reading = this.readingOf(g.queueId);
+    const sent = (g.lastSent ??= new Map());
+    const changed = TOPIC_AGENT_METRICS.map((m) => ({ m, rows: agentMetricRows(m, f, reading) })).filter((c) => JSON.stringify(c.rows) !== sent.get(c.m));
+    const send = changed.length > 1 && this.rng() < 0.5 ? changed.slice(0, 1) : changed;
+    if (send.length === changed.length) g.pending.delete("members");
+    for (const c of send) sent.set(c.m, JSON.stringify(c.rows));
+    const metrics = send.flatMap((c) => c.rows);
+    // Rows can be none (every qualifier zero, and zeros left out): then there is nothing to say.
+    if (metrics.length === 0) return false;
+    this.notifications.publish(topic, { group: { queueId: g.queueId }, data: [{ interval: instant, metrics }] });
     return true;
   }
 }

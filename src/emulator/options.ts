@@ -28,6 +28,8 @@ export interface EmulatorOptions {
   /** Finished conversations stay queryable this long (virtual hours). */
   retentionHours: number;
   groundTruthFile?: string;
+  /** Finished queue visits stay in `/emulator/ground-truth?visits=1` this long (virtual hours; default 24). */
+  visitWindowHours?: number;
   /** Every frame sent, as a line `CorrelationId TAB sent TAB eventTime TAB topic` (virtual ms), for the load test. */
   frameLogFile?: string;
   pagerDutyPerMinute: number;

@@ -33,8 +33,9 @@ export function registerRoutes(r: Router, t: RouteTargets): void {
   const n = t.notifications;
   const e = t.emulator;
   r.on("POST", /^\/oauth\/token$/, (req) => t.auth.issue(req));
-  r.on("GET", /^\/api\/v2\/routing\/queues$/, api((req) => listQueues(t.sim.queues, req)));
-  r.on("GET", /^\/api\/v2\/routing\/queues\/([^/]+)$/, api((req) => getQueue(t.sim.queues, req.params[0])));
+  const members = (queueId: string) => t.sim.agentFigures(queueId).members;
+  r.on("GET", /^\/api\/v2\/routing\/queues$/, api((req) => listQueues(t.sim.queues, req, members)));
+  r.on("GET", /^\/api\/v2\/routing\/queues\/([^/]+)$/, api((req) => getQueue(t.sim.queues, req.params[0], members)));
   r.on("POST", /^\/api\/v2\/notifications\/channels$/, api((_req, c) => n.create(c)));
   r.on("GET", /^\/api\/v2\/notifications\/channels$/, api((_req, c) => n.list(c)));
   r.on("GET", /^\/api\/v2\/notifications\/channels\/([^/]+)$/, api((req, c) => n.exists(c, req.params[0])));

@@ -11,11 +11,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { VirtualClock } from "../util/clock.js";
 import { addQueue, patchQueue, removeQueue } from "./admin.js";
+import { agentReading, type AgentReading } from "./agent-metrics.js";
 import { Analytics } from "./analytics/analytics.js";
 import { Auth, rateLimited } from "./auth.js";
 import { publishConversation, topicAllowed } from "./conversation-topics.js";
 import { Faults } from "./faults.js";
-import { groundTruth } from "./ground-truth.js";
+import { groundTruth, visitTruth, wantsVisits } from "./ground-truth.js";
 import { errorBody, HttpError, json, parseJson, readBody, Router, send, type Reply } from "./http.js";
 import { Notifications } from "./notifications.js";
 import { ObservationPublisher } from "./observation-publisher.js";
@@ -23,6 +24,7 @@ import type { EmulatorOptions } from "./options.js";
 import { PagerDutyReceiver } from "./pagerduty.js";
 import { registerRoutes } from "./routes.js";
 import { Simulator } from "./simulator/simulator.js";
+import { DEFAULT_VISIT_WINDOW_HOURS, VisitLog } from "./visits.js";
 
 export { emulatorDefaults, type EmulatorOptions } from "./options.js";
 
@@ -36,6 +38,7 @@ export class Emulator {
   readonly faultLog: { at: string; type: string; detail: unknown }[];
   private readonly faults: Faults;
   private readonly observations: ObservationPublisher;
+  private readonly visits: VisitLog;
   private readonly server: Server;
   private readonly router = new Router();
   private ticker?: NodeJS.Timeout;
@@ -58,15 +61,23 @@ export class Emulator {
       onFrameSent: options.frameLogFile ? (id, topic, eventTime) => this.frameLog?.write(`${id}\t${this.clock.now()}\t${eventTime ?? ""}\t${topic}\n`) : undefined,
     });
     this.auth.onRevoke = (client) => this.notifications.revokeClient(client);
-    this.analytics = new Analytics(this.sim, {
-      typicalMs: () => options.ingestionDelaySeconds * 1000 * options.speed,
-      tailMs: () => options.ingestionLagTailSeconds * 1000 * options.speed,
-      tailShare: options.ingestionLagTailShare,
-    });
-    this.observations = new ObservationPublisher(this.sim, this.notifications, this.clock, options.seed);
+    const readingOf = (queueId: string) => agentReading(options.seed, queueId);
+    this.analytics = new Analytics(
+      this.sim,
+      {
+        typicalMs: () => options.ingestionDelaySeconds * 1000 * options.speed,
+        tailMs: () => options.ingestionLagTailSeconds * 1000 * options.speed,
+        tailShare: options.ingestionLagTailShare,
+      },
+      readingOf,
+    );
+    this.observations = new ObservationPublisher(this.sim, this.notifications, options.seed, readingOf);
     this.faults = new Faults(this.clock, this.notifications, this.auth, options.log);
     this.faultLog = this.faults.log;
     this.pagerduty = new PagerDutyReceiver(options.pagerDutyPerMinute);
+    const windowHours = options.visitWindowHours ?? DEFAULT_VISIT_WINDOW_HOURS;
+    if (!(windowHours > 0)) throw new RangeError(`visitWindowHours must be > 0, got ${windowHours}`);
+    this.visits = new VisitLog(windowHours * 3_600_000);
     if (options.groundTruthFile) this.truthFile = createWriteStream(options.groundTruthFile);
     if (options.frameLogFile) this.frameLog = createWriteStream(options.frameLogFile);
     this.sim.listen({
@@ -76,6 +87,7 @@ export class Emulator {
       },
       queueEvent: (ev) => {
         this.truthFile?.write(JSON.stringify(ev) + "\n");
+        this.visits.add(ev);
         this.observations.queueEvent(ev);
       },
       agentsChanged: (ids) => this.observations.agentsChanged(ids),
@@ -88,7 +100,7 @@ export class Emulator {
       pagerduty: this.pagerduty,
       emulator: {
         clock: () => json(200, { now: new Date(this.clock.now()).toISOString(), speed: this.options.speed }),
-        groundTruth: () => json(200, this.groundTruth()),
+        groundTruth: (req) => json(200, this.groundTruth({ visits: wantsVisits(req.query.get("visits")) })),
         fault: (body) => this.fault(body),
         faults: () => json(200, { faults: this.faultLog }),
         addQueue: (body) => this.addQueue(body),
@@ -142,15 +154,26 @@ export class Emulator {
     return patchQueue(this.sim, id, body, this.options.log);
   }
 
-  groundTruth(): Record<string, unknown> {
-    return groundTruth(this.sim, this.clock.now());
+  /** How queue `queueId` renders its agent metrics in this run (see agent-metrics). */
+  agentReading(queueId: string): AgentReading {
+    return agentReading(this.options.seed, queueId);
   }
 
-  /** Finished conversations past retention leave analytics; aggregates of buckets that old go too. */
+  /** The ground truth; `visits`: with every queue visit of the window and the agents now. */
+  groundTruth(opts: { visits?: boolean } = {}): Record<string, unknown> {
+    if (!opts.visits) return groundTruth(this.sim, this.clock.now());
+    // One instant for all of it: the simulated now whose visits and agents it shows.
+    const truth = groundTruth(this.sim, this.sim.now);
+    this.visits.prune(this.sim.now);
+    return { ...truth, ...visitTruth(this.sim, this.visits) };
+  }
+
+  /** Finished conversations past retention leave analytics; aggregates of buckets that old go too; visits past their window. */
   private prune(): void {
     const before = this.clock.now() - this.options.retentionHours * 3_600_000;
     this.sim.pruneConversations(before);
     this.observations.prune(before);
+    this.visits.prune(this.sim.now);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

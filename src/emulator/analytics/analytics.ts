@@ -6,6 +6,7 @@
  * kept as typed arrays, fully ingested, seen by the details query only. A bulk day's ground truth
  * is what addBulkDay returns (not in /emulator/ground-truth, which is the simulator's).
  */
+import type { AgentReading } from "../agent-metrics.js";
 import { BulkDay, type BulkDaySpec } from "../bulk-day.js";
 import type { Reply } from "../http.js";
 import type { SimConversation, Simulator } from "../simulator/simulator.js";
@@ -31,6 +32,8 @@ export class Analytics {
   constructor(
     private readonly sim: Simulator,
     lag: IngestionLag,
+    /** How each queue renders its agent figures (see agent-metrics). */
+    private readonly readingOf: (queueId: string) => AgentReading,
   ) {
     this.ingestion = new IngestionModel(lag);
     this.details = new DetailsStore(sim, this.ingestion, this.bulk, this.stats);
@@ -70,6 +73,6 @@ export class Analytics {
   }
 
   observationsQuery(body: unknown): Reply {
-    return observationsQuery(this.sim, body);
+    return observationsQuery(this.sim, body, this.readingOf);
   }
 }

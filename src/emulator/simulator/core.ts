@@ -18,6 +18,8 @@ export interface SimCore {
   readonly ids: Rng;
   /** Presentation details (skews, disconnect sides, segments): a stream of its own. */
   readonly detail: Rng;
+  /** Staffing (not-responding spells, direct calls): its own stream, untouched by scenarios without it. */
+  readonly staffRng: Rng;
   readonly clock: Scheduler;
   readonly records: Records;
   readonly queues: QueueRegistry;
@@ -34,4 +36,6 @@ export interface CallFlow {
   dispatch(rt: QueueRuntime): void;
   /** An agent who freed up looks at every queue it serves, own queue first. */
   dispatchFor(agent: Agent): void;
+  /** An agent is done with a call or an alert (`timedOut`: the alert timed out on them); see Staffing. */
+  release(agent: Agent, timedOut?: boolean): void;
 }

@@ -6,8 +6,8 @@
  * on another queue after a transfer) gets another session on the same participant.
  */
 import { exponential, lognormal } from "../../util/random.js";
-import { announceAgent } from "./agents.js";
-import type { SimCore } from "./core.js";
+import { announceAgent, isAvailable } from "./agents.js";
+import type { CallFlow, SimCore } from "./core.js";
 import type { QueueLeg } from "./queue-leg.js";
 import type { Agent, QueueRuntime, SimSession, WaitingCall } from "./types.js";
 
@@ -21,13 +21,14 @@ export class Offers {
   constructor(
     private readonly core: SimCore,
     private readonly leg: QueueLeg,
+    private readonly flow: CallFlow,
   ) {}
 
   /** Offers the oldest waiting call not already ringing to a free agent, while both exist. */
   dispatch(rt: QueueRuntime): void {
     const { records, clock, traffic, detail } = this.core;
     for (;;) {
-      const agent = rt.agents.find((a) => !a.busy);
+      const agent = rt.agents.find(isAvailable);
       if (!agent) return;
       const call = rt.waiting.find((w) => !w.alerting);
       if (!call) return;
@@ -50,9 +51,9 @@ export class Offers {
           // The alert times out (system) or the agent declines (client); which one a real
           // no-answer shows is not documented, so both occur.
           session.noAnswer = true;
-          records.endSession(session, detail() < 0.5 ? "system" : "client");
-          agent.busy = false;
-          announceAgent(records, agent);
+          const timedOut = detail() < 0.5;
+          records.endSession(session, timedOut ? "system" : "client");
+          this.flow.release(agent, timedOut);
           call.alerting = undefined;
           records.changed(call.conv);
           this.dispatchFor(agent);
@@ -105,6 +106,8 @@ export class Offers {
     rt.waiting.splice(rt.waiting.indexOf(call), 1);
     const media = call.conv.mediaType;
     rt.interacting.set(media, (rt.interacting.get(media) ?? 0) + 1);
+    const handling = { conv: call.conv, session, agent };
+    rt.handling.add(handling);
     const endAcd = () => this.leg.leaveQueue(call, "answered", "transfer");
     const connect = () => {
       session.state = "connected";
@@ -122,14 +125,14 @@ export class Offers {
       const waitMs = call.acd.sessions[0].waitMs!;
       session.answered = { value: waitMs, emitAt: answeredEmit(acdEnd, agentConnect), acdParticipantId: call.acd.id };
       records.changed(call.conv);
-      this.scheduleHandling(call, agent, session, agentConnect);
+      this.scheduleHandling(call, agent, session, agentConnect, () => rt.handling.delete(handling));
     };
     if (skew === 0) finish();
     else clock.at(t + Math.abs(skew), finish);
   }
 
   /** Handling ends: the call moves on to `transferTo` (share `transferProbability`), or either side hangs up. */
-  private scheduleHandling(call: WaitingCall, agent: Agent, session: SimSession, connectedAt: number): void {
+  private scheduleHandling(call: WaitingCall, agent: Agent, session: SimSession, connectedAt: number, done: () => void): void {
     const { records, clock, traffic, detail, queues } = this.core;
     const rt = call.queue;
     const spec = rt.q.spec;
@@ -138,8 +141,8 @@ export class Offers {
     const media = call.conv.mediaType;
     clock.at(Math.max(clock.now + 1, connectedAt + Math.max(1, Math.round(handle))), () => {
       rt.interacting.set(media, rt.interacting.get(media)! - 1);
-      agent.busy = false;
-      announceAgent(records, agent);
+      done();
+      this.flow.release(agent);
       const target = spec.transferTo ? queues.named(spec.transferTo) : undefined;
       if (target && !target.removed && traffic() < spec.transferProbability) {
         records.endSession(session, "transfer");

@@ -5,7 +5,6 @@
  * abandoned / flowout = acd leg end; wait = acd end - acd start.
  */
 import { exponential } from "../../util/random.js";
-import { announceAgent } from "./agents.js";
 import type { CallFlow, SimCore } from "./core.js";
 import type { Agent, QueueRuntime, SimConversation, SimSegment, SimSession, WaitingCall } from "./types.js";
 
@@ -122,8 +121,7 @@ export class QueueLeg {
     if (!call.alerting) return undefined;
     const { agent, session } = call.alerting;
     this.core.records.endSession(session, this.core.detail() < 0.5 ? "peer" : "system");
-    agent.busy = false;
-    announceAgent(this.core.records, agent);
+    this.flow.release(agent);
     call.alerting = undefined;
     return agent;
   }

@@ -4,14 +4,16 @@
  */
 import { uuid, type Rng } from "../../util/random.js";
 import { createAgents } from "./agents.js";
-import type { QueueSpec, Scenario } from "./scenario.js";
-import type { QueueRuntime, SimQueue, WaitingCall } from "./types.js";
+import { shiftProblems, type QueueSpec, type Scenario } from "./scenario.js";
+import type { HandlingCall, QueueRuntime, SimQueue, WaitingCall } from "./types.js";
 
 /** Live figures of one queue x media for observations. */
 export interface MediaObservation {
   waiting: WaitingCall[];
   interacting: number;
   alerting: number;
+  /** Answered calls being handled (oInteracting detail observations). */
+  handling: HandlingCall[];
 }
 
 export class QueueRegistry {
@@ -42,6 +44,8 @@ export class QueueRegistry {
   /** Checks a queue added at run time: a unique name, and only known queues named. */
   checkNew(spec: QueueSpec): void {
     if (this.liveByName(spec.name)) throw new RangeError(`a queue named ${spec.name} exists`);
+    const problems = shiftProblems(spec, this.scenario.cycleMinutes);
+    if (problems.length > 0) throw new RangeError(problems[0]);
     for (const target of [spec.transferTo, spec.flowOutTo, ...(spec.alsoServes ?? [])]) {
       if (target && !this.byName.has(target)) throw new RangeError(`queue ${spec.name} names unknown queue ${target}`);
     }
@@ -57,13 +61,15 @@ export class QueueRegistry {
       spec,
     };
     const surges = this.scenario.surges.filter((x) => x.queue === spec.name);
-    const surgeMax = Math.max(1, ...surges.map((x) => x.factor));
+    // Surges can overlap: the rate can reach the product of their factors.
+    const surgeMax = surges.reduce((m, x) => m * Math.max(1, x.factor), 1);
     const profileMax = spec.hourlyProfile ? Math.max(...spec.hourlyProfile) : 1;
     const rt: QueueRuntime = {
       q,
       agents: [],
       waiting: [],
       interacting: new Map(),
+      handling: new Set(),
       maxRate: (spec.arrivalsPerHour / 3_600_000) * surgeMax * profileMax,
       surges,
       removed: false,
@@ -126,7 +132,7 @@ export class QueueRegistry {
     // Transfers can bring media the queue's own callers never use, so entries are made on demand.
     const entry = (media: string) => {
       let o = out.get(media);
-      if (!o) out.set(media, (o = { waiting: [], interacting: 0, alerting: 0 }));
+      if (!o) out.set(media, (o = { waiting: [], interacting: 0, alerting: 0, handling: [] }));
       return o;
     };
     for (const media of Object.keys(rt.q.spec.media)) entry(media);
@@ -136,6 +142,7 @@ export class QueueRegistry {
       if (w.alerting) o.alerting++;
     }
     for (const [media, n] of rt.interacting) entry(media).interacting = n;
+    for (const h of rt.handling) entry(h.conv.mediaType).handling.push(h);
     return out;
   }
 }

@@ -1,10 +1,15 @@
 /**
  * The simulator's event queue: a binary heap ordered by (time, sequence), so events due at the
  * same millisecond run in the order they were scheduled and a seeded run always unfolds the same.
+ * Events are of calls or of staffing; staffing goes on for ever (shifts, breaks), so only call
+ * events count towards a run having settled.
  */
+export type EventKind = "call" | "staffing";
+
 interface Scheduled {
   time: number;
   seq: number;
+  kind: EventKind;
   run: () => void;
 }
 
@@ -17,13 +22,16 @@ export class Scheduler {
     public now: number,
   ) {}
 
-  /** Events still to run. */
-  get pending(): number {
-    return this.heap.length;
+  private calls = 0;
+
+  /** Call events still to run. */
+  get pendingCalls(): number {
+    return this.calls;
   }
 
-  at(time: number, run: () => void): void {
-    const item = { time, seq: this.seq++, run };
+  at(time: number, run: () => void, kind: EventKind = "call"): void {
+    const item = { time, seq: this.seq++, kind, run };
+    if (kind === "call") this.calls++;
     const h = this.heap;
     h.push(item);
     let i = h.length - 1;
@@ -39,6 +47,7 @@ export class Scheduler {
   advanceTo(t: number): void {
     while (this.heap.length > 0 && this.heap[0].time <= t) {
       const ev = this.pop();
+      if (ev.kind === "call") this.calls--;
       this.now = ev.time;
       ev.run();
     }

@@ -17,12 +17,13 @@
  *   segments (in-queue flow audio) among an acd leg's `interact` segments;
  * - one agent participant per user per conversation.
  * The parts: traffic (arrivals), inbound-flow (IVR), queue-leg (queueing, abandons, flow-outs),
- * offer (routing to agents, answers, transfers), agents, queues, records (versions, events),
- * scheduler (the event queue). This class wires them and is the simulator's public face.
+ * offer (routing to agents, answers, transfers), agents (routing status), staffing (shifts,
+ * breaks, not responding, direct calls), queues, records (versions, events), scheduler (the event
+ * queue). This class wires them and is the simulator's public face.
  */
 import type { QueueEvent } from "../../domain/queue-event.js";
 import { mulberry32 } from "../../util/random.js";
-import { linkSharedAgents, members } from "./agents.js";
+import { agentFigures, linkSharedAgents, type AgentFigures } from "./agents.js";
 import type { CallFlow, SimCore } from "./core.js";
 import { InboundFlow } from "./inbound-flow.js";
 import { Offers } from "./offer.js";
@@ -31,10 +32,12 @@ import { QueueRegistry, type MediaObservation } from "./queues.js";
 import { Records } from "./records.js";
 import type { QueueSpec, Scenario } from "./scenario.js";
 import { Scheduler } from "./scheduler.js";
+import { Staffing } from "./staffing.js";
 import { Traffic } from "./traffic.js";
 import type { SimConversation, SimQueue, SimulatorListener, SimulatorOptions } from "./types.js";
 
-export type { Agent, Purpose, QueueRuntime, SimConversation, SimFlow, SimParticipant, SimQueue, SimSegment, SimSession, SimulatorListener, SimulatorOptions, WaitingCall } from "./types.js";
+export type { AgentFigures } from "./agents.js";
+export type { Agent, HandlingCall, Purpose, QueueRuntime, SimConversation, SimFlow, SimParticipant, SimQueue, SimSegment, SimSession, SimulatorListener, SimulatorOptions, WaitingCall } from "./types.js";
 export type { MediaObservation } from "./queues.js";
 export { MAX_ANSWER_SKEW_MS, MAX_ANSWERED_EMIT_SKEW_MS } from "./offer.js";
 
@@ -48,6 +51,7 @@ export class Simulator {
   private readonly clock: Scheduler;
   private readonly traffic: Traffic;
   private readonly inbound: InboundFlow;
+  private readonly staffing: Staffing;
 
   constructor(
     readonly scenario: Scenario,
@@ -65,6 +69,7 @@ export class Simulator {
       traffic: mulberry32(options.seed),
       ids,
       detail: mulberry32(options.seed ^ 0x0de7a11),
+      staffRng: mulberry32(options.seed ^ 0x57aff1d),
       clock: this.clock,
       records: this.records,
       queues: this.registry,
@@ -76,13 +81,16 @@ export class Simulator {
       enterQueue: (conv, rt, flowInType, lead) => leg.enterQueue(conv, rt, flowInType, lead),
       dispatch: (rt) => offers.dispatch(rt),
       dispatchFor: (agent) => offers.dispatchFor(agent),
+      release: (agent, timedOut) => this.staffing.release(agent, timedOut),
     };
     const leg = new QueueLeg(this.core, flow);
-    const offers = new Offers(this.core, leg);
+    const offers = new Offers(this.core, leg, flow);
     this.inbound = new InboundFlow(this.core, flow);
     this.traffic = new Traffic(this.core, flow);
+    this.staffing = new Staffing(this.core, flow);
     for (const spec of scenario.queues) this.registry.create(spec);
     for (const rt of this.registry.runtimes.values()) linkSharedAgents(rt, this.registry);
+    for (const rt of this.registry.runtimes.values()) this.staffing.setup(rt);
     for (const rt of this.registry.runtimes.values()) this.traffic.scheduleArrival(rt, this.now);
   }
 
@@ -101,6 +109,10 @@ export class Simulator {
     this.registry.checkNew(spec);
     const rt = this.registry.create(spec);
     linkSharedAgents(rt, this.registry);
+    // The queues it shares agents with have new members.
+    const shared = (spec.alsoServes ?? []).flatMap((name) => this.registry.named(name)?.q.id ?? []);
+    if (shared.length > 0) this.records.agentsChanged(shared);
+    this.staffing.setup(rt);
     this.traffic.scheduleArrival(rt, this.now);
     return rt.q;
   }
@@ -141,9 +153,9 @@ export class Simulator {
     return { beforeQueue: this.inbound.inFlow, waiting: this.registry.waiting };
   }
 
-  /** True once arrivals have stopped and every call has finished. */
+  /** True once arrivals have stopped and every call has finished (staffing may go on changing). */
   get settled(): boolean {
-    return this.now >= this.core.arrivalsEnd && this.clock.pending === 0;
+    return this.now >= this.core.arrivalsEnd && this.clock.pendingCalls === 0 && this.registry.waiting === 0;
   }
 
   /** A queue by id, removed ones included (their calls in progress still need it). */
@@ -156,8 +168,8 @@ export class Simulator {
     return this.registry.observe(queueId);
   }
 
-  /** Queue members by routing status (queue-level observations: oMemberUsers, oUserRoutingStatuses). */
-  members(queueId: string): { members: number; idle: number; interacting: number } {
-    return members(this.registry.runtimes.get(queueId));
+  /** The queue's members by presence and routing status now (queue-level observations). */
+  agentFigures(queueId: string): AgentFigures {
+    return agentFigures(this.registry.runtimes.get(queueId));
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Arrivals: each queue's callers as a non-homogeneous Poisson process (the base rate, times the
- * hour-of-day profile, times any surge running), media drawn by the queue's shares, and the new
- * conversation with its customer handed to the call flow.
+ * hour-of-day profile, times any surge running, which can ramp in and out smoothly so arrivals
+ * change within the hour), media drawn by the queue's shares, and the new conversation with its
+ * customer handed to the call flow.
  */
 import { exponential, uuid } from "../../util/random.js";
 import type { CallFlow, SimCore } from "./core.js";
-import type { QueueSpec, SimMediaType } from "./scenario.js";
+import type { QueueSpec, SimMediaType, SurgeSpec } from "./scenario.js";
 import type { QueueRuntime, SimConversation } from "./types.js";
 
 export class Traffic {
@@ -19,10 +20,10 @@ export class Traffic {
     const spec = rt.q.spec;
     let r = spec.arrivalsPerHour / 3_600_000;
     if (spec.hourlyProfile) r *= spec.hourlyProfile[new Date(t).getUTCHours()];
-    const minute = (t - this.core.options.start) / 60_000;
-    for (const s of rt.surges) {
-      if (minute >= s.startMinute && minute < s.startMinute + s.durationMinutes) r *= s.factor;
-    }
+    let minute = (t - this.core.options.start) / 60_000;
+    const cycle = this.core.scenario.cycleMinutes;
+    if (cycle !== undefined) minute %= cycle;
+    for (const s of rt.surges) r *= surgeFactor(s, minute);
     return r;
   }
 
@@ -73,4 +74,16 @@ export class Traffic {
     records.conversations.set(conv.id, conv);
     this.flow.begin(conv, rt);
   }
+}
+
+/** A surge's factor at `minute` (of the cycle): 1 outside it, `factor` inside, linear along its ramps. */
+export function surgeFactor(s: SurgeSpec, minute: number): number {
+  const end = s.startMinute + s.durationMinutes;
+  if (minute < s.startMinute || minute >= end) return 1;
+  const ramp = Math.min(s.rampMinutes, s.durationMinutes / 2);
+  if (ramp > 0) {
+    const edge = Math.min(minute - s.startMinute, end - minute);
+    if (edge < ramp) return 1 + ((s.factor - 1) * edge) / ramp;
+  }
+  return s.factor;
 }

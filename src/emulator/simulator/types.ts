@@ -3,7 +3,7 @@
  * (participants, sessions, segments, every version), and the run-time state of queues and agents.
  */
 import type { QueueEvent } from "../../domain/queue-event.js";
-import type { QueueSpec, Scenario, SimMediaType } from "./scenario.js";
+import type { QueueSpec, Scenario, ShiftSpec, SimMediaType } from "./scenario.js";
 
 export type Purpose = "customer" | "ivr" | "workflow" | "acd" | "agent" | "voicemail";
 
@@ -77,12 +77,37 @@ export interface SimQueue {
   spec: QueueSpec;
 }
 
+/** Presence as far as routing cares: on queue, away (break), or logged off. */
+export type Presence = "ON_QUEUE" | "BREAK" | "OFFLINE";
+
+export const ROUTING_STATUSES = ["IDLE", "INTERACTING", "COMMUNICATING", "NOT_RESPONDING", "OFF_QUEUE"] as const;
+export type RoutingStatus = (typeof ROUTING_STATUSES)[number];
+
 export interface Agent {
   userId: string;
   name: string;
+  /** Alerted or connected on an ACD call. */
   busy: boolean;
   /** Queues this agent takes calls from, own queue first. */
   serves: QueueRuntime[];
+  presence: Presence;
+  /** Let an alert time out: no calls until it passes. */
+  notResponding: boolean;
+  /** On a non-ACD (direct) call. */
+  communicating: boolean;
+  /** What the agent does once the call in hand ends: log off, or take a break of this many ms. */
+  after?: "offline" | { breakMs: number };
+  /** The shift this agent works (and its place in it), if not on all the time. */
+  shift?: { spec: ShiftSpec; index: number };
+  /** Counts not-responding spells and breaks, so a stale end event cannot end a newer one. */
+  spell: number;
+}
+
+/** An answered call being handled: for oInteracting detail observations. */
+export interface HandlingCall {
+  conv: SimConversation;
+  session: SimSession;
+  agent: Agent;
 }
 
 export interface WaitingCall {
@@ -100,6 +125,7 @@ export interface QueueRuntime {
   waiting: WaitingCall[];
   /** Connected agent legs per media. */
   interacting: Map<string, number>;
+  handling: Set<HandlingCall>;
   maxRate: number;
   /** The scenario's surges of this queue (looked up per arrival: a scenario can hold thousands). */
   surges: Scenario["surges"];
