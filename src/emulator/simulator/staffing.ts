@@ -31,8 +31,9 @@ export class Staffing {
    */
   setup(rt: QueueRuntime): void {
     const now = this.core.clock.now;
+    // Without a cycle there is only the first (0 x Infinity would be NaN).
     const k = Number.isFinite(this.cycleMs) ? Math.floor((now - this.core.options.start) / this.cycleMs) : 0;
-    const base = this.core.options.start + k * this.cycleMs;
+    const base = this.core.options.start + (k === 0 ? 0 : k * this.cycleMs);
     for (const a of rt.agents) {
       if (a.serves[0] !== rt) continue;
       if (a.shift) {
