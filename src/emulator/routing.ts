@@ -4,7 +4,8 @@ import { HttpError, json, type Reply, type Request } from "./http.js";
 
 const mediaSettingsKey: Record<string, string> = { voice: "call", callback: "callback", chat: "chat", email: "email", message: "message" };
 
-export function queueEntity(q: SimQueue, base: string): Record<string, unknown> {
+/** `members`: the queue's member users (all joined; logged on or not). */
+export function queueEntity(q: SimQueue, base: string, members: number): Record<string, unknown> {
   const mediaSettings: Record<string, unknown> = {};
   for (const media of ["voice", "callback", "chat", "email", "message"]) {
     mediaSettings[mediaSettingsKey[media]] = {
@@ -19,9 +20,9 @@ export function queueEntity(q: SimQueue, base: string): Record<string, unknown> 
     division: { id: q.divisionId, name: q.divisionName, selfUri: `/api/v2/authorization/divisions/${q.divisionId}` },
     description: `${q.name} (emulated)`,
     dateCreated: "2024-01-01T00:00:00.000Z",
-    memberCount: q.spec.agents,
-    userMemberCount: q.spec.agents,
-    joinedMemberCount: q.spec.agents,
+    memberCount: members,
+    userMemberCount: members,
+    joinedMemberCount: members,
     mediaSettings,
     acwSettings: { wrapupPrompt: "OPTIONAL" },
     skillEvaluationMethod: "BEST",
@@ -49,7 +50,7 @@ function positiveInt(v: string | null, name: string, dflt: number, max: number):
   return n;
 }
 
-export function listQueues(queues: SimQueue[], req: Request): Reply {
+export function listQueues(queues: SimQueue[], req: Request, members: (queueId: string) => number): Reply {
   const pageSize = positiveInt(req.query.get("pageSize"), "pageSize", 25, 500);
   const pageNumber = positiveInt(req.query.get("pageNumber"), "pageNumber", 1, 1_000_000);
   const name = req.query.get("name");
@@ -66,7 +67,7 @@ export function listQueues(queues: SimQueue[], req: Request): Reply {
   const page = matched.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
   const uri = (n: number) => `${base}?pageNumber=${n}&pageSize=${pageSize}`;
   return json(200, {
-    entities: page.map((q) => queueEntity(q, base)),
+    entities: page.map((q) => queueEntity(q, base, members(q.id))),
     pageSize,
     pageNumber,
     total,
@@ -79,8 +80,8 @@ export function listQueues(queues: SimQueue[], req: Request): Reply {
   });
 }
 
-export function getQueue(queues: SimQueue[], id: string): Reply {
+export function getQueue(queues: SimQueue[], id: string, members: (queueId: string) => number): Reply {
   const q = queues.find((x) => x.id === id);
   if (!q) throw new HttpError(404, "not.found", `queue ${id} not found`);
-  return json(200, queueEntity(q, "/api/v2/routing/queues"));
+  return json(200, queueEntity(q, "/api/v2/routing/queues", members(q.id)));
 }
