@@ -79,10 +79,13 @@ export interface ForecastOptions {
   horizonSeconds?: number;
 }
 
-export interface ForecastCost {
+/** What a call cost and what it expects for the rest of the interval (filled when passed in). */
+export interface ForecastDetail {
   steps: number;
   states: number;
   lawCalls: number;
+  /** Expected counts of the interval's rest: answered, answered within the threshold, abandoned, short abandons, flow-outs. */
+  expectedRest?: { answered: number; within: number; abandoned: number; shortAbandoned: number; flowout: number };
 }
 
 const ok = (v: number | null | undefined): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
@@ -103,7 +106,7 @@ interface Node {
   queued: [number, number][];
 }
 
-export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: ForecastCost): Forecast {
+export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: ForecastDetail): Forecast {
   const none: Forecast = { intervalServiceLevel: null, answeredWaitP90In15m: null };
   if (!ok(x.waiting) || !ok(x.busy) || !ok(x.agents) || x.agents <= 0 || !ok(x.mu) || x.mu <= 0 || !ok(x.theta) || !ok(x.lambda)) return none;
   const phi = ok(x.phi) ? x.phi : 0;
@@ -188,6 +191,7 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
       rest.within += nd.arrivals * nd.free;
       for (const [j, pj] of nd.queued) add(nd.arrivals * pj, j, 0, R - u);
     }
+    if (cost) cost.expectedRest = { ...rest };
     const s = x.interval.soFar;
     const answered = s.answered + rest.answered;
     intervalServiceLevel = serviceLevel(

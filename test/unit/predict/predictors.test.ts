@@ -22,7 +22,7 @@ function relativeBias(callers: SimCaller[], predict: (c: SimCaller) => number | 
   return { bias: err / actual, samples: n };
 }
 
-test("heavy abandonment: QLm is unbiased on the potential wait, QL is biased high", () => {
+test("heavy abandonment: QLm is unbiased on the potential wait, QL is biased high", (t) => {
   // 5 agents, AHT 120 s, mean patience 30 s, offered load 1.9x capacity: most callers abandon.
   const spec = { servers: 5, mu: 1 / 120, theta: 1 / 30, lambda: 0.08, seconds: 200_000, seed: 1 };
   const sim = simulateMmsm(spec);
@@ -32,6 +32,7 @@ test("heavy abandonment: QLm is unbiased on the potential wait, QL is biased hig
   assert.ok(abandoned > 0.3, `abandon share ${abandoned.toFixed(2)}`);
   const m = relativeBias(warm, (c) => qlm(c.ahead, spec.servers, spec.mu, spec.theta));
   const q = relativeBias(warm, (c) => ql(c.ahead, spec.servers, spec.mu));
+  t.diagnostic(`${m.samples} waiting callers, ${(abandoned * 100).toFixed(0)} % abandon: QLm bias ${(m.bias * 100).toFixed(2)} %, QL bias ${(q.bias * 100).toFixed(1)} %`);
   assert.ok(Math.abs(m.bias) < 0.03, `QLm relative bias ${(m.bias * 100).toFixed(2)} %`);
   assert.ok(q.bias > 0.3, `QL relative bias ${(q.bias * 100).toFixed(1)} %`);
 });
