@@ -83,6 +83,18 @@ export class WaitLaw {
     return Math.exp(-a * Math.log(1 + this.exitRate * b));
   }
 
+  /** [P(served by t), P(left by t)] with two incomplete gammas (left() alone takes three). */
+  servedAndLeft(j: number, t: number): [number, number] {
+    if (j < 0) return [t >= 0 ? 1 : 0, 0];
+    if (!(t > 0)) return [0, 0];
+    const served = this.served(j, t);
+    if (this.exitRate === 0) return [served, 0];
+    const [a, b] = this.shapeScale(j);
+    const stillWaiting = Math.exp(-this.exitRate * t) * (1 - lowRegGamma(a, Math.min(t / b, 1e12)));
+    const left = 1 - served - stillWaiting;
+    return [served, Number.isFinite(left) ? Math.min(1, Math.max(0, left)) : 0];
+  }
+
   /** P(the caller leaves the queue (abandons or flows out) within t, before being served). */
   left(j: number, t: number): number {
     if (j < 0 || !(t > 0) || this.exitRate === 0) return 0;
@@ -172,67 +184,85 @@ const EPS = 1e-10;
 /**
  * The chain's law at the end of each segment, from `p0` (its length = K + 1 states; arrivals
  * are refused at K). Death rate in state k: perServerMu min(k, c) + gamma max(k - c, 0).
- * Returns one distribution per segment, and the steps taken (the cost).
+ * Returns one distribution per segment, the time each state is occupied within each segment
+ * (the integral of its probability: int_0^D P(t) dt = sum_n p0 U^n P(Poisson(L D) > n) / L), from
+ * which the expected answers and abandons follow exactly, and the steps taken (the cost).
  */
-export function transient(p0: Float64Array, segments: readonly Segment[], servers: number, perServerMu: number, gamma: number): { laws: Float64Array[]; steps: number } {
+export function transient(p0: Float64Array, segments: readonly Segment[], servers: number, perServerMu: number, gamma: number): { laws: Float64Array[]; occupancy: Float64Array[]; steps: number } {
   const K = p0.length - 1;
   const death = new Float64Array(K + 1);
   for (let k = 0; k <= K; k++) death[k] = perServerMu * Math.min(k, servers) + gamma * Math.max(0, k - servers);
-  let p = Float64Array.from(p0);
-  let next = new Float64Array(K + 1);
+  // Padded by one zero state on each side (index k + 1), so a step has no bounds tests.
+  let p = new Float64Array(K + 3);
+  let next = new Float64Array(K + 3);
+  p.set(p0, 1);
+  const stay = new Float64Array(K + 3);
+  const down = new Float64Array(K + 3);
   const laws: Float64Array[] = [];
+  const occupancy: Float64Array[] = [];
   let steps = 0;
-  // Support of p: states outside [lo, hi] have no mass; it widens by one state a step.
-  let lo = 0;
-  let hi = K;
-  while (lo < K && p[lo] === 0) lo++;
-  while (hi > 0 && p[hi] === 0) hi--;
   for (const seg of segments) {
     const lambda = Math.max(0, seg.lambda);
-    let rate = lambda + death[K];
-    for (let k = 0; k <= K; k++) rate = Math.max(rate, lambda + death[k]);
-    const a = rate * Math.max(0, seg.seconds);
-    if (a === 0 || rate === 0) {
-      laws.push(Float64Array.from(p));
+    const seconds = Math.max(0, seg.seconds);
+    let rate = 0;
+    for (let k = 0; k <= K; k++) rate = Math.max(rate, (k < K ? lambda : 0) + death[k]);
+    const a = rate * seconds;
+    if (a === 0) {
+      laws.push(p.slice(1, K + 2));
+      occupancy.push(p.slice(1, K + 2).map((v) => v * seconds));
       continue;
     }
-    const out = new Float64Array(K + 1);
+    const up = lambda / rate;
+    for (let k = 0; k <= K; k++) {
+      stay[k + 1] = 1 - ((k < K ? lambda : 0) + death[k]) / rate;
+      down[k + 1] = death[k] / rate;
+    }
+    // Support: states with mass (below 1e-18 of it is dropped), widening by one a step.
+    let lo = 1;
+    let hi = K + 1;
+    while (lo < hi && p[lo] < 1e-18) lo++;
+    while (hi > lo && p[hi] < 1e-18) hi--;
+    p.fill(0, 0, lo);
+    p.fill(0, hi + 1);
+    const out = new Float64Array(K + 3);
+    const occ = new Float64Array(K + 3);
     const last = Math.ceil(a + 10 * Math.sqrt(a) + 20);
     let logw = -a;
     let mass = 0;
     for (let n = 0; n <= last; n++) {
       if (n > 0) logw += Math.log(a / n);
       const w = Math.exp(logw);
-      if (w > 0) {
-        for (let k = lo; k <= hi; k++) out[k] += w * p[k];
-        mass += w;
-        if (n > a && 1 - mass < EPS) break;
-      }
-      // One step of U = I + Q / rate over the support.
-      const nlo = Math.max(0, lo - 1);
-      const nhi = Math.min(K, hi + 1);
-      for (let k = nlo; k <= nhi; k++) {
-        const birth = k < K ? lambda : 0;
-        let v = p[k] * (1 - (birth + death[k]) / rate);
-        if (k > 0 && k - 1 >= lo) v += (p[k - 1] * (k - 1 < K ? lambda : 0)) / rate;
-        if (k < K && k + 1 <= hi) v += (p[k + 1] * death[k + 1]) / rate;
-        next[k] = v;
-      }
-      [p, next] = [next, p];
-      lo = nlo;
-      hi = nhi;
+      mass += w;
+      // P(Poisson(a) > n) / rate: the time the chain spends at step n.
+      const tail = (1 - mass) / rate;
+      if (w > 1e-300) for (let k = lo; k <= hi; k++) out[k] += w * p[k];
+      if (tail > 0) for (let k = lo; k <= hi; k++) occ[k] += tail * p[k];
+      if (n > a && 1 - mass < EPS) break;
+      // One step of U = I + Q / rate.
+      if (lo > 1) lo--;
+      if (hi < K + 1) hi++;
+      for (let k = lo; k <= hi; k++) next[k] = p[k] * stay[k] + p[k - 1] * up + p[k + 1] * down[k + 1];
+      // The refused arrivals at K: state K's own "up" is 0, so nothing leaves the padding.
+      next[0] = 0;
+      next[K + 2] = 0;
+      const swap = p;
+      p = next;
+      next = swap;
       steps++;
     }
-    for (let k = 0; k <= K; k++) out[k] /= mass;
-    laws.push(out);
-    p = Float64Array.from(out);
-    next = new Float64Array(K + 1);
-    lo = 0;
-    hi = K;
-    while (lo < K && p[lo] < 1e-300) lo++;
-    while (hi > lo && p[hi] < 1e-300) hi--;
-    p.fill(0, 0, lo);
-    p.fill(0, hi + 1);
+    const law = new Float64Array(K + 1);
+    const time = new Float64Array(K + 1);
+    let spent = 0;
+    for (let k = 0; k <= K; k++) {
+      law[k] = out[k + 1] / mass;
+      spent += time[k] = occ[k + 1];
+    }
+    if (spent > 0) for (let k = 0; k <= K; k++) time[k] *= seconds / spent;
+    laws.push(law);
+    occupancy.push(time);
+    p.fill(0);
+    p.set(law, 1);
+    next.fill(0);
   }
-  return { laws, steps };
+  return { laws, occupancy, steps };
 }

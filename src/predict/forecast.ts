@@ -131,23 +131,48 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
   const maxQueue = Math.max(1, Math.floor(opts.maxQueue ?? 400));
   let peak = 0;
   for (const u of [0, T]) peak = Math.max(peak, lambdaAt(u));
-  const drift = gamma > 0 ? Math.max(0, peak - c * m) / gamma : Math.max(0, peak - c * m) * T;
-  const K = c + Math.min(maxQueue, Math.ceil(Math.max(n, drift) * 1.5 + 8 * Math.sqrt(Math.max(n, drift, peak / Math.max(c * m, 1e-9)) + 1) + 30));
+  const K = c + Math.min(maxQueue, queueBound(n, peak, c, m, gamma, T));
   const p0 = new Float64Array(K + 1);
   p0[Math.min(K, busy + n)] = 1;
 
-  // Node times of both horizons, then the chain's law at each.
-  const nodeTimes = (span: number) => Array.from({ length: span > 0 ? Q : 0 }, (_, q) => ((q + 0.5) * span) / Q);
-  const times = [...new Set([...nodeTimes(R), ...nodeTimes(H)])].sort((a, b) => a - b);
+  // Arrival nodes: midpoints of one grid of Q cells over the longer horizon (a horizon that ends
+  // within a cell gets its part of it), so both forecasts share the chain's laws.
+  const cell = T / Q;
+  const nodesOf = (span: number): [number, number][] => {
+    const out: [number, number][] = [];
+    for (let a = 0; a < span - 1e-9; a += cell) {
+      const b = Math.min(a + cell, span);
+      out.push([(a + b) / 2, b - a]);
+    }
+    return out;
+  };
+  const times = [...new Set([...nodesOf(R), ...nodesOf(H)].map(([u]) => u).concat([R, H]))].filter((u) => u > 0).sort((a, b) => a - b);
   const segments: Segment[] = [];
   let t = 0;
   for (const u of times) {
     segments.push({ seconds: u - t, lambda: lambdaAt((t + u) / 2) });
     t = u;
   }
-  const { laws, steps } = transient(p0, segments, c, m, gamma);
+  const { laws, occupancy, steps } = transient(p0, segments, c, m, gamma);
   const lawAt = new Map(times.map((u, i) => [u, laws[i]]));
-  const node = (u: number, span: number): Node => {
+  // Exact expected flows of the chain up to `until`: agents taking calls (an arrival finding one
+  // free, or a completion with callers waiting) and callers leaving the queue.
+  const flows = (until: number) => {
+    let answered = 0;
+    let waitingTime = 0;
+    let from = 0;
+    segments.forEach((seg, i) => {
+      from += seg.seconds;
+      if (from > until + 1e-9) return;
+      const occ = occupancy[i];
+      for (let k = 0; k < occ.length; k++) {
+        answered += occ[k] * (k < c ? seg.lambda : k > c ? c * m : 0);
+        if (k > c) waitingTime += occ[k] * (k - c);
+      }
+    });
+    return { answered, left: gamma * waitingTime };
+  };
+  const node = ([u, width]: [number, number]): Node => {
     const p = lawAt.get(u)!;
     let freeP = 0;
     const queued: [number, number][] = [];
@@ -155,7 +180,7 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
       if (k < c) freeP += p[k];
       else if (p[k] > LIGHT) queued.push([k - c, p[k]]);
     }
-    return { u, arrivals: (lambdaAt(u) * span) / Q, free: freeP, queued };
+    return { u, arrivals: lambdaAt(u) * width, free: freeP, queued };
   };
   let lawCalls = 0;
   const served = (j: number, s: number) => {
@@ -171,32 +196,39 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
   if (x.interval) {
     const tau = x.serviceLevelSeconds;
     const short = x.shortAbandonSeconds;
-    const rest = { answered: 0, within: 0, abandoned: 0, shortAbandoned: 0, flowout: 0 };
     const share = gamma > 0 ? x.theta / gamma : 0;
-    const add = (w: number, ahead: number, age: number, h: number) => {
-      const ans = served(ahead, h);
-      rest.answered += w * ans;
-      if (age <= tau) rest.within += w * (ahead < 0 ? 1 : served(ahead, Math.min(h, tau - age)));
-      if (gamma > 0) {
-        const out = left(ahead, h);
-        rest.abandoned += w * out * share;
-        rest.flowout += w * out * (1 - share);
-        if (age < short) rest.shortAbandoned += w * share * left(ahead, Math.min(h, short - age));
-      }
-    };
-    for (const cl of callers) add(1, cl.ahead, cl.age, R);
-    for (const u of nodeTimes(R)) {
-      const nd = node(u, R);
-      rest.answered += nd.arrivals * nd.free;
-      rest.within += nd.arrivals * nd.free;
-      for (const [j, pj] of nd.queued) add(nd.arrivals * pj, j, 0, R - u);
+    const f = flows(R);
+    const rest = { answered: f.answered, within: 0, abandoned: f.left * share, shortAbandoned: 0, flowout: f.left * (1 - share) };
+    for (const cl of callers) {
+      if (cl.age <= tau) rest.within += served(cl.ahead, Math.min(R, tau - cl.age));
+      if (share > 0 && cl.age < short) rest.shortAbandoned += share * left(cl.ahead, Math.min(R, short - cl.age));
     }
+    // Arrivals: those with at least the threshold left before the interval ends all have the
+    // same chance, so their weights are summed per place in line first (one law call per place).
+    const atTau = new Map<number, number>();
+    const atShort = new Map<number, number>();
+    for (const nu of nodesOf(R)) {
+      const nd = node(nu);
+      const h = R - nd.u;
+      rest.within += nd.arrivals * nd.free;
+      for (const [j, pj] of nd.queued) {
+        const w = nd.arrivals * pj;
+        if (h >= tau) atTau.set(j, (atTau.get(j) ?? 0) + w);
+        else rest.within += w * served(j, h);
+        if (share > 0) {
+          if (h >= short) atShort.set(j, (atShort.get(j) ?? 0) + w);
+          else rest.shortAbandoned += w * share * left(j, h);
+        }
+      }
+    }
+    for (const [j, w] of atTau) rest.within += w * served(j, tau);
+    for (const [j, w] of atShort) rest.shortAbandoned += w * share * left(j, short);
+    rest.within = Math.min(rest.within, rest.answered);
     if (cost) cost.expectedRest = { ...rest };
     const s = x.interval.soFar;
-    const answered = s.answered + rest.answered;
     intervalServiceLevel = serviceLevel(
       {
-        answered,
+        answered: s.answered + rest.answered,
         overSla: s.overSla + (rest.answered - rest.within),
         abandoned: s.abandoned + rest.abandoned,
         shortAbandoned: s.shortAbandoned + rest.shortAbandoned,
@@ -207,19 +239,42 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
     if (intervalServiceLevel !== null) intervalServiceLevel = Math.min(1, Math.max(0, intervalServiceLevel));
   }
 
-  // (b): expected answered calls in [now, now + H] with wait <= w, over all of them.
-  const nodesH = nodeTimes(H).map((u) => node(u, H));
-  const total = answeredBy(Infinity, callers, nodesH, H, served);
+  // (b): expected calls answered in [now, now + H] with a wait <= w, against all of them.
+  const nodesH = nodesOf(H).map(node);
+  const total = flows(H).answered;
+  const atHorizon = new Map<Node, number>();
+  const answeredBy = (w: number): number => {
+    let sum = 0;
+    for (const cl of callers) if (cl.age <= w) sum += served(cl.ahead, Math.min(H, w - cl.age));
+    // Arrivals with more than w left before the horizon: summed per place in line.
+    const weights = new Map<number, number>();
+    for (const nd of nodesH) {
+      sum += nd.arrivals * nd.free;
+      if (H - nd.u > w) {
+        for (const [j, pj] of nd.queued) weights.set(j, (weights.get(j) ?? 0) + nd.arrivals * pj);
+      } else {
+        let v = atHorizon.get(nd);
+        if (v === undefined) {
+          v = 0;
+          for (const [j, pj] of nd.queued) v += nd.arrivals * pj * served(j, H - nd.u);
+          atHorizon.set(nd, v);
+        }
+        sum += v;
+      }
+    }
+    for (const [j, wt] of weights) sum += wt * served(j, w);
+    return sum;
+  };
   let answeredWaitP90In15m: number | null = null;
   if (total > 1e-9) {
     let lo = 0;
     let hi = H + (ages.length > 0 ? ages[0] : 0);
-    while (hi - lo > 0.5) {
+    while (hi - lo > 1) {
       const mid = (lo + hi) / 2;
-      if (answeredBy(mid, callers, nodesH, H, served) >= 0.9 * total) hi = mid;
+      if (answeredBy(mid) >= 0.9 * total) hi = mid;
       else lo = mid;
     }
-    answeredWaitP90In15m = Math.round(hi * 10) / 10;
+    answeredWaitP90In15m = Math.round(((lo + hi) / 2) * 10) / 10;
   }
   if (cost) {
     cost.steps += steps;
@@ -229,16 +284,34 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
   return { intervalServiceLevel, answeredWaitP90In15m };
 }
 
-/** Expected calls answered within the horizon with a wait of at most `w` seconds. */
-function answeredBy(w: number, callers: Caller[], nodes: Node[], H: number, served: (j: number, s: number) => number): number {
-  let sum = 0;
-  for (const c of callers) if (c.age <= w) sum += served(c.ahead, Math.min(H, w - c.age));
-  for (const nd of nodes) {
-    sum += nd.arrivals * nd.free;
-    const h = Math.min(H - nd.u, w);
-    for (const [j, pj] of nd.queued) sum += nd.arrivals * pj * served(j, h);
+/**
+ * Waiting places the chain needs beyond the agents: the larger of where the queue starts (plus
+ * what can arrive meanwhile) and the queue's 1 - 1e-9 stationary quantile at the peak rate; for
+ * an overloaded queue without abandonment, its growth over the horizon.
+ */
+function queueBound(n: number, lambda: number, c: number, m: number, gamma: number, T: number): number {
+  const cap = c * m;
+  if (gamma === 0 && lambda >= cap) return Math.ceil(n + (lambda - cap) * T + 6 * Math.sqrt(lambda * T + 1) + 10);
+  // Stationary queue law: q_j proportional to prod_{i=1..j} lambda / (c m + i gamma) (times P(all busy)).
+  let term = 1;
+  let sum = 1;
+  const terms = [1];
+  for (let j = 1; j < 5000; j++) {
+    term *= lambda / (cap + j * gamma);
+    terms.push(term);
+    sum += term;
+    if (term < 1e-12 * sum && lambda < cap + j * gamma) break;
   }
-  return sum;
+  let acc = 0;
+  let q = terms.length - 1;
+  for (let j = 0; j < terms.length; j++) {
+    acc += terms[j];
+    if (acc >= (1 - 1e-9) * sum) {
+      q = j;
+      break;
+    }
+  }
+  return Math.max(q, n + Math.ceil(2 * Math.sqrt(n + 1))) + 10;
 }
 
 /** Ages of the n waiting callers, oldest first: the known ones, else spread evenly up to the longest wait. */

@@ -8,6 +8,9 @@
  *
  * A window reads "now" from the caller: the sums of the slots in (now - span, now], and the time
  * it covers, which is shorter than the span until it has been observing for a span (`since`).
+ * Reads are slot-aligned: the oldest slot drops out whole as the current one begins, so a
+ * 30-minute window covers between 29 and 30 minutes, and the current slot counts whole (a live
+ * feed has nothing in it later than now).
  */
 
 export interface WindowOptions {
