@@ -10,23 +10,27 @@
  * and a fluid model has no wait distribution to read a p90 or a threshold share from. Erlang A
  * is the standard model with abandonment (Mandelbaum & Zeltyn), its inputs are the estimators'
  * (lambda with trend, s, mu, theta, phi), and its transient law is cheap by uniformization.
- *  - Callers waiting now: each with its age and place in line; its chance to be answered within
- *    the time left (and within the threshold minus its age), or to leave, from the Erlang-A
- *    wait law (erlang-a.ts WaitLaw).
- *  - Callers still to come: arrivals at lambda(u) = lambda + trend u (u from now), each finding
- *    the chain's transient state at u (uniformization from state busy + waiting, in segments of
- *    constant rate), then the same wait law. The arrival integral is a midpoint rule with
- *    `nodes` points (default 12).
+ *  - Answers and departures before a horizon: exact for the chain, from the time it spends in
+ *    each state (erlang-a.ts transient's occupancy): agents take calls at lambda in a state with
+ *    a free agent and at s mu in one with callers waiting; callers leave at gamma each.
+ *  - Which of them wait less than the threshold (or abandon within the short-abandon time):
+ *    callers waiting now, each with its age and place in line, by the Erlang-A wait law
+ *    (erlang-a.ts WaitLaw); callers still to come, arriving at lambda(u) = lambda + trend u and
+ *    finding the chain's transient state at u (uniformization from state busy + waiting, in
+ *    segments of constant rate), by the same law. The arrival integral is a midpoint rule over
+ *    `nodes` cells (default 12) of the longer horizon; arrivals with the whole threshold still
+ *    ahead of the horizon share one law call per place in line.
  * (a) adds the expected rest of the interval (answered, answered within the threshold, abandoned,
  * short abandons, flow-outs that happen before the interval ends) to what the interval has so far,
  * and applies the service-level policy (aggregate/figures.ts serviceLevel): a ratio of expected
- * counts. (b) inverts the expected distribution of answered waits by bisection (0.5 s).
+ * counts. (b) inverts the expected distribution of answered waits by bisection (to 0.5 s).
  *
- * Cost per call: uniformization L T steps over K states (L = lambda + s mu + K gamma, T = the
- * longer of the interval's rest and 15 minutes), plus about (waiting + nodes x occupied states)
- * incomplete gammas for (a) and 12 times that for (b); bench/predict.bench.ts measures it.
- * ForecastCache keeps a series' forecast until its inputs change (and then at most every
- * `minRecomputeMs`), or `ttlMs` passes.
+ * Cost per call: uniformization about L T + 6 sqrt(L T / nodes) nodes steps over K states
+ * (L = lambda + s mu + (K - s) gamma, T = the longer of the interval's rest and 15 minutes, K =
+ * agents + the queue's plausible bound), plus (waiting + occupied states) wait-law calls (two
+ * incomplete gammas at most each) for (a) and about 10 times that for (b). bench/predict.bench.ts
+ * measures it: under a millisecond for 10 agents, a few for 100. ForecastCache keeps a series'
+ * forecast until its inputs change (and then at most every `minRecomputeMs`), or `ttlMs` passes.
  */
 import { serviceLevel, type ServiceLevelPolicy } from "../aggregate/figures.js";
 import { chainServers, transient, WaitLaw, type Segment } from "./erlang-a.js";

@@ -157,3 +157,33 @@ test("the cache reuses a forecast while inputs stand still and recomputes on cha
   assert.equal(cache.computed, 3);
   assert.equal(cache.reused, 2);
 });
+
+test("rising arrivals: with the trend the forecast stays within 2 points; without it, it is too high", (t) => {
+  // Within each half hour arrivals rise from 0.03 to 0.07 per second (86 % load on average).
+  const slope = 0.04 / 1800;
+  const rate = (s: number) => 0.03 + slope * (s % 1800);
+  const sim = simulateMmsm({ ...spec, lambda: rate, lambdaMax: 0.07, seconds: 300 * 1800, seed: 33 });
+  const sorted = byEnd(sim.callers);
+  let n = 0;
+  let withTrend = 0;
+  let without = 0;
+  let realizedSum = 0;
+  for (const snap of sim.snapshots) {
+    const start = Math.floor(snap.t / 1800) * 1800;
+    if (snap.t - start !== 600 || start < 1800 || start + 1800 > 300 * 1800) continue;
+    const soFar = counts(sorted, start, snap.t);
+    const realized = serviceLevel(counts(sorted, start, start + 1800), defaultServiceLevelPolicy);
+    const x: ForecastInputs = { now: snap.t * 1000, waiting: snap.waitingAges.length, waitingAges: snap.waitingAges, busy: snap.busy, agents: spec.servers, mu: spec.mu, theta: spec.theta, lambda: rate(snap.t), lambdaTrend: slope, interval: { end: (start + 1800) * 1000, soFar }, serviceLevelSeconds: TAU, shortAbandonSeconds: SHORT, policy: defaultServiceLevelPolicy };
+    const a = forecast(x).intervalServiceLevel;
+    const b = forecast({ ...x, lambdaTrend: 0 }).intervalServiceLevel;
+    if (realized === null || a === null || b === null) continue;
+    n++;
+    realizedSum += realized;
+    withTrend += a;
+    without += b;
+  }
+  t.diagnostic(`${n} intervals: realized ${(realizedSum / n).toFixed(3)}, with trend ${(withTrend / n).toFixed(3)}, without ${(without / n).toFixed(3)}`);
+  assert.ok(n > 250);
+  assert.ok(Math.abs(withTrend - realizedSum) / n < 0.02);
+  assert.ok((without - realizedSum) / n > 0.04, "ignoring the trend overestimates the SL");
+});
