@@ -14,6 +14,7 @@
  * - Abandonment rate theta: in Erlang A P(abandon) = theta E[W], so theta = abandons / total
  *   waiting time, the waits of every caller (answered, abandoned, flowed out). Flow-outs give
  *   phi = flow-outs / total waiting time the same way (the rate callers leave for other routes).
+ * - LES: the wait of the last caller who reached an agent (by answer time).
  */
 import { LevelWindow, SlotWindow, type WindowOptions } from "./window.js";
 
@@ -147,12 +148,16 @@ export interface WaitExits {
   totalWaitSeconds: number;
   /** Answered per second of covered time (for Little's law). */
   answeredPerSecond: number | null;
+  /** LES: the wait of the last caller who reached an agent, and when (epoch ms); null before any. */
+  lastAnswered: { at: number; waitSeconds: number } | null;
 }
 
 const OUTCOME_INDEX: Record<VisitOutcome, number> = { answered: 0, abandoned: 1, flowout: 2 };
 
 export class WaitExitEstimator {
   refused = 0;
+  /** The caller who last reached an agent (by answer time): LES reads its wait. */
+  lastAnswered: { at: number; waitSeconds: number } | null = null;
 
   constructor(readonly w: SlotWindow = new SlotWindow(4)) {}
 
@@ -168,6 +173,7 @@ export class WaitExitEstimator {
       return;
     }
     this.w.add(at, 3, waitSeconds);
+    if (outcome === "answered" && (this.lastAnswered === null || at >= this.lastAnswered.at)) this.lastAnswered = { at, waitSeconds };
   }
 
   exits(now: number): WaitExits {
@@ -181,6 +187,7 @@ export class WaitExitEstimator {
       flowout,
       totalWaitSeconds: wait,
       answeredPerSecond: covered > 0 ? answered / covered : null,
+      lastAnswered: this.lastAnswered && { ...this.lastAnswered },
     };
   }
 }
@@ -204,6 +211,7 @@ export interface SeriesEstimatorsState {
   exits: unknown;
   interacting: unknown;
   counters: { unanswered: number; refusedHandle: number; refusedEnds: number };
+  lastAnswered?: { at: number; waitSeconds: number } | null;
 }
 
 /** The estimators of one queue x media over one window. */
@@ -265,6 +273,7 @@ export class SeriesEstimators {
       exits: this.exitsEstimator.w.toState(),
       interacting: this.interacting.toState(),
       counters: { unanswered: this.handle.unanswered, refusedHandle: this.handle.refused, refusedEnds: this.exitsEstimator.refused },
+      lastAnswered: this.exitsEstimator.lastAnswered,
     };
   }
 
@@ -283,6 +292,8 @@ export class SeriesEstimators {
     out.handle.unanswered = n(c?.unanswered);
     out.handle.refused = n(c?.refusedHandle);
     out.exitsEstimator.refused = n(c?.refusedEnds);
+    const la = s.lastAnswered;
+    if (la && typeof la === "object" && Number.isFinite(la.at) && n(la.waitSeconds) === la.waitSeconds) out.exitsEstimator.lastAnswered = { at: la.at, waitSeconds: la.waitSeconds };
     return out;
   }
 }

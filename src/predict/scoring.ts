@@ -7,7 +7,7 @@
  * - abandoned or flowed out: the wait is right-censored, a lower bound of the wait the caller
  *   would have had. Only a prediction below it is an error, by how much it is below (negative);
  *   one at or above it scores 0. The bound counts in mean(actual) like a value.
- * Over the last hour of event time (5-minute slots): relative RMSE = sqrt(mean(error^2)) /
+ * Over the last hour of event time (5-minute slots, so 55 to 60 minutes): relative RMSE = sqrt(mean(error^2)) /
  * mean(actual) and bias = mean(error), per predictor, over the visits it made a prediction for.
  *
  * Serving: a predictor is eligible once it has `minSamples` scored visits in the window. The one

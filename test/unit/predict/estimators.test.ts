@@ -114,6 +114,9 @@ test("M/M/s+M run: theta, mu and the Little's-law cross-check recover the simula
   assert.ok(rel(r.mu!, spec.mu) < 0.05, `mu ${r.mu}`);
   assert.ok(rel(r.littleHandleSeconds!, 1 / spec.mu) < 0.1, `Little ${r.littleHandleSeconds}`);
   assert.ok(rel(r.arrivals!.mean, spec.lambda) < 0.05);
+  // LES: the last caller to reach an agent by now.
+  const last = sim.callers.filter((c) => c.outcome === "answered" && c.end * 1000 <= now).reduce((a, b) => (b.end >= a.end ? b : a));
+  assert.deepEqual(r.exits.lastAnswered, { at: last.end * 1000, waitSeconds: last.wait });
   // P(abandon) = theta E[W] holds in the sample exactly.
   const waits = sim.callers.filter((c) => c.end * 1000 <= now);
   const totalWait = waits.reduce((s, c) => s + c.wait, 0);
