@@ -81,7 +81,14 @@ export interface ForecastOptions {
   maxQueue?: number;
   /** Horizon of (b) (s); default 900. */
   horizonSeconds?: number;
+  /** Most uniformization work (steps x states) a call may take (default 30 million, ~50 ms). */
+  maxWork?: number;
 }
+
+/** Beyond these the inputs are not a queue the model can say anything useful about quickly. */
+const MAX_AGENTS = 10_000;
+const MAX_WAITING = 10_000;
+const MAX_HORIZON_S = 86_400;
 
 /** What a call cost and what it expects for the rest of the interval (filled when passed in). */
 export interface ForecastDetail {
@@ -90,6 +97,8 @@ export interface ForecastDetail {
   lawCalls: number;
   /** Expected counts of the interval's rest: answered, answered within the threshold, abandoned, short abandons, flow-outs. */
   expectedRest?: { answered: number; within: number; abandoned: number; shortAbandoned: number; flowout: number };
+  /** Why no forecast was made although every input was there (too large to compute in bounds). */
+  refused?: string;
 }
 
 const ok = (v: number | null | undefined): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
@@ -119,6 +128,11 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
   const H = opts.horizonSeconds ?? 900;
   const R = x.interval ? Math.max(0, (x.interval.end - x.now) / 1000) : 0;
   const Q = Math.max(2, Math.floor(opts.nodes ?? 12));
+  const tooLarge = x.agents > MAX_AGENTS ? "agents" : x.waiting > MAX_WAITING ? "waiting" : R > MAX_HORIZON_S || H > MAX_HORIZON_S ? "horizon" : null;
+  if (tooLarge) {
+    if (cost) cost.refused = `${tooLarge} beyond bounds`;
+    return none;
+  }
   const { servers: c, perServerMu: m } = chainServers(x.agents, x.mu);
   const law = new WaitLaw(c * m, gamma);
   const lambdaAt = (u: number) => Math.max(0, x.lambda! + trend * u);
@@ -136,6 +150,13 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
   let peak = 0;
   for (const u of [0, T]) peak = Math.max(peak, lambdaAt(u));
   const K = c + Math.min(maxQueue, queueBound(n, peak, c, m, gamma, T));
+  // Bounded cost: the steps uniformization will take (rate x time, plus each segment's tail).
+  const rateBound = peak + m * c + gamma * (K - c);
+  const work = (rateBound * T + 2 * Q * (6 * Math.sqrt((rateBound * T) / Q + 1) + 20)) * (K + 1);
+  if (work > (opts.maxWork ?? 30_000_000)) {
+    if (cost) cost.refused = `work ${Math.round(work)} beyond bounds`;
+    return none;
+  }
   const p0 = new Float64Array(K + 1);
   p0[Math.min(K, busy + n)] = 1;
 

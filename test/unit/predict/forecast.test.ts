@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { forecast, ForecastCache, type ForecastInputs } from "../../../src/predict/forecast.js";
+import { forecast, ForecastCache, type ForecastDetail, type ForecastInputs } from "../../../src/predict/forecast.js";
 import { defaultServiceLevelPolicy, serviceLevel } from "../../../src/aggregate/figures.js";
 import { simulateMmsm, type SimCaller } from "../../helpers/mmsm.js";
 
@@ -142,6 +142,17 @@ test("missing inputs give nulls; no arrivals and nobody waiting leave the interv
   assert.equal(quiet.answeredWaitP90In15m, null, "no call will be answered");
   // An interval that ends now is what it has.
   assert.ok(Math.abs(forecast({ ...base, waiting: 0, busy: 5, interval: { ...base.interval!, end: 0 } }).intervalServiceLevel! - 8 / 11) < 1e-12);
+});
+
+test("inputs too large to compute in bounds give nulls and say why, quickly", () => {
+  const began = Date.now();
+  for (const [k, v] of [["agents", 1e6], ["waiting", 1e9], ["lambda", 1e4]] as const) {
+    const d: ForecastDetail = { steps: 0, states: 0, lawCalls: 0 };
+    assert.deepEqual(forecast({ ...base, [k]: v }, {}, d), { intervalServiceLevel: null, answeredWaitP90In15m: null }, k);
+    assert.ok(d.refused, k);
+  }
+  assert.deepEqual(forecast({ ...base, interval: { ...base.interval!, end: 1e12 } }).intervalServiceLevel, null);
+  assert.ok(Date.now() - began < 1000);
 });
 
 test("the cache reuses a forecast while inputs stand still and recomputes on change or age", () => {
