@@ -143,6 +143,8 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
   const free = c - busy;
   const ages = waitingAges(n, x.waitingAges, x.holSeconds);
   const callers: Caller[] = ages.map((age, i) => ({ age, ahead: i - free }));
+  // Waiting callers with an agent free now (the chain starts them in service): answered at once.
+  const atOnce = callers.filter((cl) => cl.ahead < 0).length;
 
   // The chain's states: agents + a queue bound that the horizon cannot plausibly pass.
   const T = Math.max(R, H);
@@ -195,7 +197,7 @@ export function forecast(x: ForecastInputs, opts: ForecastOptions = {}, cost?: F
         if (k > c) waitingTime += occ[k] * (k - c);
       }
     });
-    return { answered, left: gamma * waitingTime };
+    return { answered: answered + atOnce, left: gamma * waitingTime };
   };
   const node = ([u, width]: [number, number]): Node => {
     const p = lawAt.get(u)!;

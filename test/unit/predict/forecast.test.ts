@@ -144,6 +144,18 @@ test("missing inputs give nulls; no arrivals and nobody waiting leave the interv
   assert.ok(Math.abs(forecast({ ...base, waiting: 0, busy: 5, interval: { ...base.interval!, end: 0 } }).intervalServiceLevel! - 8 / 11) < 1e-12);
 });
 
+test("callers waiting while agents are free are answered at once, within the threshold if young enough", () => {
+  const d: ForecastDetail = { steps: 0, states: 0, lawCalls: 0 };
+  // 3 waiting (ages 30, 10, 0), 2 agents of 5 free, nobody arriving: two are answered at once,
+  // the third waits for one of the 5 busy agents (rate 5/120) and its own patience (1/60).
+  forecast({ ...base, lambda: 0, busy: 3, waitingAges: [30, 10, 0] }, {}, d);
+  const r = d.expectedRest!;
+  const served = (5 / 120 / (5 / 120 + 1 / 60)) * (1 - Math.exp(-(5 / 120 + 1 / 60) * 900));
+  assert.ok(Math.abs(r.answered - (2 + served)) < 1e-3, `answered ${r.answered}`);
+  const within = (5 / 120 / (5 / 120 + 1 / 60)) * (1 - Math.exp(-(5 / 120 + 1 / 60) * 20));
+  assert.ok(Math.abs(r.within - (1 + within)) < 1e-6, `within ${r.within}`);
+});
+
 test("inputs too large to compute in bounds give nulls and say why, quickly", () => {
   const began = Date.now();
   for (const [k, v] of [["agents", 1e6], ["waiting", 1e9], ["lambda", 1e4]] as const) {
