@@ -5,7 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { forecast, ForecastCache, type ForecastDetail, type ForecastInputs } from "../../../src/predict/forecast.js";
+import { forecast, type ForecastDetail, type ForecastInputs } from "../../../src/predict/forecast.js";
+import { ForecastCache } from "../../../src/predict/forecast-cache.js";
 import { defaultServiceLevelPolicy, serviceLevel } from "../../../src/aggregate/figures.js";
 import { simulateMmsm, type SimCaller } from "../../helpers/mmsm.js";
 
