@@ -29,8 +29,9 @@
  * (L = lambda + s mu + (K - s) gamma, T = the longer of the interval's rest and 15 minutes, K =
  * agents + the queue's plausible bound), plus (waiting + occupied states) wait-law calls (two
  * incomplete gammas at most each) for (a) and about 10 times that for (b). bench/predict.bench.ts
- * measures it: under a millisecond for 10 agents, a few for 100. ForecastCache (forecast-cache.ts) keeps a series'
- * forecast until its inputs change (and then at most every `minRecomputeMs`), or `ttlMs` passes.
+ * measures it: under a millisecond for 10 agents, a few for 100. ForecastCache
+ * (forecast-cache.ts) keeps a series' forecast until its inputs change (and then at most every
+ * `minRecomputeMs`), or `ttlMs` passes.
  */
 import { serviceLevel, type ServiceLevelPolicy } from "../aggregate/figures.js";
 import { chainServers, transient, WaitLaw, type Segment } from "./erlang-a.js";
