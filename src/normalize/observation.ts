@@ -5,8 +5,8 @@
  *
  * What the real topic sends (genesys-api.md §3b, §10): one message per group. A group with
  * `queueId` and `mediaType` carries that media's figures; a queue-level group without
- * `mediaType` carries member / routing-status metrics, which are not per-media figures and are
- * ignored. A message carries only the metrics present (e.g. `oAlerting` and `oWaiting` alone,
+ * `mediaType` carries member / routing-status metrics, which are not per-media figures: this
+ * parser skips them and `parseStaffing` (staffing.ts) reads them. A message carries only the metrics present (e.g. `oAlerting` and `oWaiting` alone,
  * `oInteracting` separately), so an update holds only those: a missing metric is unknown, not
  * zero. Instant observations have a zero-length interval; an interval with start < end is an
  * aggregate bucket (30 minutes on the real service).
@@ -79,13 +79,15 @@ const TIMERS: Record<string, ["answered" | "abandoned" | "flowout" | "waitCount"
   tWait: ["waitCount", "waitSumMs"],
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Total readers of untrusted payload values, shared with the staffing and snapshot parsers. */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 /** A whole, finite, non-negative count (or sum of ms). */
-const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
-const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
-const plainString = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : undefined);
+export const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+export const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+export const plainString = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : undefined);
 
-function interval(v: unknown, opts: ParseOptions): [number, number] | undefined {
+/** An observation's `interval` (`start/end`, ISO) as epoch ms, or undefined when it is not a plausible one. */
+export function interval(v: unknown, opts: ParseOptions): [number, number] | undefined {
   if (typeof v !== "string" || v.length > 100) return undefined;
   const parts = v.split("/");
   if (parts.length !== 2) return undefined;
@@ -107,7 +109,7 @@ export function parseObservation(topicQueueId: unknown, body: unknown, opts: Par
     const group = isObject(own(body, "group")) ? (own(body, "group") as Record<string, unknown>) : {};
     const queueId = plainString(own(group, "queueId")) ?? plainString(topicQueueId);
     const media = plainString(own(group, "mediaType"));
-    // Queue-level groups (no mediaType) carry member statuses: nothing per media.
+    // Queue-level groups (no mediaType) carry member statuses: parseStaffing reads those.
     if (!queueId || !media) return out;
     const mediaType = media.toLowerCase();
     if (!MEDIA_TYPES.has(mediaType)) return out;

@@ -1,0 +1,237 @@
+/**
+ * Online scoring of the wait predictors, per queue x media, and the choice of the one served.
+ *
+ * At each caller's arrival every predictor's prediction is kept, keyed by the visit; when the
+ * visit ends it is scored against the wait the caller had (wait-prediction.md, "Scoring"):
+ * - answered: the wait is a value; error = predicted - actual.
+ * - abandoned or flowed out: the wait is right-censored, a lower bound of the wait the caller
+ *   would have had. Only a prediction below it is an error, by how much it is below (negative);
+ *   one at or above it scores 0. The bound counts in mean(actual) like a value.
+ * Over the last hour of event time (5-minute slots, so 55 to 60 minutes): relative RMSE = sqrt(mean(error^2)) /
+ * mean(actual) and bias = mean(error), per predictor, over the visits it made a prediction for.
+ *
+ * Serving: a predictor is eligible once it has `minSamples` scored visits in the window. The one
+ * served stays until an eligible challenger's RRMSE is lower by `hysteresis` (default 10 %), so
+ * the choice does not flap between two near-equal predictors. Before any is eligible (and when
+ * the chosen one has no prediction now) the order of the published comparisons applies: QLm,
+ * QL, HOLr, HOL, LES (Ibrahim & Whitt: queue-length predictors beat delay history when the model
+ * holds; QLm under abandonment).
+ *
+ * Bounded memory: predictions of visits that never end (lost end events) expire after
+ * `pendingMaxAgeMs` (default 4 hours) and at most `maxPending` are kept (the oldest go first);
+ * both are counted. The state is plain JSON.
+ */
+import type { VisitOutcome } from "./estimators.js";
+import { PREDICTORS, type PredictorName, type Predictions } from "./predictors.js";
+import { SlotWindow, type SlotWindowState } from "./window.js";
+
+export interface ScoringOptions {
+  /** Window of scores (ms); default one hour. */
+  windowMs?: number;
+  /** Slot of the score window (ms); default 5 minutes. */
+  slotMs?: number;
+  /** Scored visits before a predictor can be chosen (default 20). */
+  minSamples?: number;
+  /** Relative RRMSE margin a challenger needs to replace the served predictor (default 0.1). */
+  hysteresis?: number;
+  pendingMaxAgeMs?: number;
+  maxPending?: number;
+}
+
+export interface PredictorScore {
+  /** null until it has samples (or while mean(actual) is 0). */
+  rrmse: number | null;
+  /** Mean error (s); null without samples. */
+  bias: number | null;
+  samples: number;
+  censored: number;
+  meanActualSeconds: number | null;
+}
+
+export interface ServedWait {
+  waitSeconds: number | null;
+  predictor: PredictorName | null;
+  rrmse: number | null;
+  samples: number;
+}
+
+export interface ScoreboardState {
+  chosen: PredictorName | null;
+  pending: [string, number, (number | null)[]][];
+  windows: Partial<Record<PredictorName, SlotWindowState>>;
+  counters: ScoreboardCounters;
+}
+
+export interface ScoreboardCounters {
+  scored: number;
+  expired: number;
+  evicted: number;
+  duplicate: number;
+  unknownVisit: number;
+  refused: number;
+}
+
+const FALLBACK: readonly PredictorName[] = ["QLm", "QL", "HOLr", "HOL", "LES"];
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const value = (v: unknown): v is number => finite(v) && v >= 0;
+
+export class PredictorScoreboard {
+  readonly minSamples: number;
+  readonly hysteresis: number;
+  readonly pendingMaxAgeMs: number;
+  readonly maxPending: number;
+  counters: ScoreboardCounters = { scored: 0, expired: 0, evicted: 0, duplicate: 0, unknownVisit: 0, refused: 0 };
+  private chosen: PredictorName | null = null;
+  /** visit -> [arrival time, predictions in PREDICTORS order]; insertion order = arrival order. */
+  private readonly pending = new Map<string, [number, (number | null)[]]>();
+  /** Per predictor: [count, sum error, sum error^2, sum actual, censored]. */
+  private readonly windows = new Map<PredictorName, SlotWindow>();
+
+  constructor(private readonly opts: ScoringOptions = {}) {
+    this.minSamples = Math.max(1, opts.minSamples ?? 20);
+    this.hysteresis = Math.max(0, opts.hysteresis ?? 0.1);
+    this.pendingMaxAgeMs = opts.pendingMaxAgeMs ?? 4 * 3_600_000;
+    this.maxPending = Math.max(1, opts.maxPending ?? 5000);
+    for (const p of PREDICTORS) this.windows.set(p, this.newWindow());
+  }
+
+  private newWindow(): SlotWindow {
+    return new SlotWindow(5, { spanMs: this.opts.windowMs ?? 3_600_000, slotMs: this.opts.slotMs ?? 300_000 });
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The predictions made at a caller's arrival. A second call for the same visit is ignored. */
+  predict(visit: string, at: number, predictions: Predictions): void {
+    if (!finite(at)) {
+      this.counters.refused++;
+      return;
+    }
+    if (this.pending.has(visit)) {
+      this.counters.duplicate++;
+      return;
+    }
+    this.expire(at);
+    while (this.pending.size >= this.maxPending) {
+      const oldest = this.pending.keys().next().value as string;
+      this.pending.delete(oldest);
+      this.counters.evicted++;
+    }
+    this.pending.set(
+      visit,
+      [at, PREDICTORS.map((p) => (value(predictions[p]) ? predictions[p] : null))],
+    );
+  }
+
+  /** The visit ended at `at` after `waitSeconds`; false when no prediction was kept for it. */
+  resolve(visit: string, at: number, outcome: VisitOutcome, waitSeconds: number): boolean {
+    const entry = this.pending.get(visit);
+    if (!entry) {
+      this.counters.unknownVisit++;
+      return false;
+    }
+    this.pending.delete(visit);
+    if (!finite(at) || !value(waitSeconds) || (outcome !== "answered" && outcome !== "abandoned" && outcome !== "flowout")) {
+      this.counters.refused++;
+      return false;
+    }
+    const censored = outcome !== "answered";
+    PREDICTORS.forEach((p, i) => {
+      const pred = entry[1][i];
+      if (pred === null) return;
+      const error = censored ? Math.min(0, pred - waitSeconds) : pred - waitSeconds;
+      const w = this.windows.get(p)!;
+      w.add(at, 0, 1);
+      w.add(at, 1, error);
+      w.add(at, 2, error * error);
+      w.add(at, 3, waitSeconds);
+      if (censored) w.add(at, 4, 1);
+    });
+    this.counters.scored++;
+    return true;
+  }
+
+  /** Drops predictions older than the pending age limit; returns how many. */
+  expire(now: number): number {
+    let n = 0;
+    for (const [visit, [at]] of this.pending) {
+      if (at >= now - this.pendingMaxAgeMs) break;
+      this.pending.delete(visit);
+      n++;
+    }
+    this.counters.expired += n;
+    return n;
+  }
+
+  score(p: PredictorName, now: number): PredictorScore {
+    const [n, sumE, sumE2, sumA, censored] = this.windows.get(p)!.read(now);
+    if (n <= 0) return { rrmse: null, bias: null, samples: 0, censored: 0, meanActualSeconds: null };
+    const meanA = sumA / n;
+    return { rrmse: meanA > 0 ? Math.sqrt(Math.max(0, sumE2 / n)) / meanA : null, bias: sumE / n, samples: n, censored, meanActualSeconds: meanA };
+  }
+
+  scores(now: number): Record<PredictorName, PredictorScore> {
+    return Object.fromEntries(PREDICTORS.map((p) => [p, this.score(p, now)])) as Record<PredictorName, PredictorScore>;
+  }
+
+  /** The predictor served now, after applying the hysteresis rule (see the file comment). */
+  choose(now: number): PredictorName | null {
+    const s = this.scores(now);
+    const eligible = PREDICTORS.filter((p) => s[p].samples >= this.minSamples && s[p].rrmse !== null);
+    if (eligible.length === 0) return this.chosen;
+    const best = eligible.reduce((a, b) => (s[b].rrmse! < s[a].rrmse! ? b : a));
+    const cur = this.chosen;
+    if (cur === null || !eligible.includes(cur) || s[best].rrmse! < s[cur].rrmse! * (1 - this.hysteresis)) this.chosen = best;
+    return this.chosen;
+  }
+
+  /** The wait to show for a caller arriving now, from the predictions made now. */
+  serve(now: number, predictions: Predictions): ServedWait {
+    const chosen = this.choose(now);
+    const s = this.scores(now);
+    const ranked = PREDICTORS.filter((p) => s[p].samples >= this.minSamples && s[p].rrmse !== null).sort((a, b) => s[a].rrmse! - s[b].rrmse!);
+    const order = [...(chosen ? [chosen] : []), ...ranked, ...FALLBACK];
+    for (const p of order) {
+      const v = predictions[p];
+      if (value(v)) return { waitSeconds: v, predictor: p, rrmse: s[p].rrmse, samples: s[p].samples };
+    }
+    return { waitSeconds: null, predictor: null, rrmse: null, samples: 0 };
+  }
+
+  toState(): ScoreboardState {
+    const windows: Partial<Record<PredictorName, SlotWindowState>> = {};
+    for (const [p, w] of this.windows) windows[p] = w.toState();
+    return { chosen: this.chosen, pending: [...this.pending].map(([v, [at, preds]]) => [v, at, [...preds]]), windows, counters: { ...this.counters } };
+  }
+
+  /** A scoreboard from saved state; null when it is not one. */
+  static fromState(x: unknown, opts: ScoringOptions = {}): PredictorScoreboard | null {
+    if (typeof x !== "object" || x === null) return null;
+    const s = x as Partial<ScoreboardState>;
+    if (!Array.isArray(s.pending) || typeof s.windows !== "object" || s.windows === null) return null;
+    const b = new PredictorScoreboard(opts);
+    if (s.chosen !== null && s.chosen !== undefined && !PREDICTORS.includes(s.chosen)) return null;
+    b.chosen = s.chosen ?? null;
+    for (const p of PREDICTORS) {
+      const saved = (s.windows as Record<string, unknown>)[p];
+      if (saved === undefined) continue;
+      const w = SlotWindow.fromState(saved, 5);
+      if (!w) return null;
+      b.windows.set(p, w);
+    }
+    for (const e of s.pending) {
+      if (!Array.isArray(e) || typeof e[0] !== "string" || !finite(e[1]) || !Array.isArray(e[2]) || e[2].length !== PREDICTORS.length) return null;
+      if (!e[2].every((v: unknown) => v === null || value(v))) return null;
+      b.pending.set(e[0], [e[1], e[2] as (number | null)[]]);
+    }
+    const c = s.counters;
+    if (c && typeof c === "object") for (const k of Object.keys(b.counters) as (keyof ScoreboardCounters)[]) if (value(c[k])) b.counters[k] = c[k];
+    while (b.pending.size > b.maxPending) {
+      b.pending.delete(b.pending.keys().next().value as string);
+      b.counters.evicted++;
+    }
+    return b;
+  }
+}
