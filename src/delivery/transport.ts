@@ -28,7 +28,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Headers;
-  /** The body as text: all of it, or its first `maxBodyBytes` when `truncated`. */
+  /** The body as text: all of it, or (when `truncated`) its first 64 KiB. */
   text: string;
   /** The body went past the bound; the rest of it was not read. */
   truncated: boolean;
@@ -105,6 +105,9 @@ export interface TransportStats {
 /** Which rate limiter a request goes through (none: sent at once); `priority` jumps the queue. */
 export type Gate = (req: HttpRequest) => { limiter: RateLimiter; priority?: boolean } | undefined;
 
+/** What is kept of a body cut at the bound. */
+const CUT_TEXT_BYTES = 64 * 1024;
+
 export class HttpTransport {
   readonly stats: TransportStats = { requests: 0, retries: 0, failures: 0, byStatus: {}, tooLarge: 0 };
   /** Set by the owner: per-token rate limits (./rate-limit.ts); every attempt, retries included, takes a token. */
@@ -180,8 +183,9 @@ export class HttpTransport {
 }
 
 /**
- * Reads at most `limit` bytes of the body, then cancels the rest (the connection is dropped, not
- * drained). `skipIfDeclaredOver`: a Content-Length over the bound is not read at all.
+ * Reads at most `limit` bytes of the body, then cancels the rest: the connection is dropped, not
+ * drained. `skipIfDeclaredOver`: a Content-Length over the bound is not read at all. A cut body
+ * keeps only its first CUT_TEXT_BYTES (decoded), enough for an error message and a dead letter.
  */
 async function readBounded(r: Response, limit: number, skipIfDeclaredOver: boolean): Promise<{ text: string; truncated: boolean }> {
   if (!r.body) return { text: "", truncated: false };
@@ -197,14 +201,19 @@ async function readBounded(r: Response, limit: number, skipIfDeclaredOver: boole
     const { done, value } = await reader.read();
     if (done) break;
     if (bytes + value.byteLength > limit) {
-      chunks.push(value.subarray(0, limit - bytes));
       await reader.cancel().catch(() => undefined);
-      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+      chunks.push(value);
+      let head = Buffer.alloc(0);
+      for (const c of chunks) {
+        head = Buffer.concat([head, c.subarray(0, CUT_TEXT_BYTES - head.length)]);
+        if (head.length >= CUT_TEXT_BYTES) break;
+      }
+      return { text: head.toString("utf8"), truncated: true };
     }
     chunks.push(value);
     bytes += value.byteLength;
   }
-  return { text: chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength).toString("utf8") : Buffer.concat(chunks).toString("utf8"), truncated: false };
+  return { text: Buffer.concat(chunks, bytes).toString("utf8"), truncated: false };
 }
 
 /**
