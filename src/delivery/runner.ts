@@ -208,8 +208,8 @@ export class DeliveryRunner<T> {
     this.outbox.deadLetter(this.sink.name, row, status, reason === "refused" ? message : `${reason}: ${message}`);
     this.deadLetters++;
     this.discarded[reason]++;
-    const what = reason === "refused" ? `refused a ${this.noun}` : reason === "unbuildable" ? `could not be sent a ${this.noun} (its request cannot be built)` : `has a stored ${this.noun} that cannot be read`;
-    this.said.write("error", `dead:${reason}`, { sink: this.sink.name, type: this.sink.type, reason, status: status || undefined, message: message.slice(0, 500), at: new Date(row.at).toISOString(), deadLetters: this.discarded[reason], ...extra }, `${this.sink.type} ${what}; dead-lettered, not retried`);
+    const what = reason === "refused" ? ` refused a ${this.noun}` : reason === "unbuildable" ? `: the request of a ${this.noun} cannot be built` : `: a stored ${this.noun} cannot be read`;
+    this.said.write("error", `dead:${reason}`, { sink: this.sink.name, type: this.sink.type, reason, status: status || undefined, message: message.slice(0, 500), at: new Date(row.at).toISOString(), deadLetters: this.discarded[reason], ...extra }, `${this.sink.type}${what}; dead-lettered, not retried`);
   }
 
   private fail(e: unknown): void {
