@@ -71,7 +71,9 @@ export class Alerter {
    * resolve of a resolved one, queued again when there is room (in memory: after a restart a
    * resolve may go for an incident PagerDuty never opened, which it ignores).
    */
-  private readonly owed = new Map<string, "trigger" | "resolve">();
+  private readonly owed = new Map<string, "trigger" | "trigger-open" | "resolve">();
+  /** Alerts whose closing resolve the bound dropped because they fire again: their incident is still open. */
+  private readonly incidentOpen = new Set<string>();
   private readonly store: AlertStore;
   private readonly states = new Map<string, AlertState>();
   private timers: NodeJS.Timeout[] = [];
@@ -172,7 +174,10 @@ export class Alerter {
     for (const s of changed) this.states.set(s.dedupKey, s);
     for (const k of removed) this.states.delete(k);
     // Whatever was queued for a key settles what it was owed (a new trigger joins the open incident).
-    for (const e of [...events, ...owed]) this.owed.delete(e.dedup_key);
+    for (const e of [...events, ...owed]) {
+      this.owed.delete(e.dedup_key);
+      if (e.event_action === "resolve") this.incidentOpen.delete(e.dedup_key);
+    }
     for (const key of skipped) {
       this.runner?.skipped(NEVER_PAGED);
       this.d.log.warn({ alert: key, reason: NEVER_PAGED }, "alert resolved; its resolve is not sent: its trigger never reached PagerDuty");
@@ -198,7 +203,7 @@ export class Alerter {
       if (room <= 0) break;
       const s = removed.includes(key) ? undefined : (latest.get(key) ?? this.states.get(key));
       const rule = s && byName.get(s.rule);
-      if (action === "trigger" && s?.state === "firing" && rule) {
+      if (action !== "resolve" && s?.state === "firing" && rule) {
         out.push(encodeTrigger(s, rule, now, this.d.config.pagerduty.source));
         this.d.log.warn({ alert: key, rule: s.rule, queue: s.queueName, mediaType: s.mediaType, firingSince: new Date(s.since).toISOString() }, "trigger of a firing alert queued again: the full outbox had dropped it");
       } else if (action === "resolve" && s?.state !== "firing" && s?.state !== "pending") {
@@ -218,7 +223,9 @@ export class Alerter {
     for (const r of rows) {
       const e = r.item?.event;
       if (!e) continue;
-      if (r.reason === "firing-trigger") this.owed.set(e.dedup_key, "trigger");
+      // In class order: a superseded resolve of the same key, if any, comes before its trigger.
+      if (r.reason === "resolve-superseded") this.incidentOpen.add(e.dedup_key);
+      if (r.reason === "firing-trigger") this.owed.set(e.dedup_key, this.incidentOpen.has(e.dedup_key) ? "trigger-open" : "trigger");
       if (r.reason === "resolve-dropped") this.owed.set(e.dedup_key, "resolve");
     }
     this.runner.shed(rows, (r) => {
