@@ -160,7 +160,7 @@ for (let i = 0; i < 5; i++) {
 }
 const flushStore = median(stores);
 const readBackOnly = median(reads);
-const flush = exporter.outbox.newest("victoriametrics")!.flush;
+const flush = exporter.outbox.newest("victoriametrics")!.item!;
 const encode: Record<string, Took> = {};
 const bodyBytes: Record<string, number> = {};
 for (const s of buildSinks(sinks)) {

@@ -1,16 +1,21 @@
 /**
  * Alerting wiring: every `tickSeconds` of monitor clock, each rule is evaluated on every series it
  * selects (pure: ./evaluate.ts); transitions are saved together with the PagerDuty events they
- * cause (one transaction: ./store.ts and the export outbox's "alert_" tables), and the outbox is
+ * cause (one transaction: ./store.ts and the alert outbox, tables "alert_"), and the outbox is
  * drained in order through the shared HTTP transport (429 / 5xx retried, other 4xx dead-lettered).
+ *
+ * While PagerDuty is unreachable the outbox may fill: ./shed.ts picks what is safe to drop, every
+ * drop is counted and logged, and a firing alert whose trigger had to go is said loudly and paged
+ * again as soon as there is room (its resolve is not sent if its trigger never was).
  *
  * Evaluation waits while the monitor is catching up (after a start or a stream gap): the figures
  * are incomplete until backfill is done, and a firing alert must not resolve on a partial count.
  */
 import type Database from "better-sqlite3";
 import type { SeriesSnapshot } from "../aggregate/series.js";
-import { Outbox } from "../delivery/outbox.js";
-import { SinkRunner } from "../delivery/runner.js";
+import { Outbox, type ShedRow } from "../delivery/outbox.js";
+import { deliveryPolicy, type PolicyOverride } from "../delivery/policy.js";
+import { DeliveryRunner } from "../delivery/runner.js";
 import type { SinkStatus } from "../sinks/samples.js";
 import { HttpTransport } from "../delivery/transport.js";
 import type { Clock } from "../util/clock.js";
@@ -19,7 +24,9 @@ import type { Logger } from "../util/log.js";
 import { effectiveRules, type AlertsConfig, type Rule } from "./config.js";
 import { initialState, step, type AlertState } from "./evaluate.js";
 import { dedupKey, readFigure, selects, type Reading } from "./figures.js";
-import { encodeResolve, encodeTrigger, pagerDutyErrors, pagerDutySink, PAGERDUTY_SINK, toFlush, type PagerDutyEvent } from "./pagerduty.js";
+import { eventCodec, type StoredEvent } from "./event-codec.js";
+import { encodeResolve, encodeTrigger, pagerDutySink, PAGERDUTY_SINK, type PagerDutyEvent } from "./pagerduty.js";
+import { ALERT_SHED_REASONS, shedAlertEvents } from "./shed.js";
 import { AlertStore } from "./store.js";
 import { every as everyMs } from "../util/timers.js";
 
@@ -45,15 +52,29 @@ export interface AlerterDeps {
   snapshot: () => SeriesSnapshot[];
   /** False while the figures are known to be incomplete (catching up): evaluation waits. */
   gate: () => boolean;
+  /** The configuration's changes to the PagerDuty delivery preset (delivery/policy.ts, `delivery.pagerduty`). */
+  delivery?: PolicyOverride;
+  /** The events' transport (default: one with the PagerDuty policy); tests shorten its retries. */
   transport?: HttpTransport;
 }
+
+/** Skipped resolves are counted under this reason (export_discarded_total). */
+const NEVER_PAGED = "trigger-never-delivered";
 
 const NO_DATA: Reading = { value: null, samples: 0 };
 
 export class Alerter {
   readonly rules: Rule[];
-  readonly outbox: Outbox;
-  readonly runner: SinkRunner | null;
+  readonly outbox: Outbox<StoredEvent>;
+  readonly runner: DeliveryRunner<StoredEvent> | null;
+  /**
+   * What the full outbox dropped undelivered, per alert: the trigger of a firing alert or the
+   * resolve of a resolved one, queued again when there is room (in memory: after a restart a
+   * resolve may go for an incident PagerDuty never opened, which it ignores).
+   */
+  private readonly owed = new Map<string, "trigger" | "trigger-open" | "resolve">();
+  /** Alerts whose closing resolve the bound dropped because they fire again: their incident is still open. */
+  private readonly incidentOpen = new Set<string>();
   private readonly store: AlertStore;
   private readonly states = new Map<string, AlertState>();
   /** The monitored queues as discovery read them (names and divisions for the rules' selectors). */
@@ -66,12 +87,27 @@ export class Alerter {
     this.rules = effectiveRules(d.config);
     this.store = new AlertStore(d.db);
     const pd = d.config.pagerduty;
-    this.outbox = new Outbox(d.db, pd.routingKey ? [PAGERDUTY_SINK] : [], pd.maxPendingEvents, "alert");
+    this.outbox = new Outbox(d.db, {
+      table: "alert",
+      codec: eventCodec,
+      destinations: pd.routingKey ? [PAGERDUTY_SINK] : [],
+      maxPending: pd.maxPendingEvents,
+      // The event being sent may arrive: never shed it (its pair would lose its other half).
+      shed: (pending, excess) => shedAlertEvents(pending.filter((r) => r.seq !== this.runner?.inFlight), excess),
+    });
     if (this.outbox.removedSinks.length > 0) d.log.warn("PagerDuty events waiting from an earlier run were discarded: no routing key is configured now");
-    const transport = d.transport ?? new HttpTransport({ maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 5000, maxRetryAfterMs: 300_000, timeoutMs: 15_000 });
-    // The runner logs a refusal's body, which carries PagerDuty's `errors`; we log them parsed too.
-    const log = wrapRefusals(d.log);
-    this.runner = pd.routingKey ? new SinkRunner(pagerDutySink(pd.routingKey, pd.eventsUrl), this.outbox, transport, log, pd.retryMaxSeconds * 1000) : null;
+    // alerts.pagerduty.retryMaxSeconds is the cap of the waits between drains (the outage backoff).
+    const capMs = pd.retryMaxSeconds * 1000;
+    const policy = deliveryPolicy("pagerduty", { outage: { capMs, baseMs: Math.min(1000, capMs), minMs: Math.min(250, capMs) } }, d.delivery);
+    const transport = d.transport ?? new HttpTransport(policy);
+    this.runner = pd.routingKey
+      ? new DeliveryRunner(pagerDutySink(pd.routingKey, pd.eventsUrl), this.outbox, transport, d.log, {
+          outage: policy.outage,
+          noun: "event",
+          shedReasons: [...ALERT_SHED_REASONS, NEVER_PAGED],
+          shedLevel: (reason) => (reason === "firing-trigger" ? "error" : "warn"),
+        })
+      : null;
     const { states, corrupt } = this.store.load();
     if (corrupt.length > 0) d.log.error({ keys: corrupt }, "unreadable alert states in the state file were ignored");
     for (const s of states) this.states.set(s.dedupKey, s);
@@ -130,17 +166,84 @@ export class Alerter {
         removed.push(prev.dedupKey);
       }
     }
-    if (changed.length === 0 && removed.length === 0 && events.length === 0) return events;
+    const owed = this.owedEvents(changed, removed, events.length);
+    if (changed.length === 0 && removed.length === 0 && events.length === 0 && owed.length === 0) return events;
+    const shed: ShedRow<StoredEvent>[] = [];
+    const skipped: string[] = [];
     this.store.transaction(() => {
       for (const s of changed) this.store.save(s);
       for (const k of removed) this.store.delete(k);
-      if (this.runner) for (const e of events) this.outbox.add(toFlush(e, now), [PAGERDUTY_SINK]);
+      if (!this.runner) return;
+      for (const e of [...events, ...owed]) {
+        // PagerDuty has no incident for an alert whose trigger never reached it: nothing to resolve.
+        if (e.event_action === "resolve" && this.owed.get(e.dedup_key) === "trigger") skipped.push(e.dedup_key);
+        else shed.push(...this.outbox.add({ at: now, event: e }, [PAGERDUTY_SINK]).shed);
+      }
     });
     // Only after the commit: memory follows the file.
     for (const s of changed) this.states.set(s.dedupKey, s);
     for (const k of removed) this.states.delete(k);
-    if (events.length > 0 && this.runner) void this.runner.drain(true);
+    // Whatever was queued for a key settles what it was owed (a new trigger joins the open incident).
+    for (const e of [...events, ...owed]) {
+      this.owed.delete(e.dedup_key);
+      if (e.event_action === "resolve") this.incidentOpen.delete(e.dedup_key);
+    }
+    for (const key of skipped) {
+      this.runner?.skipped(NEVER_PAGED);
+      this.d.log.warn({ alert: key, reason: NEVER_PAGED }, "alert resolved; its resolve is not sent: its trigger never reached PagerDuty");
+    }
+    this.shed(shed);
+    if ((events.length > 0 || owed.length > 0) && this.runner) void this.runner.drain(true);
     return events;
+  }
+
+  /**
+   * What PagerDuty is still owed because the full outbox dropped it, while the outbox has room:
+   * the trigger of an alert still firing (a late page), the resolve of one no longer firing (so
+   * its incident closes). Not returned by evaluate(): these are not transitions.
+   */
+  private owedEvents(changed: AlertState[], removed: string[], queued: number): PagerDutyEvent[] {
+    if (this.owed.size === 0 || !this.runner) return [];
+    const now = this.d.clock.now();
+    const byName = new Map(this.rules.map((r) => [r.name, r]));
+    const latest = new Map(changed.map((s) => [s.dedupKey, s]));
+    let room = this.outbox.room(PAGERDUTY_SINK) - queued;
+    const out: PagerDutyEvent[] = [];
+    for (const [key, action] of this.owed) {
+      if (room <= 0) break;
+      const s = removed.includes(key) ? undefined : (latest.get(key) ?? this.states.get(key));
+      const rule = s && byName.get(s.rule);
+      if (action !== "resolve" && s?.state === "firing" && rule) {
+        out.push(encodeTrigger(s, rule, now, this.d.config.pagerduty.source));
+        this.d.log.warn({ alert: key, rule: s.rule, queue: s.queueName, mediaType: s.mediaType, firingSince: new Date(s.since).toISOString() }, "trigger of a firing alert queued again: the full outbox had dropped it");
+      } else if (action === "resolve" && s?.state !== "firing" && s?.state !== "pending") {
+        out.push({ event_action: "resolve", dedup_key: key });
+        this.d.log.info({ alert: key }, "resolve queued again: the full outbox had dropped it");
+      } else {
+        continue;
+      }
+      room--;
+    }
+    return out;
+  }
+
+  /** Counts and says what the full outbox dropped, and remembers what PagerDuty is owed for it. */
+  private shed(rows: ShedRow<StoredEvent>[]): void {
+    if (!this.runner || rows.length === 0) return;
+    for (const r of rows) {
+      const e = r.item?.event;
+      if (!e) continue;
+      // In class order: a superseded resolve of the same key, if any, comes before its trigger.
+      if (r.reason === "resolve-superseded") this.incidentOpen.add(e.dedup_key);
+      if (r.reason === "firing-trigger") this.owed.set(e.dedup_key, this.incidentOpen.has(e.dedup_key) ? "trigger-open" : "trigger");
+      if (r.reason === "resolve-dropped") this.owed.set(e.dedup_key, "resolve");
+    }
+    this.runner.shed(rows, (r) => {
+      const e = r.item?.event;
+      const fields = { alert: e?.dedup_key, event: e?.event_action, maxPendingEvents: this.d.config.pagerduty.maxPendingEvents };
+      // A lost page is said per alert (at most once a minute each); the safe drops once a minute per reason.
+      return { kind: r.reason === "firing-trigger" ? (e?.dedup_key ?? "") : "", fields };
+    });
   }
 
   /** The `alerts` array of /api/alerts: every alert not inactive. */
@@ -191,20 +294,4 @@ export class Alerter {
     for (const t of this.timers) clearInterval(t);
     await this.runner?.stop();
   }
-}
-
-/** Adds PagerDuty's parsed `errors` to the runner's refusal log line. */
-function wrapRefusals(log: Logger): Logger {
-  return new Proxy(log, {
-    get(target, prop, receiver) {
-      if (prop !== "error") return Reflect.get(target, prop, receiver) as unknown;
-      return (obj: unknown, msg?: string) => {
-        if (obj && typeof obj === "object" && typeof (obj as { message?: unknown }).message === "string") {
-          const errors = pagerDutyErrors((obj as { message: string }).message);
-          return target.error({ ...(obj as object), errors }, msg === undefined ? "PagerDuty refused an event" : `PagerDuty: ${msg}`);
-        }
-        return msg === undefined ? target.error(obj as object) : target.error(obj as object, msg);
-      };
-    },
-  });
 }

@@ -1,11 +1,12 @@
 /**
  * PagerDuty Events API v2 (export-and-paging.md, section B): pure encoders of an alert's trigger
- * and resolve, and the outbox sink that sends them. `acknowledge` is never sent (people do that).
- * The routing key is added at send time, so the state file never holds it.
+ * and resolve, and the destination that sends them (stored by ./event-codec.ts). `acknowledge` is
+ * never sent (people do that). The routing key is added at send time, so the state file never
+ * holds it.
  */
-import type { Flush } from "../sinks/samples.js";
-import type { Sink } from "../sinks/sink.js";
+import type { Destination } from "../delivery/runner.js";
 import type { HttpRequest } from "../delivery/transport.js";
+import type { StoredEvent } from "./event-codec.js";
 import type { Rule } from "./config.js";
 import type { AlertState } from "./evaluate.js";
 import { describe, formatValue } from "./figures.js";
@@ -66,15 +67,6 @@ export function encodeResolve(a: AlertState): PagerDutyEvent {
   return { event_action: "resolve", dedup_key: a.dedupKey };
 }
 
-/** One event as an outbox entry: the outbox stores flushes, so the event rides in one sample's label. */
-export function toFlush(e: PagerDutyEvent, at: number): Flush {
-  return { at, samples: [{ family: "pagerduty", name: e.dedup_key, labels: { event: JSON.stringify(e) }, value: 0 }] };
-}
-
-export function fromFlush(f: Flush): PagerDutyEvent {
-  return JSON.parse(f.samples[0].labels.event) as PagerDutyEvent;
-}
-
 /** The request that enqueues one event. */
 export function eventRequest(e: PagerDutyEvent, routingKey: string, url: string): HttpRequest {
   return { method: "POST", url, headers: { "content-type": "application/json" }, body: JSON.stringify({ routing_key: routingKey, ...e }) };
@@ -82,8 +74,15 @@ export function eventRequest(e: PagerDutyEvent, routingKey: string, url: string)
 
 export const PAGERDUTY_SINK = "pagerduty";
 
-export function pagerDutySink(routingKey: string, url: string): Sink {
-  return { name: PAGERDUTY_SINK, type: "pagerduty", latestOnly: false, request: (f: Flush) => eventRequest(fromFlush(f), routingKey, url) };
+/** The delivery destination of stored events; a refusal's log line carries PagerDuty's `errors`. */
+export function pagerDutySink(routingKey: string, url: string): Destination<StoredEvent> {
+  return {
+    name: PAGERDUTY_SINK,
+    type: "pagerduty",
+    latestOnly: false,
+    request: (s) => eventRequest(s.event, routingKey, url),
+    describeRefusal: (res) => ({ errors: pagerDutyErrors(res.text) }),
+  };
 }
 
 /** PagerDuty's `errors` from a 400 body (parsed defensively: the body has no schema). */

@@ -17,6 +17,7 @@ import { Alerter } from "../alerts/alerter.js";
 import { effectiveRules, patternReadingChanges } from "../alerts/config.js";
 import type { Config } from "../config/schema.js";
 import { RateLimiter } from "../delivery/rate-limit.js";
+import { deliveryPolicy } from "../delivery/policy.js";
 import { HttpTransport } from "../delivery/transport.js";
 import { startHttpServer } from "../http/server.js";
 import { Dedup } from "../ingest/dedup.js";
@@ -116,7 +117,8 @@ export class Monitor {
     this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors });
 
     // Genesys: one transport, one rate limit per token (the token endpoint has its own).
-    this.transport = new HttpTransport();
+    const genesysDelivery = deliveryPolicy("genesys", config.delivery.genesys);
+    this.transport = new HttpTransport(genesysDelivery);
     this.limiter = new RateLimiter({ limit: config.genesys.rateLimit.requests, windowMs: config.genesys.rateLimit.windowSeconds * 1000 });
     const limiter = this.limiter;
     this.transport.gate = (req) => (req.url.includes("/api/v2/") ? { limiter, priority: !req.url.includes("/api/v2/analytics/") } : undefined);
@@ -128,7 +130,7 @@ export class Monitor {
       this.counters.permanentErrors = (this.counters.permanentErrors ?? 0) + 1;
       log.error({ area: p.area, status: p.status, reason: p.reason, since: p.since, occurrences: p.occurrences }, `${p.area} blocked until this is fixed; the watermark stays where it is`);
     });
-    this.discovery = new QueueDiscovery(this.client, config.queues, this.problems, log);
+    this.discovery = new QueueDiscovery(this.client, { ...config.queues, retry: genesysDelivery.outage }, this.problems, log);
     const monitored = (q: string) => this.discovery.has(q);
 
     // Sinks and alerts read the engine; their outboxes live in the state file.
@@ -145,7 +147,7 @@ export class Monitor {
       log,
     );
     const triggers = this.triggers;
-    this.alerter = new Alerter({ config: config.alerts, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), gate: () => triggers.caughtUp });
+    this.alerter = new Alerter({ config: config.alerts, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), gate: () => triggers.caughtUp, delivery: config.delivery.pagerduty });
     this.exporter = new Exporter({
       config: config.export,
       clock,
@@ -154,6 +156,7 @@ export class Monitor {
       snapshot: () => this.engine.snapshot(),
       health: () => this.health(),
       alerts: () => ({ firing: this.alerter.firing(), sinks: this.alerter.sinkStatus() }),
+      delivery: config.delivery.sink,
     });
     this.store.addCommitParticipant(this.exporter.commitParticipant);
 
@@ -200,6 +203,7 @@ export class Monitor {
         has: monitored,
         rate: { perMinute: limiter.perMinute, throttled: () => limiter.stats.throttled },
         onPage: taps.onDetailsPage,
+        retry: genesysDelivery.outage,
       },
       bf,
     );

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { effectiveRules, unknownWindows } from "../alerts/config.js";
+import { deliveryPolicy } from "../delivery/policy.js";
 import { applyEnv } from "./env.js";
 import { formatZodError } from "./errors.js";
 import { configSchema, type Config } from "./schema.js";
@@ -27,6 +28,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const c = parsed.data;
   const badWindows = unknownWindows(effectiveRules(c.alerts), c.stats.windowsMinutes);
   if (badWindows.length > 0) throw new Error(`${where}: alerts.rules: ${badWindows.join("; ")}`);
+  try {
+    for (const d of ["genesys", "sink", "pagerduty"] as const) deliveryPolicy(d, c.delivery[d]);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+  }
   if (opts.needsGenesys !== false) {
     if (!c.genesys.baseUrl && !c.genesys.orgDomain) throw new Error(`${where}: genesys.orgDomain (GENESYS_ORG_DOMAIN) or genesys.baseUrl (GENESYS_BASE_URL) is required`);
     if (!c.genesys.clientId || !c.genesys.clientSecret) throw new Error(`${where}: genesys.clientId and genesys.clientSecret (GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET) are required`);

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { statsSchema } from "../aggregate/config.js";
 import { alertsSchema } from "../alerts/config.js";
+import { deliverySchema } from "../delivery/policy.js";
 import { serverSchema } from "../http/config.js";
 import { exportSchema } from "../sinks/config.js";
 import { backfillSchema } from "../sources/genesys/backfill/config.js";
@@ -39,6 +40,8 @@ export const configSchema = z
     clock: clockSchema,
     export: exportSchema,
     alerts: alertsSchema,
+    /** Retries, timeouts and body bounds per destination (genesys, sink, pagerduty); presets in src/delivery/policy.ts. */
+    delivery: deliverySchema,
   })
   .strict();
 

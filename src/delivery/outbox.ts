@@ -1,46 +1,84 @@
 /**
- * The durable outbox: flushes waiting for a sink, in the monitor's SQLite state file (same
- * connection: the store holds the file's exclusive lock). A flush is stored once (gzip'd samples
- * with their monitor-clock time) and referenced by one pending row per sink, so a slow sink costs
+ * The durable outbox: items waiting for their destinations, in the monitor's SQLite state file
+ * (same connection: the store holds the file's exclusive lock). What an item is and how it is
+ * stored is its codec's business (metric flushes: sinks/flush-codec.ts; PagerDuty events:
+ * alerts/event-codec.ts); each kind has its own tables, `<table>_flushes`, `<table>_pending` and
+ * `<table>_dead_letters` (pinned names: "export_" and "alert_"; the blob column is `samples`
+ * whatever it holds).
+ *
+ * An item is stored once and referenced by one pending row per destination, so a slow sink costs
  * one row per flush, not one copy of the figures. Rows survive restarts and outages, keep their
- * timestamps, and drain oldest first. Each sink keeps at most `maxPending` flushes: beyond it the
- * oldest are dropped, and the caller counts and logs them.
+ * timestamps, and drain oldest first. Each destination keeps at most `maxPending` items: beyond it
+ * the shedding policy says which go (default: the oldest), and add() returns them with a reason
+ * for the caller to count and log. A row that no longer decodes is handed out as such (`error`),
+ * never thrown at the reader: the runner dead-letters it.
  */
-import { gunzipSync, gzipSync } from "node:zlib";
 import type Database from "better-sqlite3";
-import { extraLabels, labelSet } from "../sinks/labels.js";
-import { FrameFlush, QueueFrame, type Flush, type Sample } from "../sinks/samples.js";
 
-/** Version 1: one [family, name, labels, value] per sample (rows written before issue 12). */
-type Packed = { at: number; samples: [string, string, Record<string, string>, number][] };
-
-export interface OutboxItem {
-  seq: number;
-  flush: Flush;
+export interface Codec<T> {
+  /** Names the stored kind in logs and dead letters ("metric-flush", "pagerduty-event"). */
+  readonly name: string;
+  /** The version encode() writes; decode() reads it and every earlier one. */
+  readonly version: number;
+  encode(item: T): Buffer;
+  /** Throws when the bytes are not an item of this codec. */
+  decode(bytes: Buffer): T;
+  /** The item's own time, kept in the row's `at` column (and in its dead letter). */
+  at(item: T): number;
 }
 
-export class Outbox {
+/** A pending item, or the reason it cannot be read. */
+export type OutboxRow<T> = { seq: number; at: number; item: T; error?: undefined } | { seq: number; at: number; item?: undefined; error: string };
+
+/** Which of a destination's pending rows (oldest first) to drop when it holds `excess` too many. */
+export type ShedPolicy<T> = (pending: OutboxRow<T>[], excess: number) => { seq: number; reason: string }[];
+
+/** A row the bound removed. */
+export interface ShedRow<T> {
+  destination: string;
+  seq: number;
+  at: number;
+  reason: string;
+  item?: T;
+}
+
+export interface OutboxOptions<T> {
+  /** Table prefix (pinned): "export" for metric flushes, "alert" for PagerDuty events. */
+  table: "export" | "alert";
+  codec: Codec<T>;
+  /** Destinations configured now: rows waiting for any other are discarded at start. */
+  destinations: string[];
+  maxPending: number;
+  /** Default: the oldest rows go first (reason "cap"), read without decoding. */
+  shed?: ShedPolicy<T>;
+}
+
+export class Outbox<T> {
+  readonly codec: Codec<T>;
+  /** Destinations whose waiting items were discarded at start because they are no longer configured. */
+  readonly removedSinks: string[];
   private readonly counts = new Map<string, number>();
-  private cache: OutboxItem | null = null;
-  private readonly st: Record<"insertFlush" | "insertPending" | "oldest" | "newest" | "deletePending" | "deleteOlder" | "orphans" | "orphan" | "flush" | "count" | "trim" | "dead" | "trimDead", Database.Statement>;
-  private readonly addTx: (flush: Flush, sinks: string[]) => { seq: number; dropped: Record<string, number> };
+  private cache: OutboxRow<T> | null = null;
+  private readonly maxPending: number;
+  private readonly shed: ShedPolicy<T> | undefined;
+  private readonly st: Record<"insertFlush" | "insertPending" | "oldest" | "newest" | "deletePending" | "deleteOlder" | "orphans" | "orphan" | "row" | "count" | "oldestN" | "trimTo" | "all" | "dead" | "trimDead", Database.Statement>;
+  private readonly addTx: (item: T, names: string[]) => { seq: number; dropped: Record<string, number>; shed: ShedRow<T>[] };
 
   constructor(
     private readonly db: Database.Database,
-    sinks: string[],
-    private readonly maxPending: number,
-    // alerting hook (issue 10): PagerDuty events use their own tables ("alert_..."), so neither
-    // outbox discards the other's rows as waiting for a sink it does not know.
-    prefix: "export" | "alert" = "export",
+    o: OutboxOptions<T>,
   ) {
-    const t = (name: string) => `${prefix}_${name}`;
+    this.codec = o.codec;
+    this.maxPending = o.maxPending;
+    this.shed = o.shed;
+    const t = (name: string) => `${o.table}_${name}`;
     db.exec(`
       CREATE TABLE IF NOT EXISTS export_flushes (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, samples BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS export_pending (sink TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sink, seq)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS export_pending_seq ON export_pending (seq);
       CREATE TABLE IF NOT EXISTS export_dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, at INTEGER NOT NULL,
         failed_at INTEGER NOT NULL, status INTEGER NOT NULL, message TEXT NOT NULL);
-    `.replaceAll("export_", `${prefix}_`));
+    `.replaceAll("export_", `${o.table}_`));
     this.st = {
       insertFlush: db.prepare(`INSERT INTO ${t("flushes")} (at, samples) VALUES (?, ?)`),
       insertPending: db.prepare(`INSERT INTO ${t("pending")} (sink, seq) VALUES (?, ?)`),
@@ -50,48 +88,54 @@ export class Outbox {
       deleteOlder: db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ? AND seq < ?`),
       orphans: db.prepare(`DELETE FROM ${t("flushes")} WHERE seq NOT IN (SELECT seq FROM ${t("pending")})`),
       orphan: db.prepare(`DELETE FROM ${t("flushes")} WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM ${t("pending")} WHERE seq = ?)`),
-      flush: db.prepare(`SELECT at, samples FROM ${t("flushes")} WHERE seq = ?`),
+      row: db.prepare(`SELECT at, samples FROM ${t("flushes")} WHERE seq = ?`),
       count: db.prepare(`SELECT COUNT(*) AS n FROM ${t("pending")} WHERE sink = ?`),
-      trim: db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ? AND seq IN (SELECT seq FROM ${t("pending")} WHERE sink = ? ORDER BY seq LIMIT ?)`),
+      oldestN: db.prepare(`SELECT p.seq AS seq, COALESCE(f.at, 0) AS at FROM ${t("pending")} p LEFT JOIN ${t("flushes")} f ON f.seq = p.seq WHERE p.sink = ? ORDER BY p.seq LIMIT ?`),
+      trimTo: db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ? AND seq <= ?`),
+      all: db.prepare(`SELECT p.seq AS seq, f.at AS at, f.samples AS samples FROM ${t("pending")} p LEFT JOIN ${t("flushes")} f ON f.seq = p.seq WHERE p.sink = ? ORDER BY p.seq`),
       dead: db.prepare(`INSERT INTO ${t("dead_letters")} (sink, at, failed_at, status, message) VALUES (?, ?, ?, ?, ?)`),
       // A sink that refuses everything (a revoked token) must not grow the file without bound.
       trimDead: db.prepare(`DELETE FROM ${t("dead_letters")} WHERE id <= (SELECT MAX(id) FROM ${t("dead_letters")}) - 1000`),
     };
-    // Sinks removed from the configuration: what waited for them can never be sent.
-    const known = new Set(sinks);
-    const stale = (db.prepare(`SELECT DISTINCT sink FROM ${t("pending")}`).all() as { sink: string }[]).map((r) => r.sink).filter((s) => !known.has(s));
-    this.removedSinks = stale;
+    // Destinations removed from the configuration: what waited for them can never be sent.
+    const known = new Set(o.destinations);
+    this.removedSinks = (db.prepare(`SELECT DISTINCT sink FROM ${t("pending")}`).all() as { sink: string }[]).map((r) => r.sink).filter((s) => !known.has(s));
     db.transaction(() => {
-      for (const s of stale) db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ?`).run(s);
+      for (const s of this.removedSinks) db.prepare(`DELETE FROM ${t("pending")} WHERE sink = ?`).run(s);
       this.st.orphans.run();
     })();
-    for (const s of sinks) this.counts.set(s, (this.st.count.get(s) as { n: number }).n);
-    this.addTx = db.transaction((flush: Flush, names: string[]) => {
-      const seq = Number(this.st.insertFlush.run(flush.at, pack(flush)).lastInsertRowid);
+    for (const s of o.destinations) this.counts.set(s, (this.st.count.get(s) as { n: number }).n);
+    this.addTx = db.transaction((item: T, names: string[]) => {
+      const seq = Number(this.st.insertFlush.run(this.codec.at(item), this.codec.encode(item)).lastInsertRowid);
       const dropped: Record<string, number> = {};
+      const shed: ShedRow<T>[] = [];
       for (const s of names) {
         this.st.insertPending.run(s, seq);
         const n = (this.counts.get(s) ?? 0) + 1;
-        if (n > this.maxPending) {
-          dropped[s] = this.st.trim.run(s, s, n - this.maxPending).changes;
-          this.counts.set(s, n - dropped[s]);
-        } else {
-          this.counts.set(s, n);
-        }
+        this.counts.set(s, n);
+        if (n <= this.maxPending) continue;
+        const gone = this.shedRows(s, n - this.maxPending);
+        if (gone.length === 0) continue;
+        dropped[s] = gone.length;
+        this.counts.set(s, n - gone.length);
+        shed.push(...gone);
       }
-      if (Object.keys(dropped).length > 0) this.st.orphans.run();
-      return { seq, dropped };
+      if (shed.length > 0) {
+        this.st.orphans.run();
+        this.cache = null;
+      }
+      return { seq, dropped, shed };
     });
   }
 
-  /** Sinks whose waiting flushes were discarded at start because they are no longer configured. */
-  readonly removedSinks: string[];
-
-  /** Stores a flush for the given sinks; returns its sequence and what the bound dropped per sink. */
-  add(flush: Flush, sinks: string[]): { seq: number; dropped: Record<string, number> } {
+  /**
+   * Stores an item for the given destinations; returns its sequence and what the bound removed
+   * (counts per destination, and each row with its reason).
+   */
+  add(item: T, destinations: string[]): { seq: number; dropped: Record<string, number>; shed: ShedRow<T>[] } {
     const counts = new Map(this.counts);
     try {
-      return this.addTx(flush, sinks);
+      return this.addTx(item, destinations);
     } catch (e) {
       // The transaction rolled back: so do the in-memory counts.
       for (const [k, v] of counts) this.counts.set(k, v);
@@ -99,96 +143,92 @@ export class Outbox {
     }
   }
 
-  pending(sink: string): number {
-    return this.counts.get(sink) ?? 0;
+  pending(destination: string): number {
+    return this.counts.get(destination) ?? 0;
   }
 
-  oldest(sink: string): OutboxItem | undefined {
-    return this.item((this.st.oldest.get(sink) as { seq: number } | undefined)?.seq);
+  /** Room left before the bound sheds anything. */
+  room(destination: string): number {
+    return Math.max(0, this.maxPending - this.pending(destination));
   }
 
-  newest(sink: string): OutboxItem | undefined {
-    return this.item((this.st.newest.get(sink) as { seq: number } | undefined)?.seq);
+  oldest(destination: string): OutboxRow<T> | undefined {
+    return this.read((this.st.oldest.get(destination) as { seq: number } | undefined)?.seq);
   }
 
-  /** Delivered (or dead-lettered): the sink no longer waits for it. */
-  done(sink: string, seq: number): void {
+  newest(destination: string): OutboxRow<T> | undefined {
+    return this.read((this.st.newest.get(destination) as { seq: number } | undefined)?.seq);
+  }
+
+  /** Every pending row of a destination, oldest first (decoded; the shedding policy's view). */
+  rows(destination: string): OutboxRow<T>[] {
+    return (this.st.all.all(destination) as { seq: number; at: number | null; samples: Buffer | null }[]).map((r) => this.decodeRow(r.seq, r.at, r.samples));
+  }
+
+  /** Delivered (or dead-lettered): the destination no longer waits for it. */
+  done(destination: string, seq: number): void {
     this.db.transaction(() => {
-      const n = this.st.deletePending.run(sink, seq).changes;
-      this.counts.set(sink, Math.max(0, this.pending(sink) - n));
+      const n = this.st.deletePending.run(destination, seq).changes;
+      this.counts.set(destination, Math.max(0, this.pending(destination) - n));
       this.st.orphan.run(seq, seq);
     })();
   }
 
-  /** Latest-only sinks: every flush before `seq` is superseded by it. */
-  supersede(sink: string, seq: number): number {
-    const n = this.st.deleteOlder.run(sink, seq).changes;
+  /** Latest-only destinations: every item before `seq` is superseded by it. */
+  supersede(destination: string, seq: number): number {
+    const n = this.st.deleteOlder.run(destination, seq).changes;
     if (n > 0) {
-      this.counts.set(sink, Math.max(0, this.pending(sink) - n));
+      this.counts.set(destination, Math.max(0, this.pending(destination) - n));
       this.st.orphans.run();
     }
     return n;
   }
 
-  /** Records a refused flush (the last 1,000 refusals are kept, not their figures: they would be refused again). */
-  deadLetter(sink: string, item: OutboxItem, status: number, message: string): void {
-    this.st.dead.run(sink, item.flush.at, Date.now(), status, message.slice(0, 2000));
-    this.st.trimDead.run();
-    this.done(sink, item.seq);
+  /**
+   * Records an item that will never be delivered (refused, unbuildable, undecodable) and removes
+   * it. The last 1,000 are kept, with their time and reason, not their content.
+   */
+  deadLetter(destination: string, row: { seq: number; at: number }, status: number, message: string): void {
+    this.db.transaction(() => {
+      this.st.dead.run(destination, row.at, Date.now(), status, message.slice(0, 2000));
+      this.st.trimDead.run();
+      this.done(destination, row.seq);
+    })();
   }
 
-  private item(seq: number | undefined): OutboxItem | undefined {
+  private shedRows(destination: string, excess: number): ShedRow<T>[] {
+    if (!this.shed) {
+      const rows = this.st.oldestN.all(destination, excess) as { seq: number; at: number }[];
+      if (rows.length === 0) return [];
+      this.st.trimTo.run(destination, rows[rows.length - 1].seq);
+      return rows.map((r) => ({ destination, seq: r.seq, at: r.at, reason: "cap" }));
+    }
+    const pending = this.rows(destination);
+    const bySeq = new Map(pending.map((r) => [r.seq, r]));
+    const out: ShedRow<T>[] = [];
+    for (const { seq, reason } of this.shed(pending, excess)) {
+      const r = bySeq.get(seq);
+      if (!r || this.st.deletePending.run(destination, seq).changes === 0) continue;
+      bySeq.delete(seq);
+      out.push({ destination, seq, at: r.at, reason, ...(r.item === undefined ? {} : { item: r.item }) });
+    }
+    return out;
+  }
+
+  private read(seq: number | undefined): OutboxRow<T> | undefined {
     if (seq === undefined) return undefined;
     if (this.cache?.seq === seq) return this.cache;
-    const row = this.st.flush.get(seq) as { at: number; samples: Buffer } | undefined;
-    if (!row) return undefined;
-    this.cache = { seq, flush: unpack(row.samples) };
+    const row = this.st.row.get(seq) as { at: number; samples: Buffer } | undefined;
+    this.cache = this.decodeRow(seq, row?.at ?? null, row?.samples ?? null);
     return this.cache;
   }
-}
 
-/**
- * Version 2 (issue 12), a FrameFlush: the slots and label sets once, the values as raw doubles
- * (NaN = no data), the service's own samples as in version 1. No object per sample either way,
- * and per-queue label sets come back interned (their encodings already made).
- */
-type PackedV2 = {
-  v: 2;
-  at: number;
-  slots: [string, string, Record<string, string> | null][];
-  series: Record<string, string>[];
-  /** base64 of the Float64Array (little-endian, as written by this machine's typed arrays). */
-  values: string;
-  rest: Packed["samples"];
-};
-
-function pack(flush: Flush): Buffer {
-  let p: Packed | PackedV2;
-  if (flush instanceof FrameFlush) {
-    const f = flush.frame;
-    p = {
-      v: 2,
-      at: flush.at,
-      slots: f.slots.map((s) => [s.family, s.name, s.extra ? s.extra.labels : null]),
-      series: f.series.map((l) => l.labels),
-      values: Buffer.from(f.values.buffer, f.values.byteOffset, f.values.byteLength).toString("base64"),
-      rest: flush.rest.map((s) => [s.family, s.name, s.labels, s.value]),
-    };
-  } else {
-    p = { at: flush.at, samples: flush.samples.map((s) => [s.family, s.name, s.labels, s.value]) };
+  private decodeRow(seq: number, at: number | null, bytes: Buffer | null): OutboxRow<T> {
+    if (bytes === null) return { seq, at: at ?? 0, error: `${this.codec.name}: stored item ${seq} is missing` };
+    try {
+      return { seq, at: at ?? 0, item: this.codec.decode(bytes) };
+    } catch (e) {
+      return { seq, at: at ?? 0, error: `${this.codec.name} v${this.codec.version} cannot read stored item ${seq}: ${(e as Error).message}` };
+    }
   }
-  // Level 1: most of the size win at a fraction of the time (label sets repeat heavily).
-  return gzipSync(JSON.stringify(p), { level: 1 });
-}
-
-function unpack(b: Buffer): Flush {
-  const p = JSON.parse(gunzipSync(b).toString("utf8")) as Packed | PackedV2;
-  const samples = (rows: Packed["samples"]) => rows.map(([family, name, labels, value]): Sample => ({ family, name, labels, value }));
-  if (!("v" in p)) return { at: p.at, samples: samples(p.samples) };
-  const raw = Buffer.from(p.values, "base64");
-  const values = new Float64Array(raw.byteLength / 8);
-  new Uint8Array(values.buffer).set(raw);
-  const slots = p.slots.map(([family, name, extra]) => ({ family, name, extra: extra ? extraLabels(extra) : null }));
-  const frame = new QueueFrame(slots, p.series.map((l) => labelSet(l)), values);
-  return new FrameFlush(p.at, frame, samples(p.rest));
 }

@@ -11,6 +11,7 @@ import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { ExportConfig, SinkConfig } from "./config.js";
 import type { QueueEvent } from "../domain/queue-event.js";
 import { HttpTransport } from "../delivery/transport.js";
+import { deliveryPolicy, type PolicyOverride } from "../delivery/policy.js";
 import { bodies } from "./byte-writer.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
@@ -19,7 +20,8 @@ import { Outbox } from "../delivery/outbox.js";
 import { contentType, PrometheusExposition } from "./prometheus/exposition.js";
 import { pushgatewaySink } from "./pushgateway/encode.js";
 import { remoteWriteSink } from "./remote-write/encode.js";
-import { SinkRunner } from "../delivery/runner.js";
+import { DeliveryRunner } from "../delivery/runner.js";
+import { flushCodec } from "./flush-codec.js";
 import { buildFlush, type Flush, type FrameFlush, type HealthInput, type Sample, type SinkStatus } from "./samples.js";
 import type { Sink } from "./sink.js";
 import { victoriaMetricsSink } from "./victoriametrics/encode.js";
@@ -35,7 +37,9 @@ export interface ExporterDeps {
   db: Database.Database;
   snapshot: () => SeriesSnapshot[];
   health: () => HealthInput;
-  /** Retry policy of the pushes (defaults: 3 attempts, 15 s timeout); tests shorten it. */
+  /** The configuration's changes to the sink delivery preset (delivery/policy.ts, `delivery.sink`). */
+  delivery?: PolicyOverride;
+  /** The pushes' transport (default: one with the sink policy); tests shorten its retries. */
   transport?: HttpTransport;
   /** alerting hook (issue 10): firing alerts per rule, and the PagerDuty delivery as one more sink status. */
   alerts?: () => { firing: { rule: string; severity: string; firing: number }[]; sinks: SinkStatus[] };
@@ -66,8 +70,8 @@ export function buildSinks(configs: SinkConfig[]): Sink[] {
 
 export class Exporter {
   readonly histogram: WaitHistogram;
-  readonly outbox: Outbox;
-  readonly runners: SinkRunner[];
+  readonly outbox: Outbox<Flush>;
+  readonly runners: DeliveryRunner<Flush>[];
   private readonly exposition = new PrometheusExposition();
   private readonly metricsPool = bodies;
   private timers: NodeJS.Timeout[] = [];
@@ -78,10 +82,11 @@ export class Exporter {
   constructor(private readonly d: ExporterDeps) {
     this.histogram = new WaitHistogram(d.db);
     const sinks = buildSinks(d.config.sinks);
-    this.outbox = new Outbox(d.db, sinks.map((s) => s.name), d.config.maxPendingFlushes);
+    this.outbox = new Outbox(d.db, { table: "export", codec: flushCodec, destinations: sinks.map((s) => s.name), maxPending: d.config.maxPendingFlushes });
     if (this.outbox.removedSinks.length > 0) d.log.warn({ sinks: this.outbox.removedSinks }, "flushes waiting for sinks no longer configured were discarded");
-    const transport = d.transport ?? new HttpTransport({ maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 5000, maxRetryAfterMs: 60_000, timeoutMs: 15_000 });
-    this.runners = sinks.map((s) => new SinkRunner(s, this.outbox, transport, d.log));
+    const policy = deliveryPolicy("sink", d.delivery);
+    const transport = d.transport ?? new HttpTransport(policy);
+    this.runners = sinks.map((s) => new DeliveryRunner(s, this.outbox, transport, d.log, { outage: policy.outage, noun: "flush" }));
   }
 
   /** A newly counted event (not a replayed one): feeds the cumulative wait histogram. */
@@ -132,17 +137,12 @@ export class Exporter {
     const t0 = performance.now();
     const at = this.d.clock.now();
     const flush = this.current(at);
-    const { seq, dropped } = this.outbox.add(
+    const { seq, shed } = this.outbox.add(
       flush,
       this.runners.map((r) => r.sink.name),
     );
-    for (const r of this.runners) {
-      const n = dropped[r.sink.name] ?? 0;
-      if (n > 0) {
-        r.dropped += n;
-        this.d.log.error({ sink: r.sink.name, dropped: n, maxPendingFlushes: this.d.config.maxPendingFlushes }, "export outbox full: oldest flushes dropped");
-      }
-    }
+    // Counted per sink and reason, and said (rate-limited: a full outbox sheds at every flush).
+    if (shed.length > 0) for (const r of this.runners) r.shed(shed, () => ({ kind: "", fields: { maxPendingFlushes: this.d.config.maxPendingFlushes } }));
     this.timings.flushMs = performance.now() - t0;
     this.d.log.info({ at: new Date(at).toISOString(), atMs: at, seq, series: flush.frame.series.length, ms: Math.round(this.timings.flushMs) }, "export flush stored");
     for (const r of this.runners) void r.drain(true);

@@ -95,6 +95,12 @@ export const FAMILIES: Family[] = [
   { name: `${M}export_failures_total`, type: "counter", help: "Failed delivery attempts (kept for retry), by sink, since this process started." },
   { name: `${M}export_dead_letters_total`, type: "counter", help: "Flushes a sink refused (4xx, not retried), by sink, since this process started." },
   { name: `${M}export_dropped_total`, type: "counter", help: "Flushes dropped by the outbox bound, by sink, since this process started." },
+  {
+    name: `${M}export_discarded_total`,
+    type: "counter",
+    help: "Items an outbox removed undelivered, by sink and reason (refused, unbuildable, undecodable add up to export_dead_letters_total; the others, what the outbox bound shed, to export_dropped_total), since this process started.",
+  },
+  { name: `${M}http_too_large_total`, type: "counter", help: "Answers whose body went past the transport's bound (not read further), by destination (genesys or the sink), since this process started." },
   // alerting hook (issue 10)
   { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
 ];
@@ -114,10 +120,11 @@ export interface HealthInput {
   channels: { state: string }[];
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
-  http: { byStatus: Record<string, number> };
+  http: { byStatus: Record<string, number>; tooLarge?: number };
   lossDetector?: { disagreed: number };
 }
 
+/** One destination's delivery figures (delivery/runner.ts DeliveryStatus). */
 export interface SinkStatus {
   name: string;
   pending: number;
@@ -125,6 +132,10 @@ export interface SinkStatus {
   failures: number;
   deadLetters: number;
   dropped: number;
+  /** Items removed undelivered, by reason. */
+  discarded?: Record<string, number>;
+  /** Answers whose body went past the transport's bound. */
+  tooLarge?: number;
 }
 
 export interface SampleInput {
@@ -350,7 +361,10 @@ function otherSamples(input: SampleInput): Sample[] {
     add(`${M}export_failures_total`, l, s.failures);
     add(`${M}export_dead_letters_total`, l, s.deadLetters);
     add(`${M}export_dropped_total`, l, s.dropped);
+    for (const [reason, n] of Object.entries(s.discarded ?? {}).sort()) add(`${M}export_discarded_total`, { sink: s.name, reason }, n);
   }
+  if (h?.http.tooLarge !== undefined) add(`${M}http_too_large_total`, { destination: "genesys" }, h.http.tooLarge);
+  for (const s of input.sinks ?? []) add(`${M}http_too_large_total`, { destination: s.name }, s.tooLarge);
   for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
   return by.flat();
 }

@@ -1,31 +1,16 @@
 /**
  * What every push sink is: a pure encoder of one flush into one HTTP request, plus how its
- * outbox drains. The runner (./runner.ts) sends through the shared transport; sinks never do I/O.
+ * outbox drains (delivery/runner.ts Destination). The runner sends through the shared transport;
+ * sinks never do I/O.
  */
+import type { Destination } from "../delivery/runner.js";
 import type { HttpRequest } from "../delivery/transport.js";
 import type { BufferPool } from "./byte-writer.js";
 import { labelSet, type LabelSet } from "./labels.js";
 import { FrameFlush, SeriesSample, type Flush, type Sample } from "./samples.js";
 
-export interface Sink {
-  /** Unique among the configured sinks: keys the outbox and the health labels. */
-  readonly name: string;
-  readonly type: string;
-  /**
-   * The server keeps only the latest figures (Pushgateway): when several flushes wait, only the
-   * newest is sent and the older ones are superseded, not lost.
-   */
-  readonly latestOnly: boolean;
-  /** The request that writes one flush. */
-  request(flush: Flush): HttpRequest | Promise<HttpRequest>;
-  /**
-   * The runner is done with a request's body (sent, refused or given up): its buffer may be
-   * written again. A sink is asked for one request at a time.
-   */
-  release?(req: HttpRequest): void;
-  /** Sent once before the first write (e.g. InfluxDB 1.x CREATE DATABASE); failures only logged. */
-  prepare?(): HttpRequest;
-}
+/** A metric sink is a delivery destination of flushes (the interface lives with the runner). */
+export type Sink = Destination<Flush>;
 
 /** `release` of a sink whose bodies are written into `pool`. */
 export function releaseInto(pool: BufferPool): (req: HttpRequest) => void {

@@ -1,6 +1,5 @@
 /** Authenticated Genesys REST calls: bearer token, one forced refresh on 401, JSON in and out. */
-import { HttpError, type HttpTransport } from "../../delivery/transport.js";
-import { excerpt } from "../../util/redact.js";
+import { HttpError, readJson, type HttpTransport } from "../../delivery/transport.js";
 import type { GenesysEnvironment } from "./environment.js";
 import type { TokenProvider } from "./token.js";
 
@@ -40,11 +39,8 @@ export class GenesysClient {
           if (attempt === 0) continue;
           throw new HttpError({ method, url, status: 401, body: res.text, message: `${method} ${path}: 401 even with a fresh token` });
         }
-        try {
-          return { status: res.status, body: (res.text ? JSON.parse(res.text) : undefined) as T };
-        } catch {
-          throw new HttpError({ method, url, status: res.status, body: res.text, kind: "protocol", message: `${method} ${path}: answer is not JSON: ${excerpt(res.text)}` });
-        }
+        // A page over the transport's body bound is an HttpError "too-large", not a process crash.
+        return { status: res.status, body: readJson<T>(res, { method, url }, `${method} ${path}`) as T };
       }
     } catch (e) {
       if (e instanceof HttpError) {

@@ -16,8 +16,6 @@ export const genesysSchema = z
       .object({ requests: wholeBetween(1, 100_000).default(300), windowSeconds: between(1, 3600).default(60) })
       .strict()
       .prefault({}),
-    /** The largest answer read from Genesys; a larger one fails that request (a details page of 100 conversations is about 1 MB). */
-    maxResponseMegabytes: between(1, 1024).default(64),
   })
   .strict()
   .prefault({});

@@ -5,7 +5,8 @@
  * (the timer, a retry), and nothing is applied after stop. Each change goes to the listeners in
  * order: the engine (names), coverage and pickups, the channels, the alert rules.
  */
-import { Backoff, sleep } from "../../delivery/retry.js";
+import { Backoff, sleep, type BackoffOptions } from "../../delivery/retry.js";
+import { HttpError } from "../../delivery/transport.js";
 import type { QueueSelector } from "../../select/queue-selector.js";
 import type { Logger } from "../../util/log.js";
 import { areaOf, type Problems } from "../../app/problems.js";
@@ -26,12 +27,15 @@ export type QueueListener = (c: QueueChange) => void | Promise<void>;
 export interface DiscoverySettings {
   selector: QueueSelector;
   refreshSeconds: number;
+  /** Waits between failed first discoveries (the Genesys delivery preset's outage backoff). */
+  retry: BackoffOptions;
 }
 
 export class QueueDiscovery {
   readonly queues = new Map<string, MonitoredQueue>();
   private readonly listeners: QueueListener[] = [];
-  private readonly backoff = new Backoff({ baseMs: 1000, capMs: 30_000, minMs: 100 });
+  private readonly backoff: Backoff;
+  private lastRetryAfter: number | null = null;
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private discovered = false;
@@ -43,7 +47,9 @@ export class QueueDiscovery {
     private readonly settings: DiscoverySettings,
     private readonly problems: Problems,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.backoff = new Backoff(settings.retry);
+  }
 
   /** Adds a listener; listeners run in the order they were added. */
   onChange(l: QueueListener): void {
@@ -60,7 +66,7 @@ export class QueueDiscovery {
     this.timer.unref();
     while (!this.stopped && !this.discovered) {
       await this.refresh();
-      if (!this.discovered && !this.stopped) await sleep(this.backoff.next());
+      if (!this.discovered && !this.stopped) await sleep(this.backoff.next(this.lastRetryAfter));
     }
   }
 
@@ -101,6 +107,7 @@ export class QueueDiscovery {
       this.problems.clear("queues");
       this.problems.clear("token");
     } catch (e) {
+      this.lastRetryAfter = e instanceof HttpError ? e.retryAfterMs : null;
       if (!this.problems.report(areaOf(e, "queues"), e)) this.log.error({ err: (e as Error).message, attempt: this.backoff.attempts }, this.discovered ? "queue discovery failed; keeping the queues we have" : "queue discovery failed; retrying");
       return;
     }

@@ -3,7 +3,7 @@
  * at a time however many callers need it (single flight), and dropped on a 401 so the next
  * caller fetches a fresh one.
  */
-import { HttpError, type HttpTransport } from "../../delivery/transport.js";
+import { HttpError, readJson, type HttpTransport } from "../../delivery/transport.js";
 import { excerpt, registerSecret } from "../../util/redact.js";
 import type { GenesysEnvironment } from "./environment.js";
 
@@ -60,12 +60,7 @@ export class TokenProvider {
       },
       () => true,
     );
-    let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | null;
-    try {
-      body = JSON.parse(res.text) as typeof body;
-    } catch {
-      throw new HttpError({ method: "POST", url, status: res.status, body: res.text, kind: res.status === 200 ? "protocol" : undefined, message: `oauth/token answered ${res.status} with a non-JSON body` });
-    }
+    const body = readJson<{ access_token?: unknown; token_type?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | null>(res, { method: "POST", url }, `oauth/token answered ${res.status}`);
     if (res.status !== 200 || typeof body?.access_token !== "string" || body.access_token === "") {
       const error = typeof body?.error === "string" ? body.error : "";
       // 400 or 401 with invalid_client: the real service's status is unconfirmed; both mean "bad

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defaultRule } from "../../../src/alerts/config.js";
 import type { AlertState } from "../../../src/alerts/evaluate.js";
-import { encodeResolve, encodeTrigger, eventRequest, fromFlush, pagerDutyErrors, toFlush } from "../../../src/alerts/pagerduty.js";
+import { encodeResolve, encodeTrigger, eventRequest, pagerDutyErrors } from "../../../src/alerts/pagerduty.js";
+import { eventCodec } from "../../../src/alerts/event-codec.js";
 import { PagerDutyReceiver } from "../../../src/emulator/pagerduty.js";
 
 const GOLDEN = fileURLToPath(new URL("../../../../test/unit/alerts/golden/", import.meta.url));
@@ -54,7 +55,7 @@ test("a summary never exceeds 1,024 characters; the outbox round-trips the event
   const long = { ...state, queueName: "Q".repeat(3000) };
   const e = encodeTrigger(long, defaultRule, AT, "s");
   assert.equal(e.payload!.summary.length, 1024);
-  assert.deepEqual(fromFlush(toFlush(e, AT)), e);
+  assert.deepEqual(eventCodec.decode(eventCodec.encode({ at: AT, event: e })), { at: AT, event: e });
 });
 
 test("PagerDuty's errors are read defensively from a 400 body", () => {

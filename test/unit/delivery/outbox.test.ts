@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Outbox } from "../../../src/delivery/outbox.js";
-import { SinkRunner } from "../../../src/delivery/runner.js";
+import { DeliveryRunner } from "../../../src/delivery/runner.js";
+import { flushCodec } from "../../../src/sinks/flush-codec.js";
 import type { Flush } from "../../../src/sinks/samples.js";
 import type { Sink } from "../../../src/sinks/sink.js";
 import { encodeImportText, victoriaMetricsSink } from "../../../src/sinks/victoriametrics/encode.js";
@@ -20,6 +21,9 @@ import { silentLogger } from "../../../src/util/log.js";
 
 const flush = (at: number, v = at): Flush => ({ at, samples: [{ family: "m", name: "m", labels: { q: "a" }, value: v }] });
 
+const flushOutbox = (db: Database.Database, sinks: string[], maxPending: number) => new Outbox(db, { table: "export", codec: flushCodec, destinations: sinks, maxPending });
+const makeRunner = (sink: Sink, ob: Outbox<Flush>, transport: HttpTransport) => new DeliveryRunner(sink, ob, transport, silentLogger, { outage: { baseMs: 10, capMs: 50 } });
+
 function dbFile(): string {
   return join(mkdtempSync(join(tmpdir(), "qm-outbox-")), "state.sqlite");
 }
@@ -27,7 +31,7 @@ function dbFile(): string {
 test("flushes survive a reopen, drain oldest first, and the bound drops the oldest", () => {
   const file = dbFile();
   let db = new Database(file);
-  let ob = new Outbox(db, ["a", "b"], 3);
+  let ob = flushOutbox(db, ["a", "b"], 3);
   for (let i = 1; i <= 5; i++) {
     const { dropped } = ob.add(flush(i * 1000), ["a", "b"]);
     assert.deepEqual(dropped, i > 3 ? { a: 1, b: 1 } : {});
@@ -36,15 +40,15 @@ test("flushes survive a reopen, drain oldest first, and the bound drops the olde
   ob.done("b", ob.oldest("b")!.seq);
   db.close();
   db = new Database(file);
-  ob = new Outbox(db, ["a", "b"], 3);
+  ob = flushOutbox(db, ["a", "b"], 3);
   assert.equal(ob.pending("a"), 3);
   assert.equal(ob.pending("b"), 2);
   const order: number[] = [];
   for (let i = 0; i < 10; i++) {
     const it = ob.oldest("a");
     if (!it) break;
-    order.push(it.flush.at);
-    assert.deepEqual(it.flush.samples, flush(it.flush.at).samples, "samples round-trip");
+    order.push(it.item!.at);
+    assert.deepEqual(it.item!.samples, flush(it.item!.at).samples, "samples round-trip");
     ob.done("a", it.seq);
   }
   assert.deepEqual(order, [3000, 4000, 5000]);
@@ -53,7 +57,7 @@ test("flushes survive a reopen, drain oldest first, and the bound drops the olde
   // A sink no longer configured: what waited for it is discarded at start.
   db.close();
   db = new Database(file);
-  ob = new Outbox(db, ["a"], 3);
+  ob = flushOutbox(db, ["a"], 3);
   assert.deepEqual(ob.removedSinks, ["b"]);
   assert.equal((db.prepare("SELECT COUNT(*) AS n FROM export_flushes").get() as { n: number }).n, 0);
   db.close();
@@ -97,8 +101,8 @@ test("runner: 5xx keeps the flush and later sends everything in order; 400 is de
     return [204];
   });
   const db = new Database(":memory:");
-  const ob = new Outbox(db, ["s"], 100);
-  const runner = new SinkRunner(textSink(srv.url), ob, fastTransport(), silentLogger, 50);
+  const ob = flushOutbox(db, ["s"], 100);
+  const runner = makeRunner(textSink(srv.url), ob, fastTransport());
   for (const at of [1000, 2000, 3000]) ob.add(flush(at), ["s"]);
   await runner.drain(true);
   assert.equal(ob.pending("s"), 3, "nothing lost while the server fails");
@@ -120,8 +124,8 @@ test("runner: 5xx keeps the flush and later sends everything in order; 400 is de
 test("runner: 429 with Retry-After is waited for, then delivered", async (t) => {
   const srv = await scriptedServer(t, (_h, n) => (n === 1 ? [429, { "retry-after": "1" }] : [204]));
   const db = new Database(":memory:");
-  const ob = new Outbox(db, ["s"], 100);
-  const runner = new SinkRunner(textSink(srv.url), ob, fastTransport(), silentLogger, 50);
+  const ob = flushOutbox(db, ["s"], 100);
+  const runner = makeRunner(textSink(srv.url), ob, fastTransport());
   ob.add(flush(1000), ["s"]);
   const t0 = Date.now();
   await runner.drain(true);
@@ -133,13 +137,13 @@ test("runner: 429 with Retry-After is waited for, then delivered", async (t) => 
 
 test("runner: an unreachable server keeps everything; a latest-only sink sends only the newest when it returns", async (t) => {
   const db = new Database(":memory:");
-  const ob = new Outbox(db, ["s"], 100);
-  const dead = new SinkRunner(textSink("http://127.0.0.1:9"), ob, fastTransport(), silentLogger, 50);
+  const ob = flushOutbox(db, ["s"], 100);
+  const dead = makeRunner(textSink("http://127.0.0.1:9"), ob, fastTransport());
   for (const at of [1000, 2000, 3000]) ob.add(flush(at), ["s"]);
   await dead.drain(true);
   assert.equal(ob.pending("s"), 3);
   const srv = await scriptedServer(t, () => [200]);
-  const runner = new SinkRunner(textSink(srv.url, true), ob, fastTransport(), silentLogger, 50);
+  const runner = makeRunner(textSink(srv.url, true), ob, fastTransport());
   await runner.drain(true);
   assert.equal(ob.pending("s"), 0);
   assert.equal(srv.hits.length, 1);
@@ -158,11 +162,11 @@ test("runner: a sink's body buffer is reused only after its send ended; every fl
   let n = 0;
   const srv = await scriptedServer(t, () => (++n % 3 === 1 ? [503, {}, "busy"] : [204]));
   const db = new Database(":memory:");
-  const ob = new Outbox(db, ["victoriametrics"], 100);
+  const ob = flushOutbox(db, ["victoriametrics"], 100);
   const sink = victoriaMetricsSink("victoriametrics", { url: srv.url });
   const released: Uint8Array[] = [];
   const release = sink.release!.bind(sink);
-  const runner = new SinkRunner({ ...sink, release: (req) => (released.push(req.body as Uint8Array), release(req)) }, ob, fastTransport(), silentLogger, 50);
+  const runner = makeRunner({ ...sink, release: (req) => (released.push(req.body as Uint8Array), release(req)) }, ob, fastTransport());
   for (const at of [1000, 2000, 3000]) ob.add(big(at), ["victoriametrics"]);
   await runner.drain(true);
   assert.equal(ob.pending("victoriametrics"), 0);

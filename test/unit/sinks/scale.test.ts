@@ -18,6 +18,7 @@ import type { SeriesSnapshot } from "../../../src/aggregate/series.js";
 import { BufferPool } from "../../../src/sinks/byte-writer.js";
 import { encodeLineProtocol } from "../../../src/sinks/influxdb/encode.js";
 import { Outbox } from "../../../src/delivery/outbox.js";
+import { flushCodec } from "../../../src/sinks/flush-codec.js";
 import { PrometheusExposition } from "../../../src/sinks/prometheus/exposition.js";
 import { encodeWriteRequest } from "../../../src/sinks/remote-write/encode.js";
 import { encodePushgateway } from "../../../src/sinks/pushgateway/encode.js";
@@ -115,10 +116,10 @@ test("per-queue samples: exposition equals prom-client's, remote write equals pr
 
 test("the outbox gives back per-queue samples with their labels and values, and still reads rows of the first format", () => {
   const db = new Database(join(mkdtempSync(join(tmpdir(), "qm-scale-")), "state.sqlite"));
-  const ob = new Outbox(db, ["a"], 10);
+  const ob = new Outbox(db, { table: "export", codec: flushCodec, destinations: ["a"], maxPending: 10 });
   const f = randomFlush(mulberry32(9), 30);
   ob.add(f, ["a"]);
-  const back = ob.oldest("a")!.flush;
+  const back = ob.oldest("a")!.item!;
   assert.equal(back.at, f.at);
   assert.deepEqual(plain(back), plain(f));
   assert.equal(encodeImportText(back), encodeImportText(f));
@@ -129,7 +130,7 @@ test("the outbox gives back per-queue samples with their labels and values, and 
   const v1 = { at: 5, samples: [["genesys_queue_waiting", "genesys_queue_waiting", { queue_id: "q", queue_name: "N", media_type: "voice" }, 3]] };
   const seq = Number(db.prepare("INSERT INTO export_flushes (at, samples) VALUES (?, ?)").run(5, gzipSync(JSON.stringify(v1))).lastInsertRowid);
   db.prepare("INSERT INTO export_pending (sink, seq) VALUES (?, ?)").run("a", seq);
-  const old = new Outbox(db, ["a"], 10).oldest("a")!.flush;
+  const old = new Outbox(db, { table: "export", codec: flushCodec, destinations: ["a"], maxPending: 10 }).oldest("a")!.item;
   assert.deepEqual(old, { at: 5, samples: [{ family: "genesys_queue_waiting", name: "genesys_queue_waiting", labels: { queue_id: "q", queue_name: "N", media_type: "voice" }, value: 3 }] });
   db.close();
 });

@@ -5,7 +5,8 @@
  * job allows. A failed pass is retried with backoff; a refusal no retry can fix is a standing
  * problem (logged once a minute) and retried at most once a minute.
  */
-import { backoffMs } from "../../../delivery/retry.js";
+import { delayMs, type BackoffOptions } from "../../../delivery/retry.js";
+import { HttpError } from "../../../delivery/transport.js";
 import type { Pipeline, Seen } from "../../../ingest/pipeline.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
@@ -51,6 +52,8 @@ export interface RunnerParts {
   rate: { perMinute: number; throttled: () => number };
   /** Sees every details response body as received (run --record). */
   onPage?: (body: unknown) => void;
+  /** Waits between failed passes (the Genesys delivery preset's outage backoff). */
+  retry: BackoffOptions;
 }
 
 export class BackfillRunner {
@@ -142,7 +145,7 @@ export class BackfillRunner {
       counters.backfillFailures++;
       const permanent = this.p.problems.report(areaOf(e, "backfill"), e);
       // Retried with backoff either way (a standing problem is logged once a minute, not per retry).
-      const retryMs = backoffMs(j.attempts, 1000, permanent ? BLOCKED_RETRY_MS : 30_000) + 500;
+      const retryMs = delayMs(j.attempts, { ...this.p.retry, capMs: permanent ? BLOCKED_RETRY_MS : this.p.retry.capMs, minMs: 500 }, e instanceof HttpError ? e.retryAfterMs : null);
       if (!permanent) log.error({ err: (e as Error).message, retryMs }, "backfill failed; will retry");
       scheduler.failed(j, clock.now() + retryMs * clock.speed);
     }

@@ -147,3 +147,23 @@ test("backfill: unreadable conversations in a details page are skipped; the good
   assert.ok(r.malformed <= 5, `malformed ${r.malformed}`);
   assert.equal(r.conversations, page.conversations.length);
 });
+
+test("a details page over the transport's bound is an HttpError too-large of that call, never the process's", async (t) => {
+  const { hugeServer, MB } = await import("../../../helpers/huge-body.js");
+  const { HttpError } = await import("../../../../src/delivery/transport.js");
+  const s = await hugeServer((_n, path) => (path.startsWith("/oauth") ? { status: 200, bytes: 0 } : { status: 200, bytes: 200 * MB, prefix: '{"conversations":[' }));
+  t.after(() => s.close());
+  // The token call of this stand-in answers an empty body: give the client a token by hand.
+  const env = genesysEnvironment({ baseUrl: s.url });
+  const transport = new HttpTransport();
+  const tokens = { get: async () => ({ accessToken: "t0ken-abcdef", tokenType: "bearer", refreshAt: Infinity }), invalidate: () => {} } as unknown as TokenProvider;
+  const client = new GenesysClient(env, tokens, transport);
+  const before = process.memoryUsage().rss;
+  const err = await client.call("POST", "/api/v2/analytics/conversations/details/query", { paging: { pageSize: 100, pageNumber: 1 } }).catch((e: unknown) => e);
+  assert.ok(err instanceof HttpError, String(err));
+  assert.equal(err.kind, "too-large");
+  assert.match(err.message, /POST .*details\/query answered 200 with a body over/);
+  assert.equal(client.apiErrors, 1);
+  assert.equal(transport.stats.tooLarge, 1);
+  assert.ok(process.memoryUsage().rss - before < 150 * MB, `rss grew ${((process.memoryUsage().rss - before) / MB).toFixed(0)} MB`);
+});
