@@ -22,10 +22,12 @@ import { HttpTransport } from "../delivery/transport.js";
 import { startHttpServer } from "../http/server.js";
 import { Dedup } from "../ingest/dedup.js";
 import { LossDetector } from "../ingest/loss-detector.js";
+import { LossStore } from "../ingest/loss-store.js";
 import { NowFigures } from "../ingest/now-figures.js";
 import { Pipeline } from "../ingest/pipeline.js";
 import { Watermark, type WatermarkState } from "../ingest/watermark.js";
 import { Exporter } from "../sinks/exporter.js";
+import { defaultLagSettings, LagTracker } from "../sources/genesys/backfill/lag.js";
 import { BackfillRunner } from "../sources/genesys/backfill/runner.js";
 import { BackfillScheduler } from "../sources/genesys/backfill/scheduler.js";
 import { BackfillTriggers } from "../sources/genesys/backfill/triggers.js";
@@ -43,10 +45,13 @@ import { every } from "../util/timers.js";
 import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
-import { COVERAGE_KEY, MonitorState, parseCoverage } from "./state.js";
+import { COVERAGE_KEY, LAG_KEY, MonitorState, parseCoverage, parseLag } from "./state.js";
 
-/** Identities are kept this long behind W - overlap (a margin for late re-deliveries). */
+/** Identities are kept at least this long behind W - overlap (more when the measured lag says so). */
 const DEDUP_MARGIN_MS = 3_600_000;
+/** The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time, 6 times (about 5 hours). */
+const LOSS_CHASE_FIRST_MS = 5 * 60_000;
+const LOSS_CHASE_ATTEMPTS = 6;
 
 /** Observers of what the monitor receives (run --record). */
 export interface MonitorTaps {
@@ -70,6 +75,7 @@ export class Monitor {
   private readonly watermark: Watermark;
   private readonly pipeline: Pipeline;
   private readonly lossDetector: LossDetector;
+  private readonly lag: LagTracker;
   private readonly scheduler: BackfillScheduler;
   private readonly triggers: BackfillTriggers;
   private readonly runner: BackfillRunner;
@@ -134,7 +140,13 @@ export class Monitor {
     const monitored = (q: string) => this.discovery.has(q);
 
     // Sinks and alerts read the engine; their outboxes live in the state file.
-    this.scheduler = new BackfillScheduler({ ingestionDelayMs: bf.ingestionDelaySeconds * 1000 * clock.speed, maxSettlePasses: bf.settleMaxPasses });
+    // The details API's lag, measured from here on (the configured delay is the first guess).
+    const guessMs = bf.ingestionDelaySeconds * 1000 * clock.speed;
+    this.lag = new LagTracker(defaultLagSettings(guessMs));
+    this.lag.restore(parseLag(stored.meta[LAG_KEY]));
+    const lag = this.lag;
+    const horizonMs = () => lag.horizonMs(clock.now());
+    this.scheduler = new BackfillScheduler({ horizonMs, maxSettlePasses: bf.settleMaxPasses });
     this.pool = new ChannelPool(config.stream, this.client, clock, log);
     const allowanceMs = config.stream.latencyAllowanceSeconds * 1000;
     this.triggers = new BackfillTriggers(
@@ -142,7 +154,7 @@ export class Monitor {
       this.watermark,
       this.pool,
       clock,
-      { backfill: bf, allowanceMs, ingestionDelayMs: () => bf.ingestionDelaySeconds * 1000 * clock.speed, freshState: loaded.watermark === null, dayStart: (t) => this.engine.dayStart(t) },
+      { backfill: bf, allowanceMs, ingestionDelayMs: () => guessMs, horizonMs, freshState: stored.watermark === null, dayStart: (t) => this.engine.dayStart(t) },
       this.counters,
       log,
     );
@@ -164,7 +176,12 @@ export class Monitor {
     // (stream latency) are in and Genesys' last aggregate message for it has come (<= 1/s per
     // group): 2 minutes plus the latency allowance, and at least 5 real seconds (on a virtual
     // clock running many times faster, a busy process's own lag would otherwise look like loss).
-    this.lossDetector = new LossDetector(now, Math.max(120_000 + allowanceMs, 5_000 * clock.speed));
+    const lossStore = new LossStore(this.store.database);
+    const lossRows = lossStore.load();
+    if (lossRows.bad.length > 0) log.error({ intervals: lossRows.bad.slice(0, 20), count: lossRows.bad.length }, `state file ${config.state.file}: table loss_intervals: unreadable rows skipped (those intervals are not compared with Genesys')`);
+    this.lossDetector = new LossDetector(Math.max(120_000 + allowanceMs, 5_000 * clock.speed), { firstMs: LOSS_CHASE_FIRST_MS, attempts: LOSS_CHASE_ATTEMPTS }, lossRows.records);
+    this.store.addCommitParticipant(lossStore.commitParticipant(this.lossDetector));
+    this.watermark.setRecoveries(this.lossDetector.holding());
     const lossDetector = this.lossDetector;
     const exporter = this.exporter;
     this.pipeline = new Pipeline(
@@ -204,6 +221,7 @@ export class Monitor {
         rate: { perMinute: limiter.perMinute, throttled: () => limiter.stats.throttled },
         onPage: taps.onDetailsPage,
         retry: genesysDelivery.outage,
+        lag,
       },
       bf,
     );
@@ -217,6 +235,7 @@ export class Monitor {
       liveCounters: () => this.liveCounters(),
       stream: () => ({ lastFrames: this.pool.lastFrames(), allLive: this.pool.connected, backfillIdle: triggers.backfillIdle, initialDone: triggers.initialBackfillDone }),
       allowanceMs,
+      lag,
       problems: this.problems,
       recover: (from, done) => triggers.recoverRefused(from, done),
       clock,
@@ -323,6 +342,8 @@ export class Monitor {
       transport: this.transport,
       limiter: this.limiter,
       reconcileMinutes: this.config.backfill.reconcileMinutes,
+      lag: this.lag,
+      pagesPerMinute: this.runner.pagesPerMinute(),
     });
   }
 

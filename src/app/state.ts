@@ -11,10 +11,15 @@ import type { Committer } from "../store/committer.js";
 import type { Batch, StateStore } from "../store/state-store.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import type { LagTracker } from "../sources/genesys/backfill/lag.js";
 import type { Problems } from "./problems.js";
 
 /** The meta key of the queue coverage (pickups, known, removed). */
 export const COVERAGE_KEY = "coverage";
+/** The meta key of the measured analytics lag's samples. */
+export const LAG_KEY = "analyticsLag";
+/** Identities are kept for this many times the largest measured lag (or the configured margin, if longer). */
+const RETENTION_LAGS = 3;
 
 export interface StateParts {
   store: StateStore;
@@ -28,6 +33,8 @@ export interface StateParts {
   /** Where the stream may take W (null: not now). */
   stream: () => { lastFrames: number[]; allLive: boolean; backfillIdle: boolean; initialDone: boolean };
   allowanceMs: number;
+  /** The measured analytics lag: persisted with the batches, and it sets the identities' retention. */
+  lag: LagTracker;
   /** Standing problems: a state file that cannot be written is one ("state"). */
   problems: Problems;
   /** Backfills events refused from `from` on; `done` once a settled read covers them. */
@@ -38,6 +45,7 @@ export interface StateParts {
 
 export class MonitorState {
   private coverageWritten = -1;
+  private lagWritten = -1;
   private recovering = false;
 
   constructor(private readonly p: StateParts) {}
@@ -47,14 +55,16 @@ export class MonitorState {
     const w = streamWatermark({ ...this.p.stream(), allowanceMs: this.p.allowanceMs });
     if (w !== null) this.p.watermark.advance(w);
     const v = this.p.watermark.version;
-    if (this.p.committer.commit(this.batchState())) this.coverageWritten = v;
+    const l = this.p.lag.version;
+    if (this.p.committer.commit(this.batchState())) [this.coverageWritten, this.lagWritten] = [v, l];
     this.watch();
   }
 
   /** Writes the changed series at the current log position (after committing the pending batch). */
   checkpoint(): void {
     const v = this.p.watermark.version;
-    if (this.p.committer.checkpoint(this.batchState())) this.coverageWritten = v;
+    const l = this.p.lag.version;
+    if (this.p.committer.checkpoint(this.batchState())) [this.coverageWritten, this.lagWritten] = [v, l];
     this.watch();
   }
 
@@ -81,6 +91,7 @@ export class MonitorState {
 
   /** Compacts closed buckets and forgets identities older than any source can deliver again. */
   upkeep(): void {
+    this.p.watermark.setMargin(RETENTION_LAGS * (this.p.lag.maxRecent(this.p.clock.now()) ?? 0));
     this.p.engine.maintain();
     const before = this.p.pipeline.prune();
     this.p.watermark.forgetRemovedBefore(this.p.engine.dayStart(this.p.clock.now()));
@@ -93,11 +104,22 @@ export class MonitorState {
 
   private batchState(): Omit<Batch, "events"> {
     const meta: Record<string, string> = {};
+    if (this.p.lag.version !== this.lagWritten) meta[LAG_KEY] = JSON.stringify(this.p.lag.toState());
     if (this.p.watermark.version !== this.coverageWritten) {
       const { pickups, known, removed } = this.p.watermark.toState();
       meta[COVERAGE_KEY] = JSON.stringify({ pickups, known, removed });
     }
     return { watermark: this.p.watermark.value, counters: { ...this.p.counters, ...this.p.liveCounters() }, meta };
+  }
+}
+
+/** The lag samples as committed (unreadable: none, the configured guess is used). */
+export function parseLag(text: string | undefined): unknown {
+  if (text === undefined) return [];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return [];
   }
 }
 

@@ -86,6 +86,12 @@ export const FAMILIES: Family[] = [
   { name: `${M}loss_detector_disagreements_total`, type: "counter", help: "Closed 30-minute intervals whose counts differed from Genesys' own aggregates, since this process started." },
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
+  { name: `${M}loss_recovered_total`, type: "counter", help: "Closed intervals where Genesys counted more and re-reading found the missing events, since this process started." },
+  { name: `${M}loss_unrecovered_total`, type: "counter", help: "Closed intervals where Genesys counted more and re-reading never found the difference (events not counted), since this process started." },
+  { name: `${M}analytics_lag_seconds`, type: "gauge", help: "The details API's ingestion lag as measured (how late facts first appeared), by quantile over the last day's samples." },
+  { name: `${M}analytics_lag_samples`, type: "gauge", help: "Lag samples behind queue_monitor_analytics_lag_seconds." },
+  { name: `${M}settle_horizon_seconds`, type: "gauge", help: "How long a backfilled range must stay unchanged to count as settled (margin times the largest recent lag, at least the configured guess)." },
+  { name: `${M}backfill_pages_per_minute`, type: "gauge", help: "Details query pages read per minute over the last ten minutes (the rate limit is per token)." },
   { name: `${M}state_commit_failures_total`, type: "counter", help: "State file commits that failed (kept for the next one; a full disk, a read-only file), since this process started." },
   { name: `${M}state_checkpoint_failures_total`, type: "counter", help: "State file checkpoints that failed, since this process started." },
   { name: `${M}state_refused_events_total`, type: "counter", help: "Events refused because the state file could not take them (backfilled later), since this process started." },
@@ -121,7 +127,11 @@ export interface HealthInput {
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
   http: { byStatus: Record<string, number>; tooLarge?: number };
-  lossDetector?: { disagreed: number };
+  lossDetector?: { disagreed: number; recovered?: number; unrecovered?: number };
+  backfill?: {
+    analyticsLag?: { p50Seconds: number | null; p90Seconds: number | null; p99Seconds: number | null; maxSeconds: number | null; settleHorizonSeconds: number; samples: number };
+    cost?: { pagesPerMinute: number };
+  };
 }
 
 /** One destination's delivery figures (delivery/runner.ts DeliveryStatus). */
@@ -349,6 +359,15 @@ function otherSamples(input: SampleInput): Sample[] {
       if (status === "network" || Number(status) >= 300) add(`${M}api_errors_total`, { status }, n);
     }
     add(`${M}last_event_age_seconds`, {}, h.lastEventAgeSeconds);
+    add(`${M}loss_recovered_total`, {}, h.lossDetector?.recovered ?? 0);
+    add(`${M}loss_unrecovered_total`, {}, h.lossDetector?.unrecovered ?? 0);
+    const lag = h.backfill?.analyticsLag;
+    if (lag) {
+      for (const [q, v] of [["0.5", lag.p50Seconds], ["0.9", lag.p90Seconds], ["0.99", lag.p99Seconds], ["1", lag.maxSeconds]] as const) add(`${M}analytics_lag_seconds`, { quantile: q }, v);
+      add(`${M}analytics_lag_samples`, {}, lag.samples);
+      add(`${M}settle_horizon_seconds`, {}, lag.settleHorizonSeconds);
+    }
+    add(`${M}backfill_pages_per_minute`, {}, h.backfill?.cost?.pagesPerMinute);
     add(`${M}state_commit_failures_total`, {}, h.counters.stateCommitFailures ?? 0);
     add(`${M}state_checkpoint_failures_total`, {}, h.counters.stateCheckpointFailures ?? 0);
     add(`${M}state_refused_events_total`, {}, h.counters.stateRefusedEvents ?? 0);

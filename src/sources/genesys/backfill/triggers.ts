@@ -25,8 +25,10 @@ export interface TriggerSettings {
   backfill: BackfillConfig;
   /** Stream latency allowance (clock ms): ranges reach this far past "now". */
   allowanceMs: number;
-  /** The details API's lag to wait for, in clock ms. */
+  /** The configured first guess of the details API's lag (clock ms): a reconciliation's first read waits this long. */
   ingestionDelayMs: () => number;
+  /** How long a range must stay unchanged to count as settled (clock ms; the measured lag's horizon). */
+  horizonMs: () => number;
   /** A new state file: the first discovery's queues are covered by W from the day start. */
   freshState: boolean;
   /** Start of the business day holding t. */
@@ -71,9 +73,9 @@ export class BackfillTriggers {
     return this.initialDone && !this.scheduler.catchingUp;
   }
 
-  /** No gap open and no backfill pending: the stream alone may move W. */
+  /** No gap open and no backfill covering one pending: the stream alone may move W. */
   get backfillIdle(): boolean {
-    return this.gaps.size === 0 && this.scheduler.idle;
+    return this.gaps.size === 0 && !this.scheduler.covering;
   }
 
   start(): void {
@@ -152,8 +154,9 @@ export class BackfillTriggers {
     const now = this.clock.now();
     const span = (minutes || UNSTREAMED_RECONCILE_MINUTES) * 60_000;
     // Each pass starts where the previous one (or the last settled backfill) ended, so a turn
-    // skipped while a backfill was busy leaves no hole.
-    const from = Math.min(this.reconciledUntil ?? now, now - span);
+    // skipped while a backfill was busy leaves no hole, and reaches a settle horizon further back
+    // behind W: versions that appear late are read there, and their lag measured.
+    const from = Math.min(this.reconciledUntil ?? now, now - span, this.watermark.value) - this.s.horizonMs();
     this.reconciledUntil = now;
     this.counters.reconciles++;
     const queueIds = minutes > 0 ? null : new Set(unstreamed);
@@ -161,26 +164,34 @@ export class BackfillTriggers {
   }
 
   /**
-   * Each settled 30-minute interval's counts against Genesys' own. A difference where Genesys
-   * counted more is logged and that interval re-read for the queue, once.
+   * The loss detector's turn: closed intervals compared with Genesys' own counts once no backfill
+   * touches them. Where Genesys counted more the interval is re-read for that queue, again and
+   * again with growing pauses (the missing version may come late), and the queue's identities
+   * are kept from that interval on while it is chased.
    */
   checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean): Comparison[] {
     if (!this.stream.connected || !this.caughtUp) return []; // a gap's events are still on their way
     const now = this.clock.now();
-    const due = detector.due(now);
-    for (const c of due) {
-      if (c.differences.length === 0) continue;
-      this.counters.lossDetectorDifferences++;
-      const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor };
-      if (!c.missing) {
-        this.log.info(what, "counts differ from Genesys' own for a closed interval (ours are higher: nothing to recover)");
-        continue;
+    const { compared, reread } = detector.due(now, (q, from, to) => this.scheduler.touches(q, from, to));
+    for (const c of compared) {
+      if (c.status === "agree") continue;
+      const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor, chases: c.chases };
+      if (c.chases === 0) this.counters.lossDetectorDifferences++;
+      if (c.status === "ours-higher") this.log.info(what, "counts differ from Genesys' own for a closed interval (ours are higher: nothing to recover)");
+      else if (c.status === "chasing") this.log.warn(what, c.chases === 0 ? "Genesys counted more for a closed interval; re-reading it" : "Genesys still counts more for this interval; re-reading it again later");
+      else if (c.status === "recovered") this.log.info(what, "the interval's missing events were recovered: counts agree with Genesys' now");
+      else if (c.status === "edge") this.log.info(what, "counts differ at the interval's edge only (its neighbours balance it): nothing was lost");
+      else {
+        this.counters.lossUnrecovered = (this.counters.lossUnrecovered ?? 0) + 1;
+        this.log.error(what, "Genesys counts more for this interval and re-reading it never found the difference: these events are not counted");
       }
-      this.log.warn(what, "counts differ from Genesys' own for a closed interval; re-reading it");
-      if (!monitored(c.queueId)) continue;
-      this.scheduler.schedule(newJob({ from: Date.parse(c.start), to: Date.parse(c.end), readyAt: now, settle: true, queueIds: new Set([c.queueId]), cause: "loss" }));
     }
-    return due;
+    for (const [queueId, from, to] of reread) {
+      if (!monitored(queueId)) continue;
+      this.scheduler.schedule(newJob({ from, to, readyAt: now, settle: true, queueIds: new Set([queueId]), cause: "loss" }));
+    }
+    this.watermark.setRecoveries(detector.holding());
+    return compared;
   }
 
   /**
@@ -210,6 +221,6 @@ export class BackfillTriggers {
       r.done();
     }
     this.reconciledUntil = Math.max(this.reconciledUntil ?? -Infinity, job.to);
-    if (this.gaps.size === 0 && this.scheduler.job === null) this.watermark.advance(job.to);
+    if (this.gaps.size === 0 && !this.scheduler.covering) this.watermark.advance(job.to);
   }
 }
