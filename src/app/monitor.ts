@@ -55,7 +55,8 @@ const LOSS_CHASE_ATTEMPTS = 6;
 
 /** Observers of what the monitor receives (run --record). */
 export interface MonitorTaps {
-  onRawFrame?(frame: unknown): void;
+  /** Every notification frame that is JSON, as received (its text). */
+  onRawFrame?(text: string): void;
   onDetailsPage?(body: unknown): void;
 }
 

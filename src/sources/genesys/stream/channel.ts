@@ -20,6 +20,7 @@
 import WebSocket from "ws";
 import { Backoff, sleep } from "../../../delivery/retry.js";
 import { excerpt } from "../../../util/redact.js";
+import { ThrottledLog } from "../../../util/throttled-log.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
 import type { GenesysClient } from "../client.js";
@@ -45,7 +46,7 @@ export interface ChannelListener {
   /** The stream broke; events after `lastFrameAt` may have been missed. */
   down(lastFrameAt: number, reason: string): void;
   /** [replay hook] Every frame as parsed, before any filtering (run --record). */
-  raw?(frame: unknown): void;
+  raw?(text: string): void;
 }
 
 interface ChannelInfo {
@@ -65,7 +66,8 @@ export class NotificationChannel {
   private watchdog?: NodeJS.Timeout;
   /** Frames skipped as unreadable or whose handler failed (since start). */
   malformedFrames = 0;
-  private malformedLog = { since: 0, logged: 0, suppressed: 0 };
+  /** A server sending nothing but garbage must not flood the log: at most 20 lines a minute. */
+  private readonly malformedLog: ThrottledLog;
   private readonly backoff: Backoff;
   /** Rollover retries back off too: real time before which no new attempt starts. */
   private readonly rolloverBackoff: Backoff;
@@ -84,6 +86,7 @@ export class NotificationChannel {
     private readonly listener: ChannelListener,
   ) {
     const policy = { baseMs: opts.reconnectInitialSeconds * 1000, capMs: opts.reconnectMaxSeconds * 1000, minMs: Math.min(50, opts.reconnectInitialSeconds * 500) };
+    this.malformedLog = new ThrottledLog(log, { burst: 20 });
     this.backoff = new Backoff(policy);
     this.rolloverBackoff = new Backoff(policy);
   }
@@ -255,7 +258,7 @@ export class NotificationChannel {
       } catch {
         return this.malformed("frame is not JSON; skipped", text);
       }
-      this.listener.raw?.(msg); // [replay hook]: run --record keeps every parsed frame
+      this.listener.raw?.(text); // run --record keeps every frame that is JSON, as received
       if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return this.malformed("frame is not an object; skipped", text);
       const topicName = (msg as { topicName?: unknown }).topicName;
       if (typeof topicName !== "string" || topicName === "") return this.malformed("frame has no topicName; skipped", text);
@@ -279,19 +282,8 @@ export class NotificationChannel {
   private malformed(what: string, text: string, topic?: string, err?: unknown): void {
     this.malformedFrames++;
     try {
-      // A server sending nothing but garbage must not flood the log: at most 20 lines a minute.
-      const now = Date.now();
-      if (now - this.malformedLog.since >= 60_000) {
-        if (this.malformedLog.suppressed > 0) this.log.warn({ channel: this.name, suppressed: this.malformedLog.suppressed, malformedFrames: this.malformedFrames }, "more bad frames skipped (not logged one by one)");
-        this.malformedLog = { since: now, logged: 0, suppressed: 0 };
-      }
-      if (this.malformedLog.logged >= 20) {
-        this.malformedLog.suppressed++;
-        return;
-      }
-      this.malformedLog.logged++;
       const e = err instanceof Error ? `${err.name}: ${err.message}` : err === undefined ? undefined : String(err);
-      this.log[err === undefined ? "warn" : "error"]({ channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
+      this.malformedLog[err === undefined ? "warn" : "error"]("malformed", { channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
     } catch {
       // Logging must not be the thing that escapes.
     }

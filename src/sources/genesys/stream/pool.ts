@@ -34,7 +34,7 @@ export interface PoolListener {
   /** A channel's stream broke; events after `lastFrameAt` may have been missed. */
   down(channel: string, lastFrameAt: number, reason: string): void;
   /** Every frame as parsed, before any filtering (run --record). */
-  raw?(frame: unknown): void;
+  raw?(text: string): void;
 }
 
 export class ChannelPool {
@@ -150,7 +150,7 @@ export class ChannelPool {
       frame: (f) => l.frame(f),
       live: () => l.live(name, [...(this.queuesOf.get(ch) ?? [])]),
       down: (lastFrameAt, reason) => l.down(name, lastFrameAt, reason),
-      raw: l.raw && ((m) => l.raw?.(m)),
+      raw: l.raw?.bind(l),
     });
     return ch;
   }
