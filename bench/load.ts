@@ -1,5 +1,5 @@
 /**
- * The end-to-end load test (issue 12, `npm run load`; not part of `npm test`): the emulator and
+ * The end-to-end load test (`npm run load`; not part of `npm test`): the emulator and
  * the monitor run as two child processes of the real CLI, on loopback, with a contact center of
  * thousands of queues; this script measures
  * - frame sent -> frame handled by the monitor (the monitor parses, normalizes, dedups and

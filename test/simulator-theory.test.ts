@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadScenario } from "../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../src/emulator/simulator/load-scenario.js";
 import { Simulator } from "../src/emulator/simulator/simulator.js";
 
 /** Erlang C: probability that a caller waits, for c servers and offered load a = lambda / mu. */

@@ -3,7 +3,7 @@
  * engine's snapshot (the same figures as /api/queues), the cumulative wait histogram and the
  * service's own health. Pure: values in, samples out. Encoders only change the wire format.
  *
- * At scale (issue 12) the per-queue figures travel as a QueueFrame (slots x series rows of
+ * At scale the per-queue figures travel as a QueueFrame (slots x series rows of
  * numbers, label sets interned) in a FrameFlush; `samples` are made from it only when asked for.
  *
  * Names follow Prometheus conventions (prefix genesys_queue_, base units, counters end in _total;
@@ -107,7 +107,7 @@ export const FAMILIES: Family[] = [
     help: "Items an outbox removed undelivered, by sink and reason (refused, unbuildable, undecodable add up to export_dead_letters_total; the others, what the outbox bound shed, to export_dropped_total), since this process started.",
   },
   { name: `${M}http_too_large_total`, type: "counter", help: "Answers whose body went past the transport's bound (not read further), by destination (genesys or the sink), since this process started." },
-  // alerting hook (issue 10)
+ 
   { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
 ];
 
@@ -153,7 +153,7 @@ export interface SampleInput {
   histogram?: (queueId: string, mediaType: string) => WaitHistogramValue | undefined;
   health?: HealthInput;
   sinks?: SinkStatus[];
-  /** alerting hook (issue 10): firing alerts per rule. */
+  /** Firing alerts per rule. */
   alerts?: { rule: string; severity: string; firing: number }[];
 }
 
@@ -193,7 +193,7 @@ export interface Slot {
 type Reader = (s: SeriesSnapshot, h: WaitHistogramValue | undefined) => number | null | undefined;
 
 /**
- * The per-queue figures of one moment without an object per sample (issue 12: ~410,000 samples
+ * The per-queue figures of one moment without an object per sample (~410,000 samples
  * for 5,000 queues x 2 media): a layout of slots shared by every series, the series' interned
  * label sets, and one row of numbers per series (NaN = no data: the sample is left out).
  * Walked family by family, series by series, slot by slot: the order buildSamples gives.
@@ -384,6 +384,6 @@ function otherSamples(input: SampleInput): Sample[] {
   }
   if (h?.http.tooLarge !== undefined) add(`${M}http_too_large_total`, { destination: "genesys" }, h.http.tooLarge);
   for (const s of input.sinks ?? []) add(`${M}http_too_large_total`, { destination: s.name }, s.tooLarge);
-  for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
+  for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing);
   return by.flat();
 }

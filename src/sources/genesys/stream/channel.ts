@@ -45,7 +45,7 @@ export interface ChannelListener {
   live(since: number): void;
   /** The stream broke; events after `lastFrameAt` may have been missed. */
   down(lastFrameAt: number, reason: string): void;
-  /** [replay hook] Every frame as parsed, before any filtering (run --record). */
+  /** Every frame as parsed, before any filtering (run --record). */
   raw?(text: string): void;
 }
 
