@@ -1,7 +1,7 @@
 /**
  * Starts the real time-series servers from their Debian packages on free loopback ports, each in
- * its own temporary directory, and stops them by PID. A missing binary is a test failure naming
- * the package to install (`.ci/run` installs them), never a skip.
+ * its own temporary directory, and stops them by PID. A missing binary is an error naming the
+ * package to install; tests guard with `needs` (./needs.ts) so a fresh clone skips them loudly.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
