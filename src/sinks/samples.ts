@@ -88,7 +88,7 @@ export const FAMILIES: Family[] = [
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
   { name: `${M}loss_recovered_total`, type: "counter", help: "Closed intervals where Genesys counted more and re-reading found the missing events, since this process started." },
   { name: `${M}loss_unrecovered_total`, type: "counter", help: "Closed intervals where Genesys counted more and re-reading never found the difference (events not counted), since this process started." },
-  { name: `${M}analytics_lag_seconds`, type: "gauge", help: "The details API's ingestion lag as measured (how late facts first appeared), by quantile over the last day's samples." },
+  { name: `${M}analytics_lag_seconds`, type: "gauge", help: "The details API's ingestion lag as measured (how late facts first appeared): p50, p90, p99 and max (label stat) of the last day's samples." },
   { name: `${M}analytics_lag_samples`, type: "gauge", help: "Lag samples behind queue_monitor_analytics_lag_seconds." },
   { name: `${M}settle_horizon_seconds`, type: "gauge", help: "How long a backfilled range must stay unchanged to count as settled (margin times the largest recent lag, at least the configured guess)." },
   { name: `${M}backfill_pages_per_minute`, type: "gauge", help: "Details query pages read per minute over the last ten minutes (the rate limit is per token)." },
@@ -363,7 +363,7 @@ function otherSamples(input: SampleInput): Sample[] {
     add(`${M}loss_unrecovered_total`, {}, h.lossDetector?.unrecovered ?? 0);
     const lag = h.backfill?.analyticsLag;
     if (lag) {
-      for (const [q, v] of [["0.5", lag.p50Seconds], ["0.9", lag.p90Seconds], ["0.99", lag.p99Seconds], ["1", lag.maxSeconds]] as const) add(`${M}analytics_lag_seconds`, { quantile: q }, v);
+      for (const [stat, v] of [["p50", lag.p50Seconds], ["p90", lag.p90Seconds], ["p99", lag.p99Seconds], ["max", lag.maxSeconds]] as const) add(`${M}analytics_lag_seconds`, { stat }, v);
       add(`${M}analytics_lag_samples`, {}, lag.samples);
       add(`${M}settle_horizon_seconds`, {}, lag.settleHorizonSeconds);
     }
