@@ -31,6 +31,7 @@ import { defaultLagSettings, LagTracker } from "../sources/genesys/backfill/lag.
 import { BackfillRunner } from "../sources/genesys/backfill/runner.js";
 import { BackfillScheduler } from "../sources/genesys/backfill/scheduler.js";
 import { BackfillTriggers } from "../sources/genesys/backfill/triggers.js";
+import { fetchIntervalAggregates } from "../sources/genesys/aggregates.js";
 import { GenesysClient } from "../sources/genesys/client.js";
 import { QueueDiscovery } from "../sources/genesys/discovery.js";
 import { genesysEnvironment } from "../sources/genesys/environment.js";
@@ -45,7 +46,7 @@ import { every } from "../util/timers.js";
 import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
-import { COVERAGE_KEY, LAG_KEY, MonitorState, parseCoverage, parseLag } from "./state.js";
+import { COVERAGE_KEY, LAG_KEY, MonitorState, parseCoverage, parseLag, parseQueues, QUEUES_KEY } from "./state.js";
 
 /** Identities are kept at least this long behind W - overlap (more when the measured lag says so). */
 const DEDUP_MARGIN_MS = 3_600_000;
@@ -114,6 +115,8 @@ export class Monitor {
     }
     this.watermark = new Watermark(coverage, { overlapMs: bf.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
     const loaded = this.store.load(this.watermark.pruneBefore());
+    // Names and service-level goals first: the log is replayed with each queue's own threshold.
+    for (const q of parseQueues(stored.meta[QUEUES_KEY])) this.engine.setQueue(q.id, q);
     this.engine.restore(loaded.series);
     for (const e of loaded.replay) this.engine.apply(e);
     this.counters = { ...loaded.counters };
@@ -246,9 +249,11 @@ export class Monitor {
     // Queue changes, in order: names, "now" readings, coverage and pickups, channels, alert rules.
     const pool = this.pool;
     const rules = effectiveRules(config.alerts);
+    const state = this.state;
     this.discovery.onChange((c) => {
       for (const q of c.found) this.engine.setQueue(q.id, q);
       for (const id of c.removed) nowFigures.forget(id);
+      state.queuesFound(c.found);
     });
     this.discovery.onChange((c) => triggers.queuesChanged(c));
     this.discovery.onChange((c) => pool.assign(c.added.map((q) => q.id), c.removed));
@@ -293,7 +298,8 @@ export class Monitor {
       if (!this.pool.connected && this.pool.size > 0) void this.discovery.probe();
       this.state.upkeep();
     });
-    this.every(1_000, () => this.triggers.checkLoss(this.lossDetector, (q) => this.discovery.has(q)));
+    const client = this.client;
+    this.every(1_000, () => this.triggers.checkLoss(this.lossDetector, (q) => this.discovery.has(q), (qs, from, to) => fetchIntervalAggregates(client, qs, from, to)));
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
     this.exporter.start();
     this.alerter.start();

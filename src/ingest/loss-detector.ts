@@ -3,7 +3,10 @@
  * topic carries Genesys' own 30-minute aggregates per queue and media (nOffered, tAnswered,
  * tAbandon, tFlowOut counts, each in the interval of its own time). Once an interval has closed,
  * Genesys' last aggregate for it has come and no backfill touching it is still running, the
- * monitor's own counts for it are compared with Genesys'. Both sides are kept in the state file
+ * monitor's own counts for it are compared with Genesys'. The topic's last message for an
+ * interval can be missed (the monitor was down then), so each interval is first confirmed with
+ * Genesys' aggregates query; the larger reading of each figure counts (a reading that lags can
+ * only be lower). Both sides are kept in the state file
  * (./loss-store.ts), so an interval that began before a restart is compared as well: those are
  * exactly the intervals a restart touches.
  *
@@ -54,6 +57,8 @@ export interface IntervalRecord {
   theirs: Partial<Counts> | null;
   /** While chasing: re-reads done, and when to compare again (clock ms). */
   chase: { attempts: number; nextAt: number } | null;
+  /** Genesys' aggregates query has answered for it (absent in older state: not yet). */
+  confirmed?: boolean;
 }
 
 export interface ChaseSettings {
@@ -111,14 +116,45 @@ export class LossDetector {
     this.dirty.add(key);
   }
 
-  /** The latest aggregate for an interval replaces earlier ones (they grow through the interval). */
+  /** An aggregate from the topic or the query: each figure keeps the larger reading (they grow through the interval). */
   aggregate(a: IntervalAggregate): void {
     if (a.end - a.start !== AGGREGATE_MS || a.start % AGGREGATE_MS !== 0) return;
     const key = keyOf(a.queueId, a.mediaType, a.start);
-    const theirs: Partial<Counts> = {};
-    for (const k of KINDS) if (a[k] !== undefined) theirs[k] = a[k];
-    this.record(key).theirs = theirs;
+    const r = this.record(key);
+    const theirs: Partial<Counts> = { ...r.theirs };
+    for (const k of KINDS) if (a[k] !== undefined) theirs[k] = Math.max(theirs[k] ?? 0, a[k]);
+    r.theirs = theirs;
     this.dirty.add(key);
+  }
+
+  /**
+   * Intervals ready to compare that Genesys' aggregates query has not confirmed yet:
+   * [queueId, mediaType, start].
+   */
+  unconfirmed(now: number, touched: (queueId: string, from: number, to: number) => boolean): [string, string, number][] {
+    const out: [string, string, number][] = [];
+    for (const [key, r] of this.records) {
+      if (r.confirmed) continue;
+      const [q, m, start] = partsOf(key);
+      if (start + AGGREGATE_MS + this.settleMs <= now && !touched(q, start, start + AGGREGATE_MS)) out.push([q, m, start]);
+    }
+    return out;
+  }
+
+  /**
+   * The aggregates query answered for these intervals (`aggs`: what it counted; a group it did
+   * not return counted nothing).
+   */
+  confirm(keys: [string, string, number][], aggs: IntervalAggregate[]): void {
+    for (const a of aggs) this.aggregate(a);
+    for (const [q, m, start] of keys) {
+      const key = keyOf(q, m, start);
+      const r = this.records.get(key);
+      if (!r) continue;
+      r.theirs ??= { offered: 0, answered: 0, abandoned: 0, flowout: 0 };
+      r.confirmed = true;
+      this.dirty.add(key);
+    }
   }
 
   /** Queues held open by a chase, with the earliest interval start each (identities must be kept from there). */
@@ -136,12 +172,13 @@ export class LossDetector {
    * Compares every interval that closed at least `settleMs` before `now`, that no backfill still
    * touches (`touched`), and whose chase (if any) is due. Call only while caught up.
    */
-  due(now: number, touched: (queueId: string, from: number, to: number) => boolean): LossActions {
+  due(now: number, touched: (queueId: string, from: number, to: number) => boolean, needConfirmation = false): LossActions {
     const out: LossActions = { compared: [], reread: [] };
     for (const [key, r] of this.records) {
       const [queueId, mediaType, start] = partsOf(key);
       const end = start + AGGREGATE_MS;
       if (end + this.settleMs > now || (r.chase && now < r.chase.nextAt) || touched(queueId, start, end)) continue;
+      if (needConfirmation && !r.confirmed) continue;
       // Without Genesys' figures there is nothing to compare against (no message arrived).
       if (!r.theirs) {
         this.forget(key);
@@ -196,7 +233,7 @@ export class LossDetector {
 
   private record(key: string): IntervalRecord {
     let r = this.records.get(key);
-    if (!r) this.records.set(key, (r = { ours: zero(), theirs: null, chase: null }));
+    if (!r) this.records.set(key, (r = { ours: zero(), theirs: null, chase: null, confirmed: false }));
     return r;
   }
 

@@ -95,3 +95,29 @@ test("aggregates that are not UTC-aligned 30-minute intervals are ignored", () =
   d.aggregate({ queueId: "q", mediaType: "voice", start: T0, end: T0 + 60_000, offered: 5 });
   assert.deepEqual(d.due(T0 + 5 * AGGREGATE_MS, untouched).compared, []);
 });
+
+test("an interval is compared once Genesys' aggregates query confirmed it; the larger reading of each figure counts", () => {
+  const d = new LossDetector(0, CHASE);
+  d.count(ev("offered", T0 + 1));
+  d.count(ev("offered", T0 + 2, "p2"));
+  // The topic's last message for the interval was missed (a restart): it said 1 offer.
+  d.aggregate(agg(T0, { offered: 1 }));
+  const end = T0 + AGGREGATE_MS;
+  assert.deepEqual(d.due(end, untouched, true).compared, [], "not before the query confirmed it");
+  assert.deepEqual(d.unconfirmed(end, untouched), [["q", "voice", T0]]);
+  d.confirm([["q", "voice", T0]], [agg(T0, { offered: 3 })]);
+  assert.deepEqual(d.unconfirmed(end, untouched), []);
+  const c = d.due(end, untouched, true).compared[0];
+  assert.deepEqual([c.genesys.offered, c.monitor.offered, c.status], [3, 2, "chasing"], "the query's 3, not the stale topic's 1");
+  // A query that lags (reads 2) cannot lower what the topic said.
+  const e = new LossDetector(0, CHASE);
+  e.count(ev("offered", T0 + 1));
+  e.aggregate(agg(T0, { offered: 2 }));
+  e.confirm([["q", "voice", T0]], [agg(T0, { offered: 1 })]);
+  assert.equal(e.due(end, untouched, true).compared[0].genesys.offered, 2);
+  // No group in the answer: Genesys counted nothing there.
+  const f = new LossDetector(0, CHASE);
+  f.count(ev("offered", T0 + 1));
+  f.confirm([["q", "voice", T0]], []);
+  assert.equal(f.due(end, untouched, true).compared[0].status, "ours-higher");
+});

@@ -5,7 +5,7 @@
  * disagreements. A settled read of every queue moves the watermark W; a settled pickup makes its
  * queues ordinary. Decisions only: the runner runs the jobs.
  */
-import type { Comparison, LossDetector } from "../../../ingest/loss-detector.js";
+import { AGGREGATE_MS, type Comparison, type IntervalAggregate, type LossDetector } from "../../../ingest/loss-detector.js";
 import type { Watermark } from "../../../ingest/watermark.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
@@ -35,6 +35,12 @@ export interface TriggerSettings {
   dayStart: (t: number) => number;
 }
 
+/** Genesys' aggregates of these queues' 30-minute intervals in [from, to) (the aggregates query). */
+export type AggregatesSource = (queueIds: string[], from: number, to: number) => Promise<IntervalAggregate[]>;
+
+/** Failed rounds of the aggregates query before the loss detector compares without it. */
+const CONFIRM_ATTEMPTS = 5;
+
 /** Reconciliation for queues beyond the channel cap when reconcileMinutes is 0 (they have no other source). */
 const UNSTREAMED_RECONCILE_MINUTES = 5;
 
@@ -46,6 +52,9 @@ export class BackfillTriggers {
   /** Clock time up to which reconciliation has been scheduled. */
   private reconciledUntil: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private confirmingNow = false;
+  private confirmFailures = 0;
+  private confirmNotBefore = 0;
   /** A backfill of events the state file refused: the range it must settle, and what follows. */
   private recovery: { from: number; to: number; done: () => void } | null = null;
 
@@ -169,10 +178,13 @@ export class BackfillTriggers {
    * again with growing pauses (the missing version may come late), and the queue's identities
    * are kept from that interval on while it is chased.
    */
-  checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean): Comparison[] {
+  checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean, aggregates?: AggregatesSource): Comparison[] {
     if (!this.stream.connected || !this.caughtUp) return []; // a gap's events are still on their way
     const now = this.clock.now();
-    const { compared, reread } = detector.due(now, (q, from, to) => this.scheduler.touches(q, from, to));
+    const touched = (q: string, from: number, to: number) => this.scheduler.touches(q, from, to);
+    const confirming = aggregates !== undefined && this.confirmFailures < CONFIRM_ATTEMPTS;
+    if (confirming) void this.confirm(detector, aggregates, detector.unconfirmed(now, touched).filter(([q]) => monitored(q)));
+    const { compared, reread } = detector.due(now, touched, confirming);
     for (const c of compared) {
       if (c.status === "agree") continue;
       const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor, chases: c.chases };
@@ -192,6 +204,35 @@ export class BackfillTriggers {
     }
     this.watermark.setRecoveries(detector.holding());
     return compared;
+  }
+
+  /**
+   * Asks Genesys' aggregates query for intervals about to be compared (one query per interval
+   * and 50 queues), one round at a time. A refusal no retry fixes (403, 404) leaves the topic's
+   * readings alone, said once; transient failures retry on later turns, CONFIRM_ATTEMPTS times.
+   */
+  private async confirm(detector: LossDetector, aggregates: AggregatesSource, keys: [string, string, number][]): Promise<void> {
+    if (this.confirmingNow || keys.length === 0 || Date.now() < this.confirmNotBefore) return;
+    this.confirmingNow = true;
+    try {
+      const byStart = new Map<number, [string, string, number][]>();
+      for (const k of keys) byStart.set(k[2], [...(byStart.get(k[2]) ?? []), k]);
+      for (const [start, ks] of byStart) {
+        const aggs = await aggregates([...new Set(ks.map(([q]) => q))], start, start + AGGREGATE_MS);
+        detector.confirm(ks, aggs);
+      }
+      this.confirmFailures = 0;
+    } catch (e) {
+      const permanent = (e as { permanent?: unknown }).permanent === true;
+      this.confirmFailures = permanent ? CONFIRM_ATTEMPTS : this.confirmFailures + 1;
+      this.confirmNotBefore = Date.now() + 30_000;
+      this.log[permanent || this.confirmFailures >= CONFIRM_ATTEMPTS ? "error" : "warn"](
+        { err: (e as Error).message, attempts: this.confirmFailures },
+        this.confirmFailures >= CONFIRM_ATTEMPTS ? "Genesys' aggregates query is not available: the loss detector compares with the observation topic's aggregates alone" : "Genesys' aggregates query failed; retrying before comparing",
+      );
+    } finally {
+      this.confirmingNow = false;
+    }
   }
 
   /**
