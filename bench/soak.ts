@@ -80,7 +80,8 @@ const CLIENT = { id: "soak-client", secret: "soak-secret-not-a-real-one" };
 const env = { GENESYS_CLIENT_ID: CLIENT.id, GENESYS_CLIENT_SECRET: CLIENT.secret };
 
 const t0 = Date.now();
-const say = (msg: string) => process.stderr.write(`[soak ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
+const runSeconds = (real = Date.now()) => Math.round((real - t0) / 100) / 10;
+const say = (msg: string) => process.stderr.write(`[soak ${runSeconds().toFixed(0).padStart(4)} s] ${msg}\n`);
 const HARD_LIMIT_MS = (MINUTES + 20) * 60_000;
 
 // ---- the run's state ------------------------------------------------------------------------
@@ -91,6 +92,8 @@ const checksRun: string[] = [];
 const checksSkipped: { check: string; why: string }[] = [];
 const differences: Difference[] = [];
 const harnessErrors: string[] = [];
+/** What the run did when (run seconds), to set a loss beside what came before it. */
+const timeline: { at: number; what: string }[] = [];
 const acts = { faults: 0, kills: 0, vmOutages: [] as number[], pagerdutyRefusals: 0, diskFills: 0, faultsWhileDisconnected: 0 };
 const unexpectedExits: { code: number | null; signal: string | null; atSeconds: number; restarted: boolean }[] = [];
 let finishing = false;
@@ -187,6 +190,15 @@ async function main(): Promise<number> {
   const clock0 = await until(20_000, 100, () => getJson<{ now: string; speed: number }>(`${emuUrl}/emulator/clock`, undefined, 2000));
   if (!clock0) throw new Error(`the emulator did not start; see ${dir}/emulator.log`);
   const trafficEndReal = emuStarted + MINUTES * 60_000;
+  // The emulator's clock runs SPEED x real time from this reading on: real time of a virtual one.
+  const clockRead = Date.now();
+  const realOf = (virtual: number) => clockRead + (virtual - Date.parse(clock0.now)) / SPEED;
+  /** " (run second 35.2; in the 20 s before: 35.0 stall-heartbeats, ...)" for an event time. */
+  const context = (virtual: number) => {
+    const at = runSeconds(realOf(virtual));
+    const before = timeline.filter((t) => t.at <= at + 1 && t.at >= at - 20).map((t) => `${t.at} ${t.what}`);
+    return ` (run second ${at}; in the 20 s before: ${before.length ? before.join(", ") : "nothing"})`;
+  };
   say(`emulator on ${emuUrl}: speed x${SPEED}, ${virtualMinutes} simulated minutes of arrivals`);
 
   // Queue facts from the emulator's routing API (before any fault: an injected 429 would hit this).
@@ -208,7 +220,8 @@ async function main(): Promise<number> {
   mon.onExit = (e) => {
     if (e.expected || finishing) return;
     const restart = unexpectedExits.length < 20;
-    unexpectedExits.push({ code: e.code, signal: e.signal, atSeconds: Math.round((e.at - t0) / 1000), restarted: restart });
+    unexpectedExits.push({ code: e.code, signal: e.signal, atSeconds: runSeconds(e.at), restarted: restart });
+    timeline.push({ at: runSeconds(e.at), what: `monitor exited on its own (${e.code ?? e.signal})` });
     say(`!!! the monitor exited on its own (code ${e.code}, signal ${e.signal})${restart ? "; restarting it" : ""}`);
     if (restart) setTimeout(() => !finishing && !mon.running && mon.start(), 1000);
   };
@@ -330,7 +343,7 @@ async function main(): Promise<number> {
   let audit: ReturnType<typeof compareAudit> | null = null;
   try {
     const truthEvents = readTruthFile(truthFile); // the file names the participant: visits are keyed by it
-    audit = compareAudit(truthEvents, readAudit(stateFile), queueNames);
+    audit = compareAudit(truthEvents, readAudit(stateFile), queueNames, context);
     differences.push(...audit.differences);
     checksRun.push("audit-trail");
   } catch (e) {
@@ -339,10 +352,17 @@ async function main(): Promise<number> {
 
   checksRun.push("monitor-exits", "rss");
   for (const e of unexpectedExits) differences.push({ check: "monitor-exits", field: "exit", expected: "only our kill -9s", got: { code: e.code, signal: e.signal }, detail: `at ${e.atSeconds} s of the run` });
-  const peak = rss.peakMiB.get("monitor") ?? 0;
-  if (peak > MAX_RSS_MIB) differences.push({ check: "rss", field: "peak RSS MiB", expected: `<= ${MAX_RSS_MIB}`, got: Math.round(peak) });
+  const peak = rss.peakMiB.get("monitor");
+  if (peak === undefined) harnessErrors.push("the monitor's RSS was never read from /proc");
+  else if (peak > MAX_RSS_MIB) differences.push({ check: "rss", field: "peak RSS MiB", expected: `<= ${MAX_RSS_MIB}`, got: Math.round(peak) });
   for (const h of harnessErrors) say(`harness: ${h}`);
 
+  // What the monitor itself complained about (errors and fatal), by message.
+  const complaints: Record<string, number> = {};
+  for (const line of readFileSync(join(dir, "monitor.log"), "utf8").split("\n")) {
+    const m = /^\{"level":(\d+),.*"msg":"([^"]*)"\}$/.exec(line);
+    if (m && Number(m[1]) >= 50) complaints[m[2]] = (complaints[m[2]] ?? 0) + 1;
+  }
   const byCheck: Record<string, number> = {};
   for (const d of differences) byCheck[d.check] = (byCheck[d.check] ?? 0) + 1;
   const faultsByKind: Record<string, number> = {};
@@ -365,6 +385,7 @@ async function main(): Promise<number> {
         diskFull: disk ? { count: acts.diskFills, seconds: Math.round(disk.fullMs / 1000) } : "skipped",
       },
       kindsWithoutTurn: unscheduled,
+      timeline: timeline.map((t) => `${t.at} ${t.what}`),
       checks: { run: [...new Set(checksRun)], skipped: checksSkipped, slicesCompared: sliceCount },
       differences: { count: differences.length, byCheck, details: differences.slice(0, MAX_DETAILS), ...(differences.length > MAX_DETAILS ? { notListed: differences.length - MAX_DETAILS } : {}) },
       totalsLocated: located,
@@ -374,6 +395,7 @@ async function main(): Promise<number> {
       maxRssMiB: Object.fromEntries([...rss.peakMiB].map(([k, v]) => [k, Math.round(v)])),
       rssBoundMiB: MAX_RSS_MIB,
       monitorCounters: health?.counters ?? null,
+      monitorErrorsLogged: complaints,
       harnessErrors,
       ...(flags.keep ? { dir } : {}),
     },
@@ -401,6 +423,7 @@ async function act(step: Step, emuUrl: string, mon: MonitorProcess): Promise<voi
         await post(`${emuUrl}/emulator/faults`, step.body);
         if (step.thenDropSockets) await post(`${emuUrl}/emulator/faults`, { type: "drop-sockets" }); // the reconnect meets the refusals
         acts.faults++;
+        timeline.push({ at: runSeconds(), what: step.body.type + (step.thenDropSockets ? "+drop-sockets" : "") });
         say(`fault ${JSON.stringify(step.body)}${step.thenDropSockets ? " + drop-sockets" : ""}`);
         return;
       }
@@ -408,6 +431,7 @@ async function act(step: Step, emuUrl: string, mon: MonitorProcess): Promise<voi
         if (!mon.running) return;
         await mon.kill9();
         acts.kills++;
+        timeline.push({ at: runSeconds(), what: `kill-9 (restart after ${step.pauseMs} ms)` });
         say(`kill -9 the monitor; restart in ${step.pauseMs} ms`);
         await sleep(step.pauseMs);
         mon.start();
@@ -416,15 +440,18 @@ async function act(step: Step, emuUrl: string, mon: MonitorProcess): Promise<voi
         if (!vm) return;
         await vm.stop();
         acts.vmOutages.push(step.durationMs / 1000);
+        timeline.push({ at: runSeconds(), what: "victoria-metrics stopped" });
         say(`victoria-metrics stopped for ${(step.durationMs / 1000).toFixed(0)} s`);
         return;
       case "vm-start":
         await vm?.start();
+        timeline.push({ at: runSeconds(), what: "victoria-metrics back" });
         say("victoria-metrics back on its port and data");
         return;
       case "pagerduty-refuse":
         await post(`${emuUrl}/emulator/pagerduty/faults`, step.body);
         acts.pagerdutyRefusals += step.body.count;
+        timeline.push({ at: runSeconds(), what: `pagerduty refuses ${step.body.count} (${step.body.status})` });
         say(`PagerDuty refuses the next ${step.body.count} events with ${step.body.status}`);
         return;
       case "disk-fill": {
@@ -433,11 +460,13 @@ async function act(step: Step, emuUrl: string, mon: MonitorProcess): Promise<voi
         await until(30_000, 200, async () => (await mon.get("/healthz"))?.status === "ok");
         const n = disk.fill();
         acts.diskFills++;
+        timeline.push({ at: runSeconds(), what: "disk full" });
         say(`disk full (${(n / 2 ** 20).toFixed(1)} MiB of ballast, ${disk.free()} bytes free) for ${(step.durationMs / 1000).toFixed(0)} s`);
         return;
       }
       case "disk-free":
         disk?.release();
+        timeline.push({ at: runSeconds(), what: "disk freed" });
         say("disk freed");
         return;
     }

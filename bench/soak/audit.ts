@@ -32,7 +32,7 @@ export function readAudit(stateFile: string): AuditRow[] {
 }
 
 /** Visits the truth has and the trail lacks, visits counted twice, and readings that differ. */
-export function compareAudit(truth: TruthEvent[], rows: AuditRow[], queueNames: Map<string, string>, limit = 50): { differences: Difference[]; missing: number; doubled: number; extra: number; differing: number } {
+export function compareAudit(truth: TruthEvent[], rows: AuditRow[], queueNames: Map<string, string>, context: (time: number) => string = () => "", limit = 50): { differences: Difference[]; missing: number; doubled: number; extra: number; differing: number } {
   const want = new Map(truth.map((e) => [visitKey(e), e]));
   const got = new Map<string, AuditRow[]>();
   for (const r of rows) {
@@ -55,12 +55,12 @@ export function compareAudit(truth: TruthEvent[], rows: AuditRow[], queueNames: 
     const where = { queue: queueNames.get(e.queueId) ?? e.queueId, queueId: e.queueId, media: e.mediaType, slice: `conversation ${e.conversationId} at ${iso(e.time)}` };
     if (!l) {
       missing++;
-      push({ check: "audit-trail", ...where, field: e.kind, expected: 1, got: 0, detail: `${e.kind} never counted${e.waitMs === undefined ? "" : ` (wait ${e.waitMs} ms)`}` });
+      push({ check: "audit-trail", ...where, field: e.kind, expected: 1, got: 0, detail: `${e.kind} never counted${e.waitMs === undefined ? "" : ` (wait ${e.waitMs} ms)`}${context(e.time)}` });
       continue;
     }
     if (l.length > 1) {
       doubled++;
-      push({ check: "audit-trail", ...where, field: e.kind, expected: 1, got: l.length, detail: `counted ${l.length} times as ${l.map((r) => r.kind).join(", ")}` });
+      push({ check: "audit-trail", ...where, field: e.kind, expected: 1, got: l.length, detail: `counted ${l.length} times as ${l.map((r) => r.kind).join(", ")}${context(e.time)}` });
     }
     const r = l[0];
     if (r.kind !== e.kind || Number(r.time) !== e.time || (e.waitMs !== undefined && r.wait_ms !== e.waitMs)) {

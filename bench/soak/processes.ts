@@ -61,8 +61,9 @@ export class RssWatch {
     for (const [name, pid] of Object.entries(this.pids())) {
       if (pid === undefined) continue;
       const s = sample(pid);
-      if (!s) continue;
-      const peak = Math.max(s.rssMiB, Number.isFinite(s.peakRssMiB) ? s.peakRssMiB : 0);
+      // An exiting process has no VmRSS any more: such a reading says nothing.
+      const peak = Math.max(...[s?.rssMiB, s?.peakRssMiB].filter((v): v is number => Number.isFinite(v)));
+      if (!Number.isFinite(peak)) continue;
       this.peakMiB.set(name, Math.max(this.peakMiB.get(name) ?? 0, peak));
     }
   }

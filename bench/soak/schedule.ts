@@ -65,7 +65,8 @@ export function buildSchedule(o: ScheduleOptions): Step[] {
         return true;
       case "vm-outage":
       case "disk-full": {
-        const durationMs = Math.min(kind === "vm-outage" ? between(rng, 8000, 25_000) : between(rng, 8000, 20_000), end - at);
+        // The disk stays full long enough for SQLite to need new pages: its WAL reuses what it has for a while.
+        const durationMs = Math.min(kind === "vm-outage" ? between(rng, 8000, 25_000) : between(rng, 25_000, 50_000), end - at);
         if (durationMs < 3000) return false;
         busyUntil.set(kind, at + durationMs + 2000);
         if (kind === "vm-outage") steps.push({ at, act: "vm-stop", kind, durationMs }, { at: at + durationMs, act: "vm-start", kind });
