@@ -522,7 +522,7 @@ async function checkPagerDuty(emuUrl: string, mon: MonitorProcess): Promise<Omit
   const final = ((await mon.get("/api/alerts")) as { alerts: FinalAlert[] } | undefined)?.alerts ?? [];
   const r = checkAlerts(loggedTransitions(readFileSync(join(dir, "monitor.log"), "utf8")), pd.events, pd.incidents, final);
   differences.push(...r.differences);
-  say(`pagerduty: ${r.transitions} transitions logged (${r.folded} made again after a restart), ${r.received} events received (${r.triggers} triggers, ${r.resolves} resolves), ${r.incidents} incidents`);
+  say(`pagerduty: ${r.transitions} transitions saved (${r.unsaved} logged but not saved, ${r.folded} made again after a restart), ${r.received} events received (${r.triggers} triggers, ${r.resolves} resolves), ${r.incidents} incidents`);
   const { differences: _d, ...figures } = r;
   return figures;
 }

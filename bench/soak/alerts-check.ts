@@ -6,6 +6,8 @@
  * A kill -9 between the log line and the transaction that saves the transition loses the
  * decision, and the restarted monitor makes it again: the log then shows the same event twice in
  * a row for one alert. Those repeats are folded (and counted); PagerDuty must see it once.
+ * An evaluation whose transaction fails (a full disk) logs its transitions and then "alert task
+ * failed" in the same tick: nothing of it was saved or sent, so those lines do not count.
  */
 import type { Difference } from "./figures-check.js";
 
@@ -35,19 +37,36 @@ export interface FinalAlert {
   state: string;
 }
 
-export function loggedTransitions(logText: string): Transition[] {
-  const out: Transition[] = [];
+/** An evaluation logs its transitions and its failure within this many ms (one synchronous tick). */
+const SAME_TICK_MS = 50;
+
+/** The transitions the monitor saved, and how many it logged but could not save. */
+export function loggedTransitions(logText: string): Transition[] & { unsaved?: number } {
+  const out: (Transition & { time: number })[] = [];
+  let unsaved = 0;
   for (const line of logText.split("\n")) {
-    if (!line.includes('"alert transition"')) continue;
+    const failed = line.includes('"alert task failed"');
+    if (!line.includes('"alert transition"') && !failed) continue;
     try {
-      const o = JSON.parse(line) as { msg?: string; alert?: string; event?: string; queue?: string; mediaType?: string; rule?: string };
+      const o = JSON.parse(line) as { msg?: string; time?: number; alert?: string; event?: string; queue?: string; mediaType?: string; rule?: string };
+      const time = o.time ?? 0;
+      if (o.msg === "alert task failed") {
+        while (out.length > 0 && time - out[out.length - 1].time <= SAME_TICK_MS && time >= out[out.length - 1].time) {
+          out.pop();
+          unsaved++;
+        }
+        continue;
+      }
       if (o.msg !== "alert transition" || !o.alert || (o.event !== "trigger" && o.event !== "resolve")) continue;
-      out.push({ key: o.alert, event: o.event, queue: o.queue, mediaType: o.mediaType, rule: o.rule });
+      out.push({ key: o.alert, event: o.event, queue: o.queue, mediaType: o.mediaType, rule: o.rule, time });
     } catch {
       // a line cut by a kill -9 mid-write
     }
   }
-  return out;
+  return Object.assign(
+    out.map(({ time: _t, ...t }) => t),
+    { unsaved },
+  );
 }
 
 /** The transitions with a decision made again after a restart folded into the first. */
@@ -69,6 +88,8 @@ export function foldRepeats(ts: Transition[]): { events: Transition[]; folded: n
 export interface AlertsCheckResult {
   differences: Difference[];
   transitions: number;
+  /** Logged, then not saved (the evaluation's transaction failed): never sent, rightly. */
+  unsaved: number;
   folded: number;
   received: number;
   triggers: number;
@@ -76,7 +97,7 @@ export interface AlertsCheckResult {
   incidents: number;
 }
 
-export function checkAlerts(logged: Transition[], received: ReceivedEvent[], incidents: Incident[], final: FinalAlert[]): AlertsCheckResult {
+export function checkAlerts(logged: Transition[] & { unsaved?: number }, received: ReceivedEvent[], incidents: Incident[], final: FinalAlert[]): AlertsCheckResult {
   const differences: Difference[] = [];
   const { events, folded } = foldRepeats(logged);
   const describe = (key: string) => {
@@ -111,5 +132,5 @@ export function checkAlerts(logged: Transition[], received: ReceivedEvent[], inc
   const triggers = received.filter((e) => e.event_action === "trigger").length;
   const resolves = received.filter((e) => e.event_action === "resolve").length;
   if (triggers === 0 || resolves === 0) differences.push({ check: "alerts-exercised", expected: "at least one trigger and one resolve", got: { triggers, resolves }, detail: "the alert rules did not fire and clear during the run: PagerDuty delivery went untested" });
-  return { differences, transitions: logged.length, folded, received: received.length, triggers, resolves, incidents: incidents.length };
+  return { differences, transitions: logged.length, unsaved: logged.unsaved ?? 0, folded, received: received.length, triggers, resolves, incidents: incidents.length };
 }

@@ -15,6 +15,22 @@ test("transitions from the log: only those that send an event; repeats after a r
   assert.deepEqual(f.events.map((x) => `${x.key} ${x.event}`), ["a trigger", "b trigger", "a resolve"]);
 });
 
+test("transitions of an evaluation whose transaction failed (full disk) do not count", () => {
+  const at = (t: number, o: Record<string, unknown>) => JSON.stringify({ level: 40, time: t, ...o });
+  const log = [
+    at(1000, { msg: "alert transition", alert: "a", event: "trigger" }),
+    at(2000, { msg: "alert transition", alert: "b", event: "trigger" }),
+    at(2000, { msg: "alert transition", alert: "c", event: "trigger" }),
+    at(2001, { level: 50, msg: "alert task failed", err: "database or disk is full" }),
+    at(2900, { level: 50, msg: "alert task failed", err: "database or disk is full" }),
+    at(3000, { msg: "alert transition", alert: "b", event: "trigger" }),
+  ].join("\n");
+  const t = loggedTransitions(log);
+  assert.deepEqual(t.map((x) => `${x.key} ${x.event}`), ["a trigger", "b trigger"]);
+  assert.equal(t.unsaved, 2);
+  assert.equal(checkAlerts(t, [rx("a", "trigger"), rx("b", "trigger")], [], []).unsaved, 2);
+});
+
 test("delivered once, in order, one trigger per incident, final states agree: nothing to say", () => {
   const logged = [tr("a", "trigger"), tr("b", "trigger"), tr("a", "resolve"), tr("a", "trigger"), tr("a", "resolve"), tr("b", "resolve")];
   const received = logged.map((t) => rx(t.key, t.event));
