@@ -98,7 +98,8 @@ export interface FiguresCheckResult {
   differences: Difference[];
   /** Checks that ran, e.g. "totals", "windows", "intervals", "today", "waiting-now". */
   ran: string[];
-  compared: { series: number; slices: number };
+  /** Slices compared, and those the truth has events in (an empty window proves less). */
+  compared: { series: number; slices: number; slicesWithTraffic: number };
 }
 
 /**
@@ -115,6 +116,8 @@ export function checkFigures(body: QueuesBody, truth: { groups: TruthGroup[]; ev
   for (const g of truth.groups) truthTotals.set(seriesKey(g.queueId, g.mediaType), g);
   const keys = new Set([...truthTotals.keys(), ...mon.keys()]);
   let slices = 0;
+  let slicesWithTraffic = 0;
+  const traffic = (f: SliceFigures) => (f.offered + f.answered + f.abandoned + f.flowout > 0 ? 1 : 0);
   const events = truth.events ? bySeries(truth.events) : undefined;
   if (events) ran.push("windows", "intervals", "today", "service-level-threshold");
   for (const k of [...keys].sort()) {
@@ -137,19 +140,23 @@ export function checkFigures(body: QueuesBody, truth: { groups: TruthGroup[]; ev
       const minutes = Number(/^(\d+)m$/.exec(w)?.[1]);
       if (!Number.isInteger(minutes)) continue;
       const [from, to] = windowRange(now, minutes);
-      differences.push(...compareSlice(figs, sliceFigures(ev, from, to, st), { ...where, slice: `window ${w} [${iso(from)}, ${iso(to)})` }, "windows"));
+      const want = sliceFigures(ev, from, to, st);
+      differences.push(...compareSlice(figs, want, { ...where, slice: `window ${w} [${iso(from)}, ${iso(to)})` }, "windows"));
       slices++;
+      slicesWithTraffic += traffic(want);
     }
     const iv = m.intervals;
     for (const [label, slice, check] of [["current", iv.current, "intervals"], ["previous", iv.previous, "intervals"], ["today", iv.today, "today"]] as const) {
       if (!slice) continue;
       const from = Date.parse(slice.start);
       const to = Date.parse(slice.end);
-      differences.push(...compareSlice(slice, sliceFigures(ev, from, to, st), { ...where, slice: `${label === "today" ? "today" : `interval (${label})`} [${slice.start}, ${slice.end})` }, check));
+      const want = sliceFigures(ev, from, to, st);
+      differences.push(...compareSlice(slice, want, { ...where, slice: `${label === "today" ? "today" : `interval (${label})`} [${slice.start}, ${slice.end})` }, check));
       slices++;
+      slicesWithTraffic += traffic(want);
     }
   }
-  return { differences, ran, compared: { series: keys.size, slices } };
+  return { differences, ran, compared: { series: keys.size, slices, slicesWithTraffic } };
 }
 
 /**
