@@ -11,7 +11,7 @@ import type { QueueEvent } from "../../../../src/domain/queue-event.js";
 import { ManualClock } from "../../../../src/util/clock.js";
 import { checkFigures, waitTolerance, type QueuesBody } from "../../../../bench/soak/figures-check.js";
 import { soakScenario } from "../../../../bench/soak/scenario.js";
-import { bySeries, totalsOf, type TruthGroup } from "../../../../bench/soak/truth.js";
+import { bySeries, totalsOf, visitsToEvents, type TruthEvent, type TruthGroup, type Visit } from "../../../../bench/soak/truth.js";
 
 const START = Date.parse("2026-05-04T09:00:00Z");
 
@@ -45,7 +45,7 @@ function engineBody(events: QueueEvent[], queues: { id: string; name: string }[]
   return JSON.parse(JSON.stringify({ generatedAt: new Date(readAt).toISOString(), queues: engine.snapshot() })) as QueuesBody;
 }
 
-function groupsOf(events: QueueEvent[]): TruthGroup[] {
+function groupsOf(events: TruthEvent[]): TruthGroup[] {
   return [...bySeries(events)].map(([, list]) => ({ queueId: list[0].queueId, mediaType: list[0].mediaType, counts: totalsOf(list) }));
 }
 
@@ -108,4 +108,19 @@ test("binned waits (over 2,048) compare within the bin's width; a real shift is 
   assert.ok(bad.differences.some((d) => d.field === "answeredWaitSeconds.p99" && d.slice!.startsWith("window 15m")));
   assert.equal(waitTolerance(50, 100), 0);
   assert.equal(waitTolerance(50, 3000), (2 ** (15 - 10) + 1) / 1000);
+});
+
+test("visits (GET /emulator/ground-truth?visits=1) give the same figures as the events they are made of", () => {
+  const visits = new Map<string, Visit>();
+  for (const e of sim.events) {
+    const k = `${e.conversationId}/${e.participantId}/${e.queueId}`;
+    const v = visits.get(k) ?? { queueId: e.queueId, mediaType: e.mediaType, conversationId: e.conversationId, offeredAt: "" };
+    if (e.kind === "offered") v.offeredAt = new Date(e.time).toISOString();
+    else Object.assign(v, { endedAt: new Date(e.time).toISOString(), kind: e.kind, waitMs: e.waitMs });
+    visits.set(k, v);
+  }
+  const events = visitsToEvents([...visits.values()]);
+  assert.equal(events.length, sim.events.length);
+  const body = engineBody(sim.events, sim.queues, sim.sl, readAt);
+  assert.deepEqual(checkFigures(body, { groups: groupsOf(events), events }, settings, names).differences, []);
 });
