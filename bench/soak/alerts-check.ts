@@ -113,7 +113,8 @@ export function checkAlerts(logged: Transition[] & { unsaved?: number }, receive
     perKeyOk = false;
     let i = 0;
     while (i < want.length && want[i] === got[i]) i++;
-    differences.push({ check: "pagerduty-delivery", slice: key, ...describe(key), expected: want, got, detail: `first difference at event ${i + 1}: decided ${want[i] ?? "(nothing)"}, PagerDuty got ${got[i] ?? "(nothing)"}` });
+    const resent = got.filter((e, j) => j > 0 && e === got[j - 1]).length;
+    differences.push({ check: "pagerduty-delivery", slice: key, ...describe(key), expected: want, got, detail: `first difference at event ${i + 1}: decided ${want[i] ?? "(nothing)"}, PagerDuty got ${got[i] ?? "(nothing)"}${resent ? `; ${resent} events came again right after themselves (resent)` : ""}` });
   }
   if (perKeyOk) {
     const want = events.map((e) => `${e.key} ${e.event}`);

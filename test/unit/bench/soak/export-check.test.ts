@@ -49,6 +49,19 @@ test("a resent flush, a stray timestamp, a missing flush and a counter that went
   assert.equal(r.differences.length, 6);
 });
 
+test("a flush labelled with the queue id for its name (made before the name was known) is named, and the gap it leaves", () => {
+  const named = series("genesys_queue_offered_total", { queue_id: "q1", queue_name: "Sales", media_type: "voice" }, [at[0], at[1], at[3], at[4]]);
+  const byId = series("genesys_queue_offered_total", { queue_id: "q1", queue_name: "q1", media_type: "voice" }, [at[2]]);
+  const r = checkExport(flushes, [...always(), named, byId]);
+  assert.deepEqual(
+    r.differences.map((d) => [d.field, d.got]),
+    [
+      ["stored flushes missing", 4],
+      ["queue_name", "q1"],
+    ],
+  );
+});
+
 test("a series no flush reached is reported once, not per sample", () => {
   const r = checkExport(flushes, always().slice(1));
   assert.deepEqual(
