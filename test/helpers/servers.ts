@@ -110,9 +110,10 @@ function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `qm-${prefix}-`));
 }
 
-export async function startVictoriaMetrics(given?: string, port?: number): Promise<ServerProcess> {
+/** `bin`: another build than the installed package's (the soak's --vm-binary). */
+export async function startVictoriaMetrics(given?: string, port?: number, bin?: string): Promise<ServerProcess> {
+  bin ??= requireBinary("victoria-metrics");
   const dir = given ?? tempDir("vm");
-  const bin = requireBinary("victoria-metrics");
   const p = port ?? (await freePort());
   const s = new ServerProcess(
     "victoria-metrics",
