@@ -4,7 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultEngineSettings, Engine } from "../../../../src/aggregate/engine.js";
+import { defaultEngineSettings } from "../../../../src/aggregate/config.js";
+import { Engine } from "../../../../src/aggregate/engine.js";
 import { scenarioSchema } from "../../../../src/emulator/simulator/scenario.js";
 import { Simulator } from "../../../../src/emulator/simulator/simulator.js";
 import type { QueueEvent } from "../../../../src/domain/queue-event.js";
