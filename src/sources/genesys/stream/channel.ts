@@ -19,6 +19,7 @@
  */
 import WebSocket from "ws";
 import { Backoff, sleep } from "../../../delivery/retry.js";
+import { ms } from "../../../normalize/time.js";
 import { excerpt } from "../../../util/redact.js";
 import { ThrottledLog } from "../../../util/throttled-log.js";
 import type { Clock } from "../../../util/clock.js";
@@ -171,9 +172,8 @@ export class NotificationChannel {
     if (!b || typeof b !== "object" || typeof b.id !== "string" || b.id === "" || typeof b.connectUri !== "string" || !/^wss?:\/\//i.test(b.connectUri)) {
       throw new Error(`channel create answered without id/connectUri: ${excerpt(b)}`);
     }
-    const expires = typeof b.expires === "string" ? Date.parse(b.expires) : NaN;
     // Without a readable expiry, assume the documented 24 h.
-    return { id: b.id, connectUri: b.connectUri, expires: Number.isFinite(expires) ? expires : this.clock.now() + 86_400_000 };
+    return { id: b.id, connectUri: b.connectUri, expires: ms(b.expires) ?? this.clock.now() + 86_400_000 };
   }
 
   /** PUT the topic list; false when the channel no longer exists. Rejected topics are logged, not fatal. */
