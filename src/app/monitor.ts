@@ -25,7 +25,7 @@ import { LossDetector } from "../ingest/loss-detector.js";
 import { LossStore } from "../ingest/loss-store.js";
 import { NowFigures } from "../ingest/now-figures.js";
 import { Pipeline } from "../ingest/pipeline.js";
-import { Watermark, type WatermarkState } from "../ingest/watermark.js";
+import type { Watermark } from "../ingest/watermark.js";
 import { Exporter } from "../sinks/exporter.js";
 import { defaultLagSettings, LagTracker } from "../sources/genesys/backfill/lag.js";
 import { BackfillRunner } from "../sources/genesys/backfill/runner.js";
@@ -46,10 +46,9 @@ import { every } from "../util/timers.js";
 import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
-import { COVERAGE_KEY, LAG_KEY, MonitorState, parseCoverage, parseLag, parseQueues, QUEUES_KEY } from "./state.js";
+import { restoreState } from "./restore.js";
+import { LAG_KEY, MonitorState, parseLag } from "./state.js";
 
-/** Identities are kept at least this long behind W - overlap (more when the measured lag says so). */
-const DEDUP_MARGIN_MS = 3_600_000;
 /** The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time, 6 times (about 5 hours). */
 const LOSS_CHASE_FIRST_MS = 5 * 60_000;
 const LOSS_CHASE_ATTEMPTS = 6;
@@ -99,30 +98,13 @@ export class Monitor {
     const bf = config.backfill;
     if (bf.lookbackMinutes !== undefined) log.warn("backfill.lookbackMinutes is superseded by backfill.maxConversationHours and ignored");
 
-    // State first: W and the coverage, then only the identities no source can deliver again
-    // are left behind, then the engine and the counters as they were committed.
+    // State first: every part below starts from what was committed.
     this.store = new StateStore(config.state.file, config.state.recordEvents);
     this.engine = new Engine(config.stats, clock);
-    const stored = this.store.stored();
-    let coverage: WatermarkState;
-    if (stored.watermark !== null) {
-      coverage = { watermark: stored.watermark, pickups: [], known: null, removed: [], ...parseCoverage(config.state.file, stored.meta[COVERAGE_KEY]) };
-    } else {
-      const w = bf.initial === "today" ? this.engine.dayStart(now) : now - bf.initial * 60_000;
-      coverage = { watermark: w, pickups: [], known: [], removed: [] };
-      this.store.setStartedAt(now);
-      log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
-    }
-    this.watermark = new Watermark(coverage, { overlapMs: bf.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
-    const loaded = this.store.load(this.watermark.pruneBefore());
-    // Names and service-level goals first: the log is replayed with each queue's own threshold.
-    for (const q of parseQueues(stored.meta[QUEUES_KEY])) this.engine.setQueue(q.id, q);
-    this.engine.restore(loaded.series);
-    for (const e of loaded.replay) this.engine.apply(e);
-    this.counters = { ...loaded.counters };
-    for (const p of loaded.problems) log.error({ table: p.table, row: p.row, lost: p.lost }, p.message);
-    this.counters.stateRowsSkipped = (this.counters.stateRowsSkipped ?? 0) + loaded.problems.length;
-    if (stored.watermark !== null) log.info({ watermark: new Date(stored.watermark).toISOString(), series: loaded.series.length, replayed: loaded.replay.length, pickups: coverage.pickups.length }, "state restored; backfilling from the watermark");
+    const restored = restoreState(this.store, this.engine, config, now, log);
+    const { stored, loaded } = restored;
+    this.watermark = restored.watermark;
+    this.counters = restored.counters;
     const committer = new Committer(this.store, this.engine, log, { maxUncommitted: config.state.maxUncommittedEvents, clock });
     this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors });
 
@@ -158,7 +140,7 @@ export class Monitor {
       this.watermark,
       this.pool,
       clock,
-      { backfill: bf, allowanceMs, ingestionDelayMs: () => guessMs, horizonMs, freshState: stored.watermark === null, dayStart: (t) => this.engine.dayStart(t) },
+      { backfill: bf, allowanceMs, ingestionDelayMs: () => guessMs, horizonMs, freshState: restored.fresh, dayStart: (t) => this.engine.dayStart(t) },
       this.counters,
       log,
     );
