@@ -527,7 +527,7 @@ async function checkVictoriaMetrics(mon: MonitorProcess, body: QueuesBody | unde
 }
 
 async function checkPagerDuty(emuUrl: string, mon: MonitorProcess): Promise<Omit<ReturnType<typeof checkAlerts>, "differences"> | null> {
-  checksRun.push("pagerduty-delivery", "pagerduty-order", "pagerduty-incidents", "pagerduty-final-state", "alerts-exercised");
+  checksRun.push("pagerduty-delivery", "pagerduty-incidents", "pagerduty-final-state", "alerts-exercised");
   const drained = await until(120_000, 1000, async () => ((await pending(mon, "pagerduty")) === 0 ? true : null));
   if (!drained) harnessErrors.push("the PagerDuty outbox never drained within 120 s");
   const pd = await getJson<{ events: ReceivedEvent[]; incidents: Incident[] }>(`${emuUrl}/emulator/pagerduty/events`);

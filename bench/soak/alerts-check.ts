@@ -95,6 +95,8 @@ export interface AlertsCheckResult {
   triggers: number;
   resolves: number;
   incidents: number;
+  /** Events of different keys that reached PagerDuty in another order than logged (not a difference). */
+  crossKeyReordered: number;
 }
 
 export function checkAlerts(logged: Transition[] & { unsaved?: number }, received: ReceivedEvent[], incidents: Incident[], final: FinalAlert[]): AlertsCheckResult {
@@ -116,11 +118,13 @@ export function checkAlerts(logged: Transition[] & { unsaved?: number }, receive
     const resent = got.filter((e, j) => j > 0 && e === got[j - 1]).length;
     differences.push({ check: "pagerduty-delivery", slice: key, ...describe(key), expected: want, got, detail: `first difference at event ${i + 1}: decided ${want[i] ?? "(nothing)"}, PagerDuty got ${got[i] ?? "(nothing)"}${resent ? `; ${resent} events came again right after themselves (resent)` : ""}` });
   }
+  // Order matters per dedup key (PagerDuty's unit: an incident); across keys it does not, and an
+  // event made again after a kill -9 (folded above) is decided at another moment than logged.
+  let crossKeyReordered = 0;
   if (perKeyOk) {
     const want = events.map((e) => `${e.key} ${e.event}`);
     const got = received.map((e) => `${e.dedup_key} ${e.event_action}`);
-    const i = want.findIndex((w, j) => w !== got[j]);
-    if (i >= 0) differences.push({ check: "pagerduty-order", expected: want[i], got: got[i], detail: `events reached PagerDuty in another order than decided, from event ${i + 1}` });
+    crossKeyReordered = want.filter((w, j) => w !== got[j]).length;
   }
   for (const inc of incidents) {
     if (inc.triggers > 1) differences.push({ check: "pagerduty-incidents", slice: inc.dedup_key, ...describe(inc.dedup_key), field: "triggers", expected: 1, got: inc.triggers, detail: `incident opened ${inc.createdAt ?? "?"} got a second trigger` });
@@ -133,5 +137,5 @@ export function checkAlerts(logged: Transition[] & { unsaved?: number }, receive
   const triggers = received.filter((e) => e.event_action === "trigger").length;
   const resolves = received.filter((e) => e.event_action === "resolve").length;
   if (triggers === 0 || resolves === 0) differences.push({ check: "alerts-exercised", expected: "at least one trigger and one resolve", got: { triggers, resolves }, detail: "the alert rules did not fire and clear during the run: PagerDuty delivery went untested" });
-  return { differences, transitions: logged.length, unsaved: logged.unsaved ?? 0, folded, received: received.length, triggers, resolves, incidents: incidents.length };
+  return { differences, transitions: logged.length, unsaved: logged.unsaved ?? 0, folded, crossKeyReordered, received: received.length, triggers, resolves, incidents: incidents.length };
 }
