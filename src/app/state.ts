@@ -7,6 +7,7 @@
 import type { Engine } from "../aggregate/engine.js";
 import type { Pipeline } from "../ingest/pipeline.js";
 import { streamWatermark, type Watermark, type WatermarkState } from "../ingest/watermark.js";
+import type { CommitWaiters } from "../store/commit-waiters.js";
 import type { Committer } from "../store/committer.js";
 import type { Batch, StateStore } from "../store/state-store.js";
 import type { Clock } from "../util/clock.js";
@@ -32,6 +33,8 @@ export interface StateParts {
   problems: Problems;
   /** Backfills events refused from `from` on; `done` once a settled read covers them. */
   recover: (from: number, done: () => void) => void;
+  /** Sources waiting for what they delivered to be committed (EventBridge deletes its messages then). */
+  commits?: CommitWaiters;
   clock: Clock;
   log: Logger;
 }
@@ -47,14 +50,20 @@ export class MonitorState {
     const w = streamWatermark({ ...this.p.stream(), allowanceMs: this.p.allowanceMs });
     if (w !== null) this.p.watermark.advance(w);
     const v = this.p.watermark.version;
-    if (this.p.committer.commit(this.batchState())) this.coverageWritten = v;
+    const covered = this.p.commits?.take() ?? [];
+    const ok = this.p.committer.commit(this.batchState());
+    if (ok) this.coverageWritten = v;
+    this.p.commits?.settle(covered, ok);
     this.watch();
   }
 
   /** Writes the changed series at the current log position (after committing the pending batch). */
   checkpoint(): void {
     const v = this.p.watermark.version;
+    const covered = this.p.commits?.take() ?? [];
     if (this.p.committer.checkpoint(this.batchState())) this.coverageWritten = v;
+    // The batch landed unless the commit half failed (a failed series write leaves it committed).
+    this.p.commits?.settle(covered, this.p.committer.failure()?.operation !== "commit");
     this.watch();
   }
 
