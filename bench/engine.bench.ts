@@ -1,5 +1,5 @@
 /**
- * Engine bench (issue 12 targets 2, 4 and 5):
+ * Engine bench (snapshot cost, memory, restart):
  *  - events per second through the engine, memory per queue x media with every window filled;
  *  - with 5,000 queues x 2 media and every window filled (in a fresh child process): RSS, the
  *    snapshot of every series right after a minute turns (per series), an unchanged snapshot;

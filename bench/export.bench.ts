@@ -1,5 +1,5 @@
 /**
- * Export bench (issue 12, target 2 and the memory of target 4): for many queues (default 5,000
+ * Export bench (/metrics and push cost, and export's memory): for many queues (default 5,000
  * queues x 2 media, every window filled) it measures the /metrics render (figures included: the
  * engine's snapshot and the samples), one flush into the outbox, reading it back, and each sink's
  * encoding, plus the memory all that takes. Side by side in the same run, the same samples are
@@ -80,7 +80,7 @@ engine.maintain();
 clock.set(START + 61 * 60_000 + 5_000);
 const loadS = (performance.now() - tLoad) / 1000;
 
-/** /metrics as it was written before issue 12: every family through a prom-client Registry. */
+/** /metrics as it was first written: every family through a prom-client Registry (the comparison row). */
 async function promClientRender(samples: Sample[]): Promise<string> {
   const registry = new Registry();
   const current = new Map<string, Sample[]>(FAMILIES.map((f) => [f.name, []]));

@@ -1,5 +1,5 @@
 /**
- * First start in a large organization (issue 12, target 6): start -> ready for a day of 100,000 and
+ * First start in a large organization: start -> ready for a day of 100,000 and
  * 500,000 conversations, the real monitor against the emulator over loopback HTTP.
  *
  * The rate limit is scaled: the emulator refuses more than 300 analytics requests per 3 s and token
@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { configSchema } from "../src/config/schema.js";
 import { Emulator, emulatorDefaults } from "../src/emulator/server.js";
-import { loadScenario } from "../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../src/emulator/simulator/load-scenario.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Monitor } from "../src/app/monitor.js";

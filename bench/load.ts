@@ -1,5 +1,5 @@
 /**
- * The end-to-end load test (issue 12, `npm run load`; not part of `npm test`): the emulator and
+ * The end-to-end load test (`npm run load`; not part of `npm test`): the emulator and
  * the monitor run as two child processes of the real CLI, on loopback, with a contact center of
  * thousands of queues; this script measures
  * - frame sent -> frame handled by the monitor (the monitor parses, normalizes, dedups and
@@ -21,13 +21,14 @@
  * bounded in count and time; the whole run is bounded by `--budget-minutes`. Ends with one JSON line.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { mulberry32 } from "../src/util/random.js";
+import { sample, type ProcSample } from "./proc.js";
 
 // ---- flags ----------------------------------------------------------------------------------
 
@@ -129,29 +130,6 @@ async function freePort(): Promise<number> {
       s.close(() => res(port));
     });
   });
-}
-
-const CLK_TCK = 100; // Linux USER_HZ
-
-interface ProcSample {
-  cpuSeconds: number;
-  rssMiB: number;
-  peakRssMiB: number;
-}
-
-/** CPU seconds (user + system) from /proc/<pid>/stat, RSS and its peak (VmHWM) from /proc/<pid>/status. */
-function sample(pid: number): ProcSample | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpuSeconds = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14, 15)
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-    return { cpuSeconds, rssMiB: kb("VmRSS") / 1024, peakRssMiB: kb("VmHWM") / 1024 };
-  } catch {
-    return null;
-  }
 }
 
 function start(args: string[], logFile: string, env: NodeJS.ProcessEnv, profileDir?: string): ChildProcess {

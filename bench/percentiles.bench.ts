@@ -1,5 +1,5 @@
 /**
- * Percentiles bench (issue 12 target 1): the accuracy of the figures the API serves, not of a bare
+ * Percentiles bench: the accuracy of the figures the API serves, not of a bare
  * sketch. For windows of 100 to 100,000 answered calls spread over an hour of one queue, heavy-tailed
  * waits go through the engine as events; every served figure set (5/15/60-minute windows, the
  * current 30-minute interval, today) is compared with the exact nearest-rank percentiles of the

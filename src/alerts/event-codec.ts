@@ -10,13 +10,10 @@
  */
 import type { Codec } from "../delivery/outbox.js";
 import { flushCodec } from "../sinks/flush-codec.js";
-import type { PagerDutyEvent } from "./pagerduty.js";
+import type { PagerDutyEvent, StoredEvent } from "./pagerduty.js";
+
 
 /** A stored event: what to send, and the monitor-clock time it was queued. */
-export interface StoredEvent {
-  at: number;
-  event: PagerDutyEvent;
-}
 
 const GZIP = [0x1f, 0x8b];
 

@@ -6,10 +6,15 @@
  */
 import type { Destination } from "../delivery/runner.js";
 import type { HttpRequest } from "../delivery/transport.js";
-import type { StoredEvent } from "./event-codec.js";
 import type { Rule } from "./config.js";
 import type { AlertState } from "./evaluate.js";
 import { describe, formatValue } from "./figures.js";
+
+/** An event as it waits in the alert outbox: when it was queued, and what is sent. */
+export interface StoredEvent {
+  at: number;
+  event: PagerDutyEvent;
+}
 
 export interface PagerDutyEvent {
   event_action: "trigger" | "resolve";

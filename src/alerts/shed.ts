@@ -17,7 +17,7 @@
  * Within a class the oldest go first. A pair is dropped whole, even if one row would have done.
  */
 import type { OutboxRow } from "../delivery/outbox.js";
-import type { StoredEvent } from "./event-codec.js";
+import type { StoredEvent } from "./pagerduty.js";
 
 export const ALERT_SHED_REASONS = ["superseded", "resolve-superseded", "resolve-dropped", "firing-trigger"] as const;
 export type AlertShedReason = (typeof ALERT_SHED_REASONS)[number];

@@ -8,6 +8,7 @@ import type { Watermark } from "../ingest/watermark.js";
 import type { BackfillRunner } from "../sources/genesys/backfill/runner.js";
 import type { BackfillScheduler } from "../sources/genesys/backfill/scheduler.js";
 import type { BackfillTriggers } from "../sources/genesys/backfill/triggers.js";
+import type { LagTracker } from "../sources/genesys/backfill/lag.js";
 import type { StreamSource } from "../sources/stream-source.js";
 import { notReadyReasons, type Health } from "./health.js";
 import type { Problems } from "./problems.js";
@@ -29,6 +30,8 @@ export interface HealthParts {
   transport: HttpTransport;
   limiter: RateLimiter;
   reconcileMinutes: number;
+  lag: LagTracker;
+  pagesPerMinute: number;
 }
 
 export function assembleHealth(p: HealthParts): Health {
@@ -63,8 +66,10 @@ export function assembleHealth(p: HealthParts): Health {
       lastSettle: p.runner.lastSettle,
       reconcile: { everyMinutes: p.reconcileMinutes, passes: p.counters.reconciles ?? 0, pages: p.counters.reconcilePages ?? 0 },
       progress: p.runner.progress && { ...p.runner.progress },
+      analyticsLag: p.lag.view(p.now),
+      cost: { pagesPerMinute: p.pagesPerMinute, rateLimitPerMinute: p.limiter.perMinute, shareOfRateLimit: p.limiter.perMinute > 0 ? p.pagesPerMinute / p.limiter.perMinute : null },
     },
-    lossDetector: { compared: p.lossDetector.compared, disagreed: p.lossDetector.disagreed, last: p.lossDetector.last.slice(0, 20) },
+    lossDetector: { compared: p.lossDetector.compared, disagreed: p.lossDetector.disagreed, recovered: p.lossDetector.recovered, unrecovered: p.lossDetector.unrecovered, chasing: p.lossDetector.holding().size, last: p.lossDetector.last.slice(0, 20) },
     problems,
   };
 }

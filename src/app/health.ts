@@ -3,6 +3,7 @@
  * the parts' own views. Read only.
  */
 import type { Comparison } from "../ingest/loss-detector.js";
+import type { LagView } from "../sources/genesys/backfill/lag.js";
 import type { BackfillProgressView } from "../sources/genesys/backfill/runner.js";
 import type { ChannelView } from "../sources/genesys/stream/pool.js";
 import type { SourceHealth } from "../sources/stream-source.js";
@@ -45,9 +46,13 @@ export interface Health {
     reconcile: { everyMinutes: number; passes: number; pages: number };
     /** The running backfill pass (or the last one): how far it is and how long it has to go. */
     progress?: BackfillProgressView | null;
+    /** The details API's lag as measured (percentiles of recent samples) and the settle horizon it gives. */
+    analyticsLag: LagView;
+    /** Details pages read per minute (last ten minutes) against the token's rate limit. */
+    cost: { pagesPerMinute: number; rateLimitPerMinute: number; shareOfRateLimit: number | null };
   };
-  /** Genesys' own 30-minute counts against ours: intervals compared, those that differed, the last ones. */
-  lossDetector: { compared: number; disagreed: number; last: Comparison[] };
+  /** Genesys' own 30-minute counts against ours: intervals compared, those that differed, recovered by re-reading, given up, being chased; the last ones. */
+  lossDetector: { compared: number; disagreed: number; recovered: number; unrecovered: number; chasing: number; last: Comparison[] };
   /** Standing problems that retries do not fix. */
   problems: Problem[];
 }

@@ -23,19 +23,23 @@ import { HttpTransport } from "../delivery/transport.js";
 import { startHttpServer } from "../http/server.js";
 import { Dedup } from "../ingest/dedup.js";
 import { LossDetector } from "../ingest/loss-detector.js";
+import { LossStore } from "../ingest/loss-store.js";
 import { NowFigures } from "../ingest/now-figures.js";
 import { Pipeline } from "../ingest/pipeline.js";
-import { Watermark, type WatermarkState } from "../ingest/watermark.js";
+import type { Watermark } from "../ingest/watermark.js";
 import { Exporter } from "../sinks/exporter.js";
+import { defaultLagSettings, LagTracker } from "../sources/genesys/backfill/lag.js";
 import { BackfillRunner } from "../sources/genesys/backfill/runner.js";
 import { BackfillScheduler } from "../sources/genesys/backfill/scheduler.js";
 import { BackfillTriggers } from "../sources/genesys/backfill/triggers.js";
+import { fetchIntervalAggregates } from "../sources/genesys/aggregates.js";
 import { GenesysClient } from "../sources/genesys/client.js";
 import { QueueDiscovery } from "../sources/genesys/discovery.js";
 import { genesysEnvironment } from "../sources/genesys/environment.js";
 import { FrameDispatch } from "../sources/genesys/stream/dispatch.js";
 import { TokenProvider } from "../sources/genesys/token.js";
-import { createStreamSource, type StreamSource } from "../sources/stream-source.js";
+import { createStreamSource } from "../sources/create-source.js";
+import type { StreamSource } from "../sources/stream-source.js";
 import { CommitWaiters } from "../store/commit-waiters.js";
 import { Committer } from "../store/committer.js";
 import { StateStore } from "../store/state-store.js";
@@ -45,14 +49,17 @@ import { every } from "../util/timers.js";
 import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
-import { COVERAGE_KEY, MonitorState, parseCoverage } from "./state.js";
+import { restoreState } from "./restore.js";
+import { LAG_KEY, MonitorState, parseLag } from "./state.js";
 
-/** Identities are kept this long behind W - overlap (a margin for late re-deliveries). */
-const DEDUP_MARGIN_MS = 3_600_000;
+/** The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time, 6 times (about 5 hours). */
+const LOSS_CHASE_FIRST_MS = 5 * 60_000;
+const LOSS_CHASE_ATTEMPTS = 6;
 
 /** Observers of what the monitor receives (run --record). */
 export interface MonitorTaps {
-  onRawFrame?(frame: unknown): void;
+  /** Every notification frame that is JSON, as received (its text). */
+  onRawFrame?(text: string): void;
   onDetailsPage?(body: unknown): void;
   /** Static AWS credentials for an EventBridge source (the demo's in-process SQS); absent: the SDK's default chain. */
   awsCredentials?: { accessKeyId: string; secretAccessKey: string };
@@ -74,6 +81,7 @@ export class Monitor {
   private readonly watermark: Watermark;
   private readonly pipeline: Pipeline;
   private readonly lossDetector: LossDetector;
+  private readonly lag: LagTracker;
   private readonly scheduler: BackfillScheduler;
   private readonly triggers: BackfillTriggers;
   private readonly runner: BackfillRunner;
@@ -97,28 +105,13 @@ export class Monitor {
     const bf = config.backfill;
     if (bf.lookbackMinutes !== undefined) log.warn("backfill.lookbackMinutes is superseded by backfill.maxConversationHours and ignored");
 
-    // State first: W and the coverage, then only the identities no source can deliver again
-    // are left behind, then the engine and the counters as they were committed.
+    // State first: every part below starts from what was committed.
     this.store = new StateStore(config.state.file, config.state.recordEvents);
     this.engine = new Engine(config.stats, clock);
-    const stored = this.store.stored();
-    let coverage: WatermarkState;
-    if (stored.watermark !== null) {
-      coverage = { watermark: stored.watermark, pickups: [], known: null, removed: [], ...parseCoverage(config.state.file, stored.meta[COVERAGE_KEY]) };
-    } else {
-      const w = bf.initial === "today" ? this.engine.dayStart(now) : now - bf.initial * 60_000;
-      coverage = { watermark: w, pickups: [], known: [], removed: [] };
-      this.store.setStartedAt(now);
-      log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
-    }
-    this.watermark = new Watermark(coverage, { overlapMs: bf.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
-    const loaded = this.store.load(this.watermark.pruneBefore());
-    this.engine.restore(loaded.series);
-    for (const e of loaded.replay) this.engine.apply(e);
-    this.counters = { ...loaded.counters };
-    for (const p of loaded.problems) log.error({ table: p.table, row: p.row, lost: p.lost }, p.message);
-    this.counters.stateRowsSkipped = (this.counters.stateRowsSkipped ?? 0) + loaded.problems.length;
-    if (stored.watermark !== null) log.info({ watermark: new Date(stored.watermark).toISOString(), series: loaded.series.length, replayed: loaded.replay.length, pickups: coverage.pickups.length }, "state restored; backfilling from the watermark");
+    const restored = restoreState(this.store, this.engine, config, now, log);
+    const { stored, loaded } = restored;
+    this.watermark = restored.watermark;
+    this.counters = restored.counters;
     const committer = new Committer(this.store, this.engine, log, { maxUncommitted: config.state.maxUncommittedEvents, clock });
     this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors });
 
@@ -140,7 +133,13 @@ export class Monitor {
     const monitored = (q: string) => this.discovery.has(q);
 
     // Sinks and alerts read the engine; their outboxes live in the state file.
-    this.scheduler = new BackfillScheduler({ ingestionDelayMs: bf.ingestionDelaySeconds * 1000 * clock.speed, maxSettlePasses: bf.settleMaxPasses });
+    // The details API's lag, measured from here on (the configured delay is the first guess).
+    const guessMs = bf.ingestionDelaySeconds * 1000 * clock.speed;
+    this.lag = new LagTracker(defaultLagSettings(guessMs));
+    this.lag.restore(parseLag(stored.meta[LAG_KEY]));
+    const lag = this.lag;
+    const horizonMs = () => lag.horizonMs(clock.now());
+    this.scheduler = new BackfillScheduler({ horizonMs, maxSettlePasses: bf.settleMaxPasses });
     this.source = createStreamSource(config, { client: this.client, clock, log, commits: this.commits, problems: this.problems, awsCredentials: taps.awsCredentials });
     const allowanceMs = config.stream.latencyAllowanceSeconds * 1000;
     this.triggers = new BackfillTriggers(
@@ -148,7 +147,7 @@ export class Monitor {
       this.watermark,
       this.source,
       clock,
-      { backfill: bf, allowanceMs, ingestionDelayMs: () => bf.ingestionDelaySeconds * 1000 * clock.speed, freshState: loaded.watermark === null, dayStart: (t) => this.engine.dayStart(t) },
+      { backfill: bf, allowanceMs, ingestionDelayMs: () => guessMs, horizonMs, freshState: restored.fresh, dayStart: (t) => this.engine.dayStart(t) },
       this.counters,
       log,
     );
@@ -170,7 +169,12 @@ export class Monitor {
     // (stream latency) are in and Genesys' last aggregate message for it has come (<= 1/s per
     // group): 2 minutes plus the latency allowance, and at least 5 real seconds (on a virtual
     // clock running many times faster, a busy process's own lag would otherwise look like loss).
-    this.lossDetector = new LossDetector(now, Math.max(120_000 + allowanceMs, 5_000 * clock.speed));
+    const lossStore = new LossStore(this.store.database);
+    const lossRows = lossStore.load();
+    if (lossRows.bad.length > 0) log.error({ intervals: lossRows.bad.slice(0, 20), count: lossRows.bad.length }, `state file ${config.state.file}: table loss_intervals: unreadable rows skipped (those intervals are not compared with Genesys')`);
+    this.lossDetector = new LossDetector(Math.max(120_000 + allowanceMs, 5_000 * clock.speed), { firstMs: LOSS_CHASE_FIRST_MS, attempts: LOSS_CHASE_ATTEMPTS }, lossRows.records);
+    this.store.addCommitParticipant(lossStore.commitParticipant(this.lossDetector));
+    this.watermark.setRecoveries(this.lossDetector.holding());
     const lossDetector = this.lossDetector;
     const exporter = this.exporter;
     this.pipeline = new Pipeline(
@@ -210,6 +214,7 @@ export class Monitor {
         rate: { perMinute: limiter.perMinute, throttled: () => limiter.stats.throttled },
         onPage: taps.onDetailsPage,
         retry: genesysDelivery.outage,
+        lag,
       },
       bf,
     );
@@ -223,6 +228,7 @@ export class Monitor {
       liveCounters: () => this.liveCounters(),
       stream: () => ({ lastFrames: this.source.lastFrames(), allLive: this.source.connected, backfillIdle: triggers.backfillIdle, initialDone: triggers.initialBackfillDone }),
       allowanceMs,
+      lag,
       problems: this.problems,
       recover: (from, done) => triggers.recoverRefused(from, done),
       commits: this.commits,
@@ -233,9 +239,11 @@ export class Monitor {
     // Queue changes, in order: names, "now" readings, coverage and pickups, the source, alert rules.
     const source = this.source;
     const rules = effectiveRules(config.alerts);
+    const state = this.state;
     this.discovery.onChange((c) => {
       for (const q of c.found) this.engine.setQueue(q.id, q);
       for (const id of c.removed) nowFigures.forget(id);
+      state.queuesFound(c.found);
     });
     this.discovery.onChange((c) => triggers.queuesChanged(c));
     this.discovery.onChange((c) => source.assign(c.added.map((q) => q.id), c.removed));
@@ -280,7 +288,8 @@ export class Monitor {
       if (!this.source.connected && this.source.size > 0) void this.discovery.probe();
       this.state.upkeep();
     });
-    this.every(1_000, () => this.triggers.checkLoss(this.lossDetector, (q) => this.discovery.has(q)));
+    const client = this.client;
+    this.every(1_000, () => this.triggers.checkLoss(this.lossDetector, (q) => this.discovery.has(q), (qs, from, to) => fetchIntervalAggregates(client, qs, from, to)));
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
     this.exporter.start();
     this.alerter.start();
@@ -334,6 +343,8 @@ export class Monitor {
       transport: this.transport,
       limiter: this.limiter,
       reconcileMinutes: this.config.backfill.reconcileMinutes,
+      lag: this.lag,
+      pagesPerMinute: this.runner.pagesPerMinute(),
     });
   }
 

@@ -12,10 +12,18 @@ import type { Committer } from "../store/committer.js";
 import type { Batch, StateStore } from "../store/state-store.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import type { LagTracker } from "../sources/genesys/backfill/lag.js";
+import type { MonitoredQueue } from "../sources/genesys/queues.js";
 import type { Problems } from "./problems.js";
 
 /** The meta key of the queue coverage (pickups, known, removed). */
 export const COVERAGE_KEY = "coverage";
+/** The meta key of the monitored queues (names, divisions, service-level goals) as last discovered. */
+export const QUEUES_KEY = "queues";
+/** The meta key of the measured analytics lag's samples. */
+export const LAG_KEY = "analyticsLag";
+/** Identities are kept for this many times the largest measured lag (or the configured margin, if longer). */
+const RETENTION_LAGS = 3;
 
 export interface StateParts {
   store: StateStore;
@@ -29,6 +37,8 @@ export interface StateParts {
   /** Where the stream may take W (null: not now). */
   stream: () => { lastFrames: number[]; allLive: boolean; backfillIdle: boolean; initialDone: boolean };
   allowanceMs: number;
+  /** The measured analytics lag: persisted with the batches, and it sets the identities' retention. */
+  lag: LagTracker;
   /** Standing problems: a state file that cannot be written is one ("state"). */
   problems: Problems;
   /** Backfills events refused from `from` on; `done` once a settled read covers them. */
@@ -41,6 +51,10 @@ export interface StateParts {
 
 export class MonitorState {
   private coverageWritten = -1;
+  private lagWritten = -1;
+  /** The queues as last discovered, until a commit has written them. */
+  private queuesUnwritten: string | null = null;
+  private queuesLast = "";
   private recovering = false;
 
   constructor(private readonly p: StateParts) {}
@@ -50,18 +64,35 @@ export class MonitorState {
     const w = streamWatermark({ ...this.p.stream(), allowanceMs: this.p.allowanceMs });
     if (w !== null) this.p.watermark.advance(w);
     const v = this.p.watermark.version;
+    const l = this.p.lag.version;
+    const q = this.queuesUnwritten;
     const covered = this.p.commits?.take() ?? [];
     const ok = this.p.committer.commit(this.batchState());
-    if (ok) this.coverageWritten = v;
+    if (ok) {
+      [this.coverageWritten, this.lagWritten] = [v, l];
+      if (this.queuesUnwritten === q) this.queuesUnwritten = null;
+    }
     this.p.commits?.settle(covered, ok);
     this.watch();
+  }
+
+  /**
+   * The queues discovery found: kept in the state file, so that after a restart the log is
+   * replayed with each queue's own service-level threshold and name, before discovery answers.
+   */
+  queuesFound(queues: MonitoredQueue[]): void {
+    const text = JSON.stringify(queues.map(({ id, name, divisionId, divisionName, serviceLevels }) => ({ id, name, divisionId, divisionName, serviceLevels })));
+    if (text === this.queuesLast) return; // unchanged since the last discovery: nothing to write
+    this.queuesLast = text;
+    this.queuesUnwritten = text;
   }
 
   /** Writes the changed series at the current log position (after committing the pending batch). */
   checkpoint(): void {
     const v = this.p.watermark.version;
+    const l = this.p.lag.version;
     const covered = this.p.commits?.take() ?? [];
-    if (this.p.committer.checkpoint(this.batchState())) this.coverageWritten = v;
+    if (this.p.committer.checkpoint(this.batchState())) [this.coverageWritten, this.lagWritten] = [v, l];
     // The batch landed unless the commit half failed (a failed series write leaves it committed).
     this.p.commits?.settle(covered, this.p.committer.failure()?.operation !== "commit");
     this.watch();
@@ -90,6 +121,7 @@ export class MonitorState {
 
   /** Compacts closed buckets and forgets identities older than any source can deliver again. */
   upkeep(): void {
+    this.p.watermark.setMargin(RETENTION_LAGS * (this.p.lag.maxRecent(this.p.clock.now()) ?? 0));
     this.p.engine.maintain();
     const before = this.p.pipeline.prune();
     this.p.watermark.forgetRemovedBefore(this.p.engine.dayStart(this.p.clock.now()));
@@ -102,11 +134,34 @@ export class MonitorState {
 
   private batchState(): Omit<Batch, "events"> {
     const meta: Record<string, string> = {};
+    if (this.p.lag.version !== this.lagWritten) meta[LAG_KEY] = JSON.stringify(this.p.lag.toState());
+    if (this.queuesUnwritten !== null) meta[QUEUES_KEY] = this.queuesUnwritten;
     if (this.p.watermark.version !== this.coverageWritten) {
       const { pickups, known, removed } = this.p.watermark.toState();
       meta[COVERAGE_KEY] = JSON.stringify({ pickups, known, removed });
     }
     return { watermark: this.p.watermark.value, counters: { ...this.p.counters, ...this.p.liveCounters() }, meta };
+  }
+}
+
+/** The queues as last committed (unreadable or absent: none; discovery fills them in). */
+export function parseQueues(text: string | undefined): MonitoredQueue[] {
+  if (text === undefined) return [];
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v.filter((q): q is MonitoredQueue => typeof q?.id === "string" && typeof q?.name === "string" && typeof q?.serviceLevels === "object" && q.serviceLevels !== null) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The lag samples as committed (unreadable: none, the configured guess is used). */
+export function parseLag(text: string | undefined): unknown {
+  if (text === undefined) return [];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return [];
   }
 }
 

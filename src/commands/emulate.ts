@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { number } from "./args.js";
 import { Emulator, emulatorDefaults, type EmulatorOptions } from "../emulator/server.js";
-import { loadScenario, scenarioNames } from "../emulator/simulator/scenario.js";
+import { loadScenario, scenarioNames } from "../emulator/simulator/load-scenario.js";
 import { regionOfQueueUrl } from "../sources/eventbridge/config.js";
 import { createLogger } from "../util/log.js";
 

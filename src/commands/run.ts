@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { setPath } from "../config/env.js";
+import { ms } from "../normalize/time.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { Recorder } from "../record/recording.js";
@@ -25,14 +26,14 @@ export async function resolveClock(spec: Config["clock"], baseUrl: string | unde
     const res = await fetch(`${baseUrl.replace(/\/+$/, "")}/emulator/clock`);
     if (!res.ok) throw new Error(`clock emulator: ${baseUrl}/emulator/clock answered ${res.status}`);
     const body = (await res.json()) as { now?: string; speed?: number };
-    const now = Date.parse(body.now ?? "");
-    if (!Number.isFinite(now) || !(typeof body.speed === "number" && body.speed > 0)) throw new Error(`clock emulator: unexpected answer ${JSON.stringify(body)}`);
+    const now = ms(body.now);
+    if (now === undefined || !(typeof body.speed === "number" && body.speed > 0)) throw new Error(`clock emulator: unexpected answer ${JSON.stringify(body)}`);
     const received = Date.now();
     // The answer was true at about the middle of the round trip.
     return new VirtualClock(now, body.speed, (sent + received) / 2);
   }
-  const start = Date.parse(spec.start);
-  if (!Number.isFinite(start)) throw new Error(`clock.start: not an ISO-8601 time: "${spec.start}"`);
+  const start = ms(spec.start);
+  if (start === undefined) throw new Error(`clock.start: not an ISO-8601 time: "${spec.start}"`);
   return new VirtualClock(start, spec.speed);
 }
 

@@ -13,6 +13,7 @@ import { sourceSchema } from "../sources/config.js";
 import { genesysSchema, queuesSchema } from "../sources/genesys/config.js";
 import { streamSchema } from "../sources/genesys/stream/config.js";
 import { stateSchema } from "../store/config.js";
+import { ms } from "../normalize/time.js";
 import { between } from "./fields.js";
 
 /** "system", "emulator" (read the emulator's /emulator/clock), or a virtual clock {start, speed}. */
@@ -22,7 +23,7 @@ const clockSchema = z
     z.literal("emulator"),
     z
       .object({
-        start: z.string().refine((s) => Number.isFinite(Date.parse(s)), { message: "not an ISO-8601 time" }),
+        start: z.string().refine((s) => ms(s) !== undefined, { message: "not an ISO-8601 time" }),
         speed: between(0.001, 10_000),
       })
       .strict(),

@@ -146,6 +146,13 @@ export class DeliveryRunner<T> {
     this.discarded[reason] = (this.discarded[reason] ?? 0) + 1;
   }
 
+  /**
+   * Rows the destination accepted whose removal from the outbox then failed (the state file could
+   * not be written): retried as removals, not as deliveries (PagerDuty must not get a resolve five
+   * times because the disk is full). In memory only: after a restart such a row is sent once more.
+   */
+  private readonly deliveredNotDone = new Set<number>();
+
   private async run(): Promise<void> {
     const name = this.sink.name;
     try {
@@ -162,6 +169,12 @@ export class DeliveryRunner<T> {
       for (let i = 0; i < MAX_PER_DRAIN && !this.stopped; i++) {
         const row = this.sink.latestOnly ? this.outbox.newest(name) : this.outbox.oldest(name);
         if (!row) return;
+        if (this.deliveredNotDone.has(row.seq)) {
+          // Delivered already; only its removal from the outbox failed (a full disk): never sent again.
+          this.outbox.done(name, row.seq);
+          this.deliveredNotDone.delete(row.seq);
+          continue;
+        }
         if (row.error !== undefined) {
           this.dead(row, "undecodable", 0, row.error);
           continue;
@@ -190,8 +203,10 @@ export class DeliveryRunner<T> {
           this.said.warn("too-large", { sink: name, type: this.sink.type, status: res.status, maxBodyBytes: this.transport.maxBodyBytes, tooLarge: this.tooLarge }, "export sink answered a body over the bound; the rest was not read");
         }
         if (res.status >= 200 && res.status < 300) {
-          this.outbox.done(name, row.seq);
           this.sent++;
+          this.deliveredNotDone.add(row.seq);
+          this.outbox.done(name, row.seq);
+          this.deliveredNotDone.delete(row.seq);
           this.backoff.reset();
           this.retryAt = 0;
         } else {

@@ -38,7 +38,8 @@ export class ObservationPublisher {
   private readonly groups = new Map<string, ObsGroup>();
   /** Groups with something to send (thousands of queues: the ticker visits only these). */
   private readonly dirtyGroups = new Set<ObsGroup>();
-  private readonly aggs = new IntervalAggregates();
+  /** The 30-minute aggregates it publishes (the aggregates query answers from the same). */
+  readonly aggs = new IntervalAggregates();
   private readonly rng: Rng;
 
   constructor(

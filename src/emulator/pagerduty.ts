@@ -1,7 +1,7 @@
 /**
  * A PagerDuty Events API v2 receiver (export-and-paging.md, PagerDuty section): validates events as
  * the real endpoint does, answers 202 / 400 / 429, and records what it accepted.
- * alerting hook (issue 10): it also models PagerDuty's dedup into incidents (a trigger for a key
+ * It also models PagerDuty's dedup into incidents (a trigger for a key
  * with an open incident joins it; a resolve closes it; a resolve for no open incident changes
  * nothing) and can be told to refuse the next events (503 / 429) to test delivery.
  */

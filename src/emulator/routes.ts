@@ -2,7 +2,9 @@
  * The route table: Genesys' OAuth, routing, notifications and analytics APIs (authorized, rate
  * limited), PagerDuty's Events API, and the emulator's own endpoints under /emulator/.
  */
+import { aggregatesQuery } from "./analytics/aggregates-query.js";
 import type { Analytics } from "./analytics/analytics.js";
+import type { IntervalAggregates } from "./interval-aggregates.js";
 import type { Auth } from "./auth.js";
 import { json, type Reply, type Request, type Router } from "./http.js";
 import type { Notifications } from "./notifications.js";
@@ -15,6 +17,8 @@ export interface RouteTargets {
   sim: Simulator;
   notifications: Notifications;
   analytics: Analytics;
+  /** The 30-minute aggregates (the observation topic's), for the aggregates query. */
+  aggregates: IntervalAggregates;
   pagerduty: PagerDutyReceiver;
   /** The emulator's own endpoints. */
   emulator: {
@@ -49,6 +53,7 @@ export function registerRoutes(r: Router, t: RouteTargets): void {
   r.on("POST", /^\/api\/v2\/analytics\/conversations\/details\/query$/, api((req) => t.analytics.detailsQuery(req.body, req.headers.authorization)));
   r.on("GET", /^\/api\/v2\/analytics\/conversations\/([^/]+)\/details$/, api((req) => t.analytics.conversation(req.params[0])));
   r.on("POST", /^\/api\/v2\/analytics\/queues\/observations\/query$/, api((req) => t.analytics.observationsQuery(req.body)));
+  r.on("POST", /^\/api\/v2\/analytics\/conversations\/aggregates\/query$/, api((req) => aggregatesQuery(req.body, t.aggregates, t.sim.queues)));
   r.on("POST", /^\/v2\/enqueue$/, (req) => t.pagerduty.enqueue(req.body));
   // PagerDuty's side: what was accepted, the incidents (its dedup), and injected refusals.
   r.on("GET", /^\/emulator\/pagerduty\/events$/, () => json(200, { events: t.pagerduty.accepted, incidents: t.pagerduty.incidents }));

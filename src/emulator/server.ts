@@ -120,6 +120,7 @@ export class Emulator {
       sim: this.sim,
       notifications: this.notifications,
       analytics: this.analytics,
+      aggregates: this.observations.aggs,
       pagerduty: this.pagerduty,
       emulator: {
         clock: () => json(200, { now: new Date(this.clock.now()).toISOString(), speed: this.options.speed }),

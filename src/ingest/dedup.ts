@@ -37,6 +37,9 @@ interface Visit {
   endKind: QueueEventKind | undefined;
   /** Another visit of the same participant id (another conversation or queue): rare. */
   next: Visit | undefined;
+  /** The details API has returned the offer / the end (its lag is measured once, when first returned). */
+  apiOffered?: boolean;
+  apiEnd?: boolean;
 }
 
 /** `conv/participant/queue/offered` or `conv/participant/queue/end:kind`; undefined when ambiguous. */
@@ -137,6 +140,23 @@ export class Dedup {
     const stored = storedIdentity(e);
     if (verdict !== "conflict") return { verdict, stored };
     return { verdict, stored, counted: this.countedEnd(e) };
+  }
+
+  /**
+   * The details API returned this counted fact: true the first time (since it was counted, or
+   * since this process restored it), false after, or when the fact is not held.
+   */
+  readBack(e: Pick<QueueEvent, "conversationId" | "participantId" | "queueId" | "kind">): boolean {
+    const v = this.visit(e.conversationId, e.participantId, e.queueId, false);
+    if (!v) return false;
+    if (e.kind === "offered") {
+      if (v.offeredAt === undefined || v.apiOffered) return false;
+      v.apiOffered = true;
+    } else {
+      if (v.endAt === undefined || v.apiEnd) return false;
+      v.apiEnd = true;
+    }
+    return true;
   }
 
   /** Whether this fact of the visit was counted (whatever outcome). */

@@ -1,17 +1,23 @@
 /**
- * A free loss detector. The observations topic also carries Genesys' own 30-minute aggregates per
- * queue and media type (nOffered, tAnswered, tAbandon, tFlowOut counts, each in the interval of
- * its emit time). When an interval has closed and settled, the monitor's own counts for it are
- * compared with the last aggregate seen; a difference means an event was missed (or read
- * differently) on one side, and the caller can re-read that interval from analytics. Pure: the
- * caller feeds counted events and aggregates, and asks what is due.
+ * The loss detector, the safety net under every guess the no-loss design makes. The observations
+ * topic carries Genesys' own 30-minute aggregates per queue and media (nOffered, tAnswered,
+ * tAbandon, tFlowOut counts, each in the interval of its own time). Once an interval has closed,
+ * Genesys' last aggregate for it has come and no backfill touching it is still running, the
+ * monitor's own counts for it are compared with Genesys'. The topic's last message for an
+ * interval can be missed (the monitor was down then), so each interval is first confirmed with
+ * Genesys' aggregates query; the larger reading of each figure counts (a reading that lags can
+ * only be lower). Both sides are kept in the state file
+ * (./loss-store.ts), so an interval that began before a restart is compared as well: those are
+ * exactly the intervals a restart touches.
  *
- * Only intervals that began after the detector started are compared: counts of an interval in
- * progress at a restart are partly in the engine's persisted state and not here. Genesys emits
- * tAnswered at the agent's connect, tens of ms from the acd end the monitor counts an answer at,
- * so a call answered at an interval's very edge can sit in the neighbouring interval: a difference
- * that a re-read does not explain is reported, not chased again. Where the monitor counted more
- * (Genesys' last aggregate lagging behind, or an edge case), re-reading cannot help: reported only.
+ * Where Genesys counted more, an event was missed: the interval is re-read for that queue (a
+ * "chase"), and compared again after each re-read, `chase.firstMs` later and then twice as long
+ * each time, because the missing version may not be in the details API yet (its lag can be longer
+ * than anyone guessed). Resolved when the counts agree; after `chase.attempts` re-reads it is
+ * given up and said (an interval whose neighbours balance it is an edge case of attribution:
+ * Genesys stamps an answer at the agent's connect, tens of ms from the queue leg's end).
+ * Where the monitor counted more, re-reading cannot help: reported only. Pure: the caller feeds
+ * counted events and aggregates, and acts on what `due` returns.
  */
 import type { QueueEvent } from "../domain/queue-event.js";
 import type { IntervalAggregate } from "../normalize/observation.js";
@@ -27,6 +33,8 @@ export interface Counts {
   flowout: number;
 }
 
+export type LossStatus = "agree" | "ours-higher" | "chasing" | "recovered" | "unrecovered" | "edge";
+
 export interface Comparison {
   queueId: string;
   mediaType: string;
@@ -38,73 +46,215 @@ export interface Comparison {
   differences: (keyof Counts)[];
   /** Genesys counted more than the monitor for one of them: something may have been missed. */
   missing: boolean;
+  status: LossStatus;
+  /** Re-reads of the interval so far. */
+  chases: number;
+}
+
+/** One interval of one series, as kept (and persisted). */
+export interface IntervalRecord {
+  ours: Counts;
+  theirs: Partial<Counts> | null;
+  /** While chasing: re-reads done, and when to compare again (clock ms). */
+  chase: { attempts: number; nextAt: number } | null;
+  /** Genesys' aggregates query has answered for it (absent in older state: not yet). */
+  confirmed?: boolean;
+}
+
+export interface ChaseSettings {
+  /** Clock ms from the first difference to the first comparison after a re-read. */
+  firstMs: number;
+  /** Re-reads at most before giving up. */
+  attempts: number;
+}
+
+/** What the caller must do after `due`: re-read these, and the intervals now held open (recovery floors). */
+export interface LossActions {
+  compared: Comparison[];
+  /** Intervals to re-read now: [queueId, start, end]. */
+  reread: [string, number, number][];
 }
 
 const zero = (): Counts => ({ offered: 0, answered: 0, abandoned: 0, flowout: 0 });
 const KINDS: (keyof Counts)[] = ["offered", "answered", "abandoned", "flowout"];
 
+export function keyOf(queueId: string, mediaType: string, start: number): string {
+  return `${queueId}\u0000${mediaType}\u0000${start}`;
+}
+
+export function partsOf(key: string): [string, string, number] {
+  const [q, m, s] = key.split("\u0000");
+  return [q, m, Number(s)];
+}
+
 export class LossDetector {
-  private readonly ours = new Map<string, Counts>();
-  private readonly theirs = new Map<string, IntervalAggregate>();
+  private readonly records = new Map<string, IntervalRecord>();
+  /** Keys changed since the last `takeDirty` (to persist), and keys forgotten. */
+  private readonly dirty = new Set<string>();
+  private readonly gone = new Set<string>();
+  /** Compared intervals kept a while, for the edge check of a neighbour. */
+  private readonly recent = new Map<string, { ours: Counts; theirs: Partial<Counts> }>();
   last: Comparison[] = [];
   compared = 0;
   disagreed = 0;
+  recovered = 0;
+  unrecovered = 0;
 
-  /** `armedFrom`: the first interval start that may be compared (the process start, rounded up). */
   constructor(
-    armedFrom: number,
     private readonly settleMs: number,
+    private readonly chase: ChaseSettings,
+    restored: Iterable<[string, IntervalRecord]> = [],
   ) {
-    this.armedFrom = Math.ceil(armedFrom / AGGREGATE_MS) * AGGREGATE_MS;
+    for (const [k, r] of restored) this.records.set(k, r);
   }
-  private readonly armedFrom: number;
 
   /** A newly counted event (never a duplicate). */
   count(e: QueueEvent): void {
-    const start = Math.floor(e.time / AGGREGATE_MS) * AGGREGATE_MS;
-    if (start < this.armedFrom) return;
-    const key = keyOf(e.queueId, e.mediaType, start);
-    let c = this.ours.get(key);
-    if (!c) this.ours.set(key, (c = zero()));
-    c[e.kind === "flowout" ? "flowout" : e.kind]++;
+    const key = keyOf(e.queueId, e.mediaType, Math.floor(e.time / AGGREGATE_MS) * AGGREGATE_MS);
+    const r = this.record(key);
+    r.ours[e.kind === "flowout" ? "flowout" : e.kind]++;
+    this.dirty.add(key);
   }
 
-  /** The latest aggregate for an interval replaces earlier ones (they grow through the interval). */
+  /** An aggregate from the topic or the query: each figure keeps the larger reading (they grow through the interval). */
   aggregate(a: IntervalAggregate): void {
-    if (a.end - a.start !== AGGREGATE_MS || a.start % AGGREGATE_MS !== 0 || a.start < this.armedFrom) return;
-    this.theirs.set(keyOf(a.queueId, a.mediaType, a.start), a);
+    if (a.end - a.start !== AGGREGATE_MS || a.start % AGGREGATE_MS !== 0) return;
+    const key = keyOf(a.queueId, a.mediaType, a.start);
+    const r = this.record(key);
+    const theirs: Partial<Counts> = { ...r.theirs };
+    for (const k of KINDS) if (a[k] !== undefined) theirs[k] = Math.max(theirs[k] ?? 0, a[k]);
+    r.theirs = theirs;
+    this.dirty.add(key);
   }
 
   /**
-   * Compares every interval that ended at least `settleMs` before `now` and forgets it. Call only
-   * while caught up (no gap awaiting backfill), or a gap's events would look lost.
+   * Intervals ready to compare that Genesys' aggregates query has not confirmed yet:
+   * [queueId, mediaType, start].
    */
-  due(now: number): Comparison[] {
-    const out: Comparison[] = [];
-    const keys = new Set([...this.ours.keys(), ...this.theirs.keys()]);
-    for (const key of keys) {
-      const [queueId, mediaType, startText] = key.split("\u0000");
-      const start = Number(startText);
-      if (start + AGGREGATE_MS + this.settleMs > now) continue;
-      const monitor = this.ours.get(key) ?? zero();
-      const agg = this.theirs.get(key);
-      this.ours.delete(key);
-      this.theirs.delete(key);
-      // Without Genesys' figures there is nothing to compare against (no message arrived).
-      if (!agg) continue;
-      const genesys: Partial<Counts> = {};
-      for (const k of KINDS) if (agg[k] !== undefined) genesys[k] = agg[k];
-      const differences = KINDS.filter((k) => genesys[k] !== undefined && genesys[k] !== monitor[k]);
-      const missing = differences.some((k) => genesys[k]! > monitor[k]);
-      out.push({ queueId, mediaType, start: new Date(start).toISOString(), end: new Date(start + AGGREGATE_MS).toISOString(), genesys, monitor, differences, missing });
+  unconfirmed(now: number, touched: (queueId: string, from: number, to: number) => boolean): [string, string, number][] {
+    const out: [string, string, number][] = [];
+    for (const [key, r] of this.records) {
+      if (r.confirmed) continue;
+      const [q, m, start] = partsOf(key);
+      if (start + AGGREGATE_MS + this.settleMs <= now && !touched(q, start, start + AGGREGATE_MS)) out.push([q, m, start]);
     }
-    this.compared += out.length;
-    this.disagreed += out.filter((c) => c.differences.length > 0).length;
-    if (out.length > 0) this.last = out;
     return out;
   }
-}
 
-function keyOf(queueId: string, mediaType: string, start: number): string {
-  return `${queueId}\u0000${mediaType}\u0000${start}`;
+  /**
+   * The aggregates query answered for these intervals (`aggs`: what it counted; a group it did
+   * not return counted nothing).
+   */
+  confirm(keys: [string, string, number][], aggs: IntervalAggregate[]): void {
+    for (const a of aggs) this.aggregate(a);
+    for (const [q, m, start] of keys) {
+      const key = keyOf(q, m, start);
+      const r = this.records.get(key);
+      if (!r) continue;
+      r.theirs ??= { offered: 0, answered: 0, abandoned: 0, flowout: 0 };
+      r.confirmed = true;
+      this.dirty.add(key);
+    }
+  }
+
+  /** Queues held open by a chase, with the earliest interval start each (identities must be kept from there). */
+  holding(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, r] of this.records) {
+      if (!r.chase) continue;
+      const [q, , start] = partsOf(key);
+      out.set(q, Math.min(out.get(q) ?? Infinity, start));
+    }
+    return out;
+  }
+
+  /**
+   * Compares every interval that closed at least `settleMs` before `now`, that no backfill still
+   * touches (`touched`), and whose chase (if any) is due. Call only while caught up.
+   */
+  due(now: number, touched: (queueId: string, from: number, to: number) => boolean, needConfirmation = false): LossActions {
+    const out: LossActions = { compared: [], reread: [] };
+    for (const [key, r] of this.records) {
+      const [queueId, mediaType, start] = partsOf(key);
+      const end = start + AGGREGATE_MS;
+      if (end + this.settleMs > now || (r.chase && now < r.chase.nextAt) || touched(queueId, start, end)) continue;
+      if (needConfirmation && !r.confirmed) continue;
+      // Without Genesys' figures there is nothing to compare against (no message arrived).
+      if (!r.theirs) {
+        this.forget(key);
+        continue;
+      }
+      const differences = KINDS.filter((k) => r.theirs![k] !== undefined && r.theirs![k] !== r.ours[k]);
+      const missing = differences.some((k) => r.theirs![k]! > r.ours[k]);
+      const chases = r.chase?.attempts ?? 0;
+      let status: LossStatus;
+      if (!missing) {
+        status = chases > 0 ? "recovered" : differences.length > 0 ? "ours-higher" : "agree";
+        if (chases > 0) this.recovered++;
+      } else if (chases < this.chase.attempts) {
+        status = "chasing";
+        r.chase = { attempts: chases + 1, nextAt: now + this.chase.firstMs * 2 ** chases };
+        this.dirty.add(key);
+        out.reread.push([queueId, start, end]);
+      } else {
+        status = this.balancedByNeighbours(queueId, mediaType, start, r) ? "edge" : "unrecovered";
+        if (status === "unrecovered") this.unrecovered++;
+      }
+      const c: Comparison = { queueId, mediaType, start: new Date(start).toISOString(), end: new Date(end).toISOString(), genesys: { ...r.theirs }, monitor: { ...r.ours }, differences, missing, status, chases };
+      if (chases === 0) {
+        this.compared++;
+        if (differences.length > 0) this.disagreed++;
+      }
+      out.compared.push(c);
+      if (status !== "chasing") {
+        this.recent.set(key, { ours: r.ours, theirs: r.theirs });
+        this.forget(key);
+      }
+    }
+    for (const k of this.recent.keys()) if (partsOf(k)[2] < now - 6 * AGGREGATE_MS) this.recent.delete(k);
+    if (out.compared.length > 0) this.last = out.compared;
+    return out;
+  }
+
+  /** What changed since the last call, to persist: [key, record | null (forgotten)]. */
+  takeDirty(): [string, IntervalRecord | null][] {
+    const out: [string, IntervalRecord | null][] = [];
+    for (const k of this.dirty) out.push([k, this.records.get(k) ?? null]);
+    for (const k of this.gone) if (!this.dirty.has(k)) out.push([k, null]);
+    this.dirty.clear();
+    this.gone.clear();
+    return out;
+  }
+
+  /** Intervals held (for health and tests). */
+  get size(): number {
+    return this.records.size;
+  }
+
+  private record(key: string): IntervalRecord {
+    let r = this.records.get(key);
+    if (!r) this.records.set(key, (r = { ours: zero(), theirs: null, chase: null, confirmed: false }));
+    return r;
+  }
+
+  private forget(key: string): void {
+    this.records.delete(key);
+    this.dirty.delete(key);
+    this.gone.add(key);
+  }
+
+  /** The interval and its neighbours together agree with Genesys: one call counted on each side of an edge. */
+  private balancedByNeighbours(queueId: string, mediaType: string, start: number, r: IntervalRecord): boolean {
+    const ours = { ...r.ours };
+    const theirs: Partial<Counts> = { ...r.theirs };
+    for (const s of [start - AGGREGATE_MS, start + AGGREGATE_MS]) {
+      const n = this.recent.get(keyOf(queueId, mediaType, s)) ?? this.records.get(keyOf(queueId, mediaType, s));
+      if (!n || !n.theirs) return false;
+      for (const k of KINDS) {
+        ours[k] += n.ours[k];
+        if (theirs[k] !== undefined && n.theirs[k] !== undefined) theirs[k] = theirs[k]! + n.theirs[k]!;
+      }
+    }
+    return KINDS.every((k) => theirs[k] === undefined || theirs[k] === ours[k]);
+  }
 }

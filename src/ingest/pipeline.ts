@@ -33,6 +33,8 @@ export interface Seen {
   set: Set<string>;
   until: number;
   frontier: number;
+  /** Sees each fact of the range the details API returned for the first time (its lag can be measured). */
+  firstRead?: (e: QueueEvent) => void;
 }
 
 export const pipelineCounterNames = ["streamEvents", "backfilledEvents", "duplicatesDropped", "lateDropped", "outcomeConflicts", "skewRejected"] as const;
@@ -123,6 +125,7 @@ export class Pipeline {
         continue;
       }
       const verdict = this.dedup.judge(e);
+      if (seen?.firstRead && verdict !== "conflict" && this.dedup.readBack(e)) seen.firstRead(e);
       if (verdict === "duplicate") {
         this.counters.duplicatesDropped++;
         continue;

@@ -12,7 +12,10 @@
  *    until its own backfill has settled, its events from the floor on are admitted however old:
  *    the late-event horizon does not apply to it, and the identities of such events are kept.
  *  - The late-event horizon (W - overlap - margin) drops an unseen event older than it: its
- *    identity may have been forgotten, so counting it could count it twice.
+ *    identity may have been forgotten, so counting it could count it twice. The margin follows
+ *    the details API's measured lag (never less than the configured one), so a late version is
+ *    not dropped as too old to tell. Queues the loss detector is chasing are held open from the
+ *    interval it re-reads (their identities are kept from there), like pickups.
  */
 
 export interface WatermarkState {
@@ -41,6 +44,9 @@ export function streamWatermark(s: { lastFrames: number[]; allLive: boolean; bac
 export class Watermark {
   private w: number;
   private heldAt: number | null = null;
+  private marginMs: number;
+  /** Queues the loss detector is chasing: queue id -> start of the earliest interval re-read. */
+  private recoveries = new Map<string, number>();
   private readonly pickups = new Map<string, number>();
   private known: Set<string> | null;
   private readonly removed = new Map<string, number>();
@@ -52,6 +58,7 @@ export class Watermark {
     private readonly s: WatermarkSettings,
   ) {
     this.w = state.watermark;
+    this.marginMs = s.marginMs;
     for (const [q, f] of state.pickups) this.pickups.set(q, f);
     this.known = state.known === null ? null : new Set(state.known);
     for (const [q, t] of state.removed) this.removed.set(q, t);
@@ -130,16 +137,31 @@ export class Watermark {
 
   /** Unseen events of this queue older than this are dropped (they may have been counted). */
   horizon(queueId: string): number {
-    const global = this.w - this.s.overlapMs - this.s.marginMs;
-    const floor = this.pickups.get(queueId);
-    return floor === undefined ? global : Math.min(global, floor - this.s.overlapMs);
+    const global = this.w - this.s.overlapMs - this.marginMs;
+    const floor = Math.min(this.pickups.get(queueId) ?? Infinity, this.recoveries.get(queueId) ?? Infinity);
+    return Number.isFinite(floor) ? Math.min(global, floor - this.s.overlapMs) : global;
   }
 
   /** Identities older than this can be forgotten: no queue's horizon reaches them. */
   pruneBefore(): number {
-    let h = this.w - this.s.overlapMs - this.s.marginMs;
+    let h = this.w - this.s.overlapMs - this.marginMs;
     for (const f of this.pickups.values()) h = Math.min(h, f - this.s.overlapMs);
+    for (const f of this.recoveries.values()) h = Math.min(h, f - this.s.overlapMs);
     return h;
+  }
+
+  /** Identity retention behind W - overlap: at least the configured margin, more when the measured lag says so. */
+  setMargin(ms: number): void {
+    this.marginMs = Math.max(this.s.marginMs, ms);
+  }
+
+  get margin(): number {
+    return this.marginMs;
+  }
+
+  /** The queues held open by the loss detector's chases (replaces the previous set). */
+  setRecoveries(floors: Map<string, number>): void {
+    this.recoveries = floors;
   }
 
   /** Forgets removal times before `t` (a re-add then starts at the day start anyway). */

@@ -47,8 +47,12 @@ export class Recorder {
     if (!endsWithNewline(this.fd)) writeSync(this.fd, "\n");
   }
 
-  frame(body: unknown): void {
-    this.write("frame", body);
+  /**
+   * A frame as received: its JSON text goes into the line as it is, so a frame no serializer can
+   * handle (nested 200,000 deep) is recorded too. Line breaks between its tokens become spaces.
+   */
+  frame(text: string): void {
+    this.append(() => `{"receivedAt":${JSON.stringify(new Date(this.clock.now()).toISOString())},"kind":"frame","body":${text.replace(/\r?\n/g, " ")}}\n`);
   }
 
   details(body: unknown): void {
@@ -66,10 +70,16 @@ export class Recorder {
   }
 
   private write(kind: RecordKind, body: unknown): void {
+    this.append(() => {
+      const line: RecordLine = { receivedAt: new Date(this.clock.now()).toISOString(), kind, body: body ?? null };
+      return `${JSON.stringify(line)}\n`;
+    });
+  }
+
+  private append(line: () => string): void {
     if (this.fd === null) return;
     try {
-      const line: RecordLine = { receivedAt: new Date(this.clock.now()).toISOString(), kind, body: body ?? null };
-      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+      writeSync(this.fd, line());
       this.written++;
     } catch (e) {
       this.failures++;

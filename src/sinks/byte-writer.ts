@@ -1,7 +1,7 @@
 /**
  * A growable byte buffer the encoders write bodies into. At 5,000 queues x 2 media a body is
  * ~400,000 lines (70 MB): built as strings, every line and its pieces stay alive on the heap
- * until the final join, and the collector's work grows with them (issue 12). Here the pieces
+ * until the final join, and the collector's work grows with them. Here the pieces
  * that repeat (names, label sets) are bytes made once and copied; only each value is a string.
  */
 export class ByteWriter {

@@ -41,7 +41,7 @@ export interface ExporterDeps {
   delivery?: PolicyOverride;
   /** The pushes' transport (default: one with the sink policy); tests shorten its retries. */
   transport?: HttpTransport;
-  /** alerting hook (issue 10): firing alerts per rule, and the PagerDuty delivery as one more sink status. */
+  /** Firing alerts per rule, and the PagerDuty delivery as one more sink status. */
   alerts?: () => { firing: { rule: string; severity: string; firing: number }[]; sinks: SinkStatus[] };
 }
 
@@ -101,7 +101,7 @@ export class Exporter {
 
   /** The current figures as a flush at `at` (per-queue figures as a frame: no object per sample). */
   current(at = this.d.clock.now()): FrameFlush {
-    const alerts = this.d.alerts?.(); // alerting hook (issue 10)
+    const alerts = this.d.alerts?.();
     return buildFlush(at, {
       snapshots: this.d.snapshot(),
       histogram: (q, m) => this.histogram.get(q, m),

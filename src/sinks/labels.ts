@@ -1,6 +1,6 @@
 /**
  * Label sets shared by many samples, so each wire format escapes a label once per series instead
- * of once per sample (issue 12: 5,000 queues x 2 media are ~410,000 samples per flush).
+ * of once per sample (5,000 queues x 2 media are ~410,000 samples per flush).
  *
  * A per-queue sample's labels are its series' own (queue_id, queue_name, media_type: a LabelSet,
  * kept while the series is) plus at most a few labels of a small fixed set (window, quantile, le:

@@ -3,7 +3,7 @@
  * engine's snapshot (the same figures as /api/queues), the cumulative wait histogram and the
  * service's own health. Pure: values in, samples out. Encoders only change the wire format.
  *
- * At scale (issue 12) the per-queue figures travel as a QueueFrame (slots x series rows of
+ * At scale the per-queue figures travel as a QueueFrame (slots x series rows of
  * numbers, label sets interned) in a FrameFlush; `samples` are made from it only when asked for.
  *
  * Names follow Prometheus conventions (prefix genesys_queue_, base units, counters end in _total;
@@ -86,6 +86,12 @@ export const FAMILIES: Family[] = [
   { name: `${M}loss_detector_disagreements_total`, type: "counter", help: "Closed 30-minute intervals whose counts differed from Genesys' own aggregates, since this process started." },
   { name: `${M}api_errors_total`, type: "counter", help: "Non-2xx answers and network errors of outgoing HTTP calls, by status, since this process started." },
   { name: `${M}last_event_age_seconds`, type: "gauge", help: "Monitor-clock seconds since the last counted event." },
+  { name: `${M}loss_recovered_total`, type: "counter", help: "Closed intervals where Genesys counted more and re-reading found the missing events, since this process started." },
+  { name: `${M}loss_unrecovered_total`, type: "counter", help: "Closed intervals where Genesys counted more and re-reading never found the difference (events not counted), since this process started." },
+  { name: `${M}analytics_lag_seconds`, type: "gauge", help: "The details API's ingestion lag as measured (how late facts first appeared): p50, p90, p99 and max (label stat) of the last day's samples." },
+  { name: `${M}analytics_lag_samples`, type: "gauge", help: "Lag samples behind queue_monitor_analytics_lag_seconds." },
+  { name: `${M}settle_horizon_seconds`, type: "gauge", help: "How long a backfilled range must stay unchanged to count as settled (margin times the largest recent lag, at least the configured guess)." },
+  { name: `${M}backfill_pages_per_minute`, type: "gauge", help: "Details query pages read per minute over the last ten minutes (the rate limit is per token)." },
   { name: `${M}state_commit_failures_total`, type: "counter", help: "State file commits that failed (kept for the next one; a full disk, a read-only file), since this process started." },
   { name: `${M}state_checkpoint_failures_total`, type: "counter", help: "State file checkpoints that failed, since this process started." },
   { name: `${M}state_refused_events_total`, type: "counter", help: "Events refused because the state file could not take them (backfilled later), since this process started." },
@@ -101,7 +107,7 @@ export const FAMILIES: Family[] = [
     help: "Items an outbox removed undelivered, by sink and reason (refused, unbuildable, undecodable add up to export_dead_letters_total; the others, what the outbox bound shed, to export_dropped_total), since this process started.",
   },
   { name: `${M}http_too_large_total`, type: "counter", help: "Answers whose body went past the transport's bound (not read further), by destination (genesys or the sink), since this process started." },
-  // alerting hook (issue 10)
+ 
   { name: `${M}alerts_firing`, type: "gauge", help: "Alerts firing now, by rule and severity (one per queue and media type breaching the rule)." },
 ];
 
@@ -121,7 +127,11 @@ export interface HealthInput {
   lastEventAgeSeconds: number | null;
   counters: Record<string, number>;
   http: { byStatus: Record<string, number>; tooLarge?: number };
-  lossDetector?: { disagreed: number };
+  lossDetector?: { disagreed: number; recovered?: number; unrecovered?: number };
+  backfill?: {
+    analyticsLag?: { p50Seconds: number | null; p90Seconds: number | null; p99Seconds: number | null; maxSeconds: number | null; settleHorizonSeconds: number; samples: number };
+    cost?: { pagesPerMinute: number };
+  };
 }
 
 /** One destination's delivery figures (delivery/runner.ts DeliveryStatus). */
@@ -143,7 +153,7 @@ export interface SampleInput {
   histogram?: (queueId: string, mediaType: string) => WaitHistogramValue | undefined;
   health?: HealthInput;
   sinks?: SinkStatus[];
-  /** alerting hook (issue 10): firing alerts per rule. */
+  /** Firing alerts per rule. */
   alerts?: { rule: string; severity: string; firing: number }[];
 }
 
@@ -183,7 +193,7 @@ export interface Slot {
 type Reader = (s: SeriesSnapshot, h: WaitHistogramValue | undefined) => number | null | undefined;
 
 /**
- * The per-queue figures of one moment without an object per sample (issue 12: ~410,000 samples
+ * The per-queue figures of one moment without an object per sample (~410,000 samples
  * for 5,000 queues x 2 media): a layout of slots shared by every series, the series' interned
  * label sets, and one row of numbers per series (NaN = no data: the sample is left out).
  * Walked family by family, series by series, slot by slot: the order buildSamples gives.
@@ -349,6 +359,15 @@ function otherSamples(input: SampleInput): Sample[] {
       if (status === "network" || Number(status) >= 300) add(`${M}api_errors_total`, { status }, n);
     }
     add(`${M}last_event_age_seconds`, {}, h.lastEventAgeSeconds);
+    add(`${M}loss_recovered_total`, {}, h.lossDetector?.recovered ?? 0);
+    add(`${M}loss_unrecovered_total`, {}, h.lossDetector?.unrecovered ?? 0);
+    const lag = h.backfill?.analyticsLag;
+    if (lag) {
+      for (const [stat, v] of [["p50", lag.p50Seconds], ["p90", lag.p90Seconds], ["p99", lag.p99Seconds], ["max", lag.maxSeconds]] as const) add(`${M}analytics_lag_seconds`, { stat }, v);
+      add(`${M}analytics_lag_samples`, {}, lag.samples);
+      add(`${M}settle_horizon_seconds`, {}, lag.settleHorizonSeconds);
+    }
+    add(`${M}backfill_pages_per_minute`, {}, h.backfill?.cost?.pagesPerMinute);
     add(`${M}state_commit_failures_total`, {}, h.counters.stateCommitFailures ?? 0);
     add(`${M}state_checkpoint_failures_total`, {}, h.counters.stateCheckpointFailures ?? 0);
     add(`${M}state_refused_events_total`, {}, h.counters.stateRefusedEvents ?? 0);
@@ -365,6 +384,6 @@ function otherSamples(input: SampleInput): Sample[] {
   }
   if (h?.http.tooLarge !== undefined) add(`${M}http_too_large_total`, { destination: "genesys" }, h.http.tooLarge);
   for (const s of input.sinks ?? []) add(`${M}http_too_large_total`, { destination: s.name }, s.tooLarge);
-  for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing); // alerting hook (issue 10)
+  for (const a of input.alerts ?? []) add(`${M}alerts_firing`, { rule: a.rule, severity: a.severity }, a.firing);
   return by.flat();
 }

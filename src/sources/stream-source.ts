@@ -2,17 +2,10 @@
  * What the composition root needs of a source of notifications, whichever it is: the WebSocket
  * channel pool, or EventBridge through SQS. Both hand every frame to the same listener (the frame
  * dispatch), say when they are live and when a gap opened (the backfill triggers), and where the
- * stream may take the watermark.
+ * stream may take the watermark. The config's choice is built by ./create-source.ts.
  */
-import type { SQSClientConfig } from "@aws-sdk/client-sqs";
-import type { Problems } from "../app/problems.js";
-import type { Config } from "../config/schema.js";
-import type { CommitWaiters } from "../store/commit-waiters.js";
-import type { Clock } from "../util/clock.js";
-import type { Logger } from "../util/log.js";
-import { EventBridgeSource, type EventBridgeHealth } from "./eventbridge/source.js";
-import type { GenesysClient } from "./genesys/client.js";
-import { ChannelPool, type ChannelView, type PoolListener } from "./genesys/stream/pool.js";
+import type { EventBridgeHealth } from "./eventbridge/consumer-status.js";
+import type { ChannelView, PoolListener } from "./genesys/stream/pool.js";
 
 /** What /api/health says of the source. */
 export type SourceHealth = { type: "websocket" } | EventBridgeHealth;
@@ -39,21 +32,4 @@ export interface StreamSource {
   status?(): SourceHealth;
   /** Why the source is not live, as /readyz says it (absent: the channels' wording). */
   notLiveReason?(): string | null;
-}
-
-export interface StreamSourceParts {
-  client: GenesysClient;
-  clock: Clock;
-  log: Logger;
-  commits: CommitWaiters;
-  problems: Problems;
-  /** Static AWS credentials (the demo's in-process SQS); absent: the SDK's default chain. */
-  awsCredentials?: SQSClientConfig["credentials"];
-}
-
-/** The source the config chooses. */
-export function createStreamSource(config: Config, p: StreamSourceParts): StreamSource {
-  const s = config.source;
-  if (s.type === "websocket") return new ChannelPool(config.stream, p.client, p.clock, p.log);
-  return new EventBridgeSource(s, { clock: p.clock, log: p.log, commits: p.commits, problems: p.problems, allowanceMs: config.stream.latencyAllowanceSeconds * 1000, credentials: p.awsCredentials });
 }

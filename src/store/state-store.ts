@@ -115,7 +115,7 @@ export class StateStore {
   private readonly commitTx: (b: Batch, counters: [string, number][]) => void;
   private readonly prune: Database.Statement;
   private readonly checkpointTx: (series: SeriesState[]) => void;
-  // export hook (issue 9): state that must commit with each batch (the wait histogram).
+  // State of other parts that must commit with each batch (the wait histogram, the loss detector).
   private readonly participants: { write(): void; committed(): void }[] = [];
   /** Counter values as last committed: a batch writes only those that changed. */
   private readonly writtenCounters = new Map<string, number>();
@@ -291,7 +291,6 @@ export class StateStore {
     for (const p of this.participants) p.committed();
   }
 
-  // ---- export hooks (issue 9) ----
   /** The connection, for tables that live in the same file (the export outbox); the lock is ours. */
   get database(): Database.Database {
     return this.db;
@@ -301,7 +300,6 @@ export class StateStore {
   addCommitParticipant(p: { write(): void; committed(): void }): void {
     this.participants.push(p);
   }
-  // ---- end export hooks ----
 
   /**
    * Writes the engine's changed series as of everything committed so far: the log behind them

@@ -32,6 +32,8 @@ const PATTERNS: [RegExp, string][] = [
   [/("(?:access_token|refresh_token|id_token|client_secret|clientSecret|accessToken|password|authorization)"\s*:\s*")(?:[^"\\]|\\.)*"/gi, `$1${CENSOR}"`],
   // ... and in form bodies / query strings: client_secret=x&...
   [/\b(access_token|refresh_token|client_secret|password)=[^&\s"]+/gi, `$1=${CENSOR}`],
+  // User info in any URL: scheme://user:password@host (refused in config, but never printed either).
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi, `$1${CENSOR}@`],
 ];
 
 /** `text` with every credential-looking part and every registered secret replaced by [redacted]. */

@@ -304,27 +304,33 @@ test("the recorder appends whole lines, isolates a line cut by a crash, and logs
   const file = join(dir, "rec.jsonl");
   const clock = new ManualClock(T0);
   const r1 = new Recorder(file, clock, silentLogger);
-  r1.frame({ topicName: "channel.metadata", eventBody: { message: "WebSocket Heartbeat" } });
+  r1.frame(JSON.stringify({ topicName: "channel.metadata", eventBody: { message: "WebSocket Heartbeat" } }));
   clock.advance(1000);
   r1.details({ conversations: [] });
   r1.close();
   appendFileSync(file, '{"receivedAt":"2026-03-02T09:00:02.000Z","kind":"fr'); // a kill -9 mid-line
   const r2 = new Recorder(file, clock, silentLogger);
-  r2.frame({ topicName: "x", eventBody: {} });
+  r2.frame(JSON.stringify({ topicName: "x", eventBody: {} }));
+  // A frame nested 200,000 deep: no serializer takes it back, so it is recorded as received.
+  const deep = `{"topicName":"x","eventBody":${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
+  r2.frame(deep);
+  r2.frame('{"topicName":"x",\n "eventBody":{}}');
   r2.close();
   const lines = readFileSync(file, "utf8").split("\n");
   assert.deepEqual(JSON.parse(lines[0]), { receivedAt: iso(T0), kind: "frame", body: { topicName: "channel.metadata", eventBody: { message: "WebSocket Heartbeat" } } });
   assert.deepEqual(JSON.parse(lines[1]), { receivedAt: iso(T0 + 1000), kind: "details", body: { conversations: [] } });
   assert.throws(() => JSON.parse(lines[2]));
   assert.deepEqual(JSON.parse(lines[3]).body, { topicName: "x", eventBody: {} });
-  assert.equal(lines[4], "");
+  assert.equal(lines[4], `{"receivedAt":"${iso(T0 + 1000)}","kind":"frame","body":${deep}}`);
+  assert.deepEqual(JSON.parse(lines[5]).body, { topicName: "x", eventBody: {} }, "a frame's own line breaks do not split its line");
+  assert.equal(lines[6], "");
 
   // /dev/full: every write fails with ENOSPC.
   const logged: string[] = [];
   const log = pino({ level: "info" }, new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
   const full = new Recorder("/dev/full", clock, log);
   assert.doesNotThrow(() => {
-    for (let i = 0; i < 3; i++) full.frame({ topicName: "x", eventBody: {} });
+    for (let i = 0; i < 3; i++) full.frame(JSON.stringify({ topicName: "x", eventBody: {} }));
   });
   assert.equal(full.written, 0);
   assert.equal(logged.length, 1, "one error logged, not one per frame");

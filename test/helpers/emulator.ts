@@ -1,6 +1,6 @@
 /** Starts an in-process emulator on a free loopback port and speaks to it over real HTTP. */
 import { Emulator, emulatorDefaults, type EmulatorOptions } from "../../src/emulator/server.js";
-import { loadScenario } from "../../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../../src/emulator/simulator/load-scenario.js";
 import { silentLogger } from "../../src/util/log.js";
 import WebSocket from "ws";
 

@@ -1,7 +1,7 @@
 /**
  * Starts the real time-series servers from their Debian packages on free loopback ports, each in
- * its own temporary directory, and stops them by PID. A missing binary is a test failure naming
- * the package to install (`.ci/run` installs them), never a skip.
+ * its own temporary directory, and stops them by PID. A missing binary is an error naming the
+ * package to install; tests guard with `needs` (./needs.ts) so a fresh clone skips them loudly.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -110,9 +110,10 @@ function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `qm-${prefix}-`));
 }
 
-export async function startVictoriaMetrics(given?: string, port?: number): Promise<ServerProcess> {
+/** `bin`: another build than the installed package's (the soak's --vm-binary). */
+export async function startVictoriaMetrics(given?: string, port?: number, bin?: string): Promise<ServerProcess> {
+  bin ??= requireBinary("victoria-metrics");
   const dir = given ?? tempDir("vm");
-  const bin = requireBinary("victoria-metrics");
   const p = port ?? (await freePort());
   const s = new ServerProcess(
     "victoria-metrics",

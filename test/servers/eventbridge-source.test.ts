@@ -75,7 +75,7 @@ test("live once the queue is drained; a message is deleted only after a commit t
   await until("the source live", () => s.connected);
   assert.deepEqual(seen.live, [[EVENTBRIDGE_CHANNEL, [QUEUE_ID]]], "live once, with every selected queue");
   assert.equal(s.notLiveReason(), null);
-  assert.equal((seen.raw[0] as { metadata: { CorrelationId: string } }).metadata.CorrelationId.startsWith("c-"), true, "the record tap gets the WebSocket's frame shape");
+  assert.equal((JSON.parse(seen.raw[0] as string) as { metadata: { CorrelationId: string } }).metadata.CorrelationId.startsWith("c-"), true, "the record tap gets the WebSocket's frame shape");
   await sleep(300);
   assert.deepEqual(await sqs.counts(queueUrl), { visible: 0, notVisible: 25 }, "nothing deleted before a commit");
   commits.settle(commits.take(), false); // a failed commit deletes nothing either

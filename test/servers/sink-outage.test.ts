@@ -13,6 +13,7 @@ import { startTestEmulator, waitUntil } from "../helpers/emulator.js";
 import { freePort, MonitorProcess } from "../helpers/monitor-process.js";
 import { startInfluxDb, startPrometheus, startVictoriaMetrics } from "../helpers/servers.js";
 import { getJson, influxSelect, parseExposition, vmExport } from "../helpers/readback.js";
+import { needs } from "../helpers/needs.js";
 
 /** Monitor-clock times of the flushes the monitor logged as stored in its outbox. */
 function loggedFlushes(logFile: string): number[] {
@@ -34,7 +35,7 @@ function loggedFlushes(logFile: string): number[] {
   return out;
 }
 
-test("outage: a sink down for several flushes plus a kill -9 of the monitor loses no point and doubles none", { timeout: 240_000 }, async (t) => {
+test("outage: a sink down for several flushes plus a kill -9 of the monitor loses no point and doubles none", { timeout: 240_000, ...needs("victoria-metrics", "prometheus", "influxd") }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "qm-outage-"));
   const vmPort = await freePort();
   const vm = await startVictoriaMetrics(join(dir, "vm"), vmPort);

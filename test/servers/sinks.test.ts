@@ -21,6 +21,7 @@ import { startTestEmulator, waitUntil } from "../helpers/emulator.js";
 import { freePort } from "../helpers/monitor-process.js";
 import { requireBinary, startInfluxDb, startPrometheus, startPushgateway, startVictoriaMetrics } from "../helpers/servers.js";
 import { assertSameFigures, expectedFromApi, getJson, influxSelect, key, parseExposition, promQuery, vmExport } from "../helpers/readback.js";
+import { needs } from "../helpers/needs.js";
 
 /** The emulator's clock, which the test can hold still so a read and a flush see the same instant. */
 class HoldableClock implements Clock {
@@ -34,7 +35,7 @@ class HoldableClock implements Clock {
   }
 }
 
-test("every sink on: each server's query API gives back the /api/queues figures at the flush time", { timeout: 240_000 }, async (t) => {
+test("every sink on: each server's query API gives back the /api/queues figures at the flush time", { timeout: 240_000, ...needs("victoria-metrics", "prometheus", "promtool", "prometheus-pushgateway", "influxd") }, async (t) => {
   const vm = await startVictoriaMetrics();
   t.after(() => vm.dispose());
   // Prometheus takes the remote writes and also scrapes the monitor's /metrics (the pull path).

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { CLI } from "../helpers/monitor-process.js";
+import { needs } from "../helpers/needs.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOT = fileURLToPath(new URL("../../../docs/wallboard.png", import.meta.url));
@@ -60,7 +61,7 @@ const readTiles = (page: Page): Promise<TileData[]> =>
     }),
   );
 
-describe("wallboard in a browser during the demo", { timeout: 300_000 }, () => {
+describe("wallboard in a browser during the demo", { timeout: 300_000, ...needs(CHROMIUM) }, () => {
   let demo: ChildProcess;
   let output = "";
   let base = "";

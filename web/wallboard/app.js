@@ -98,6 +98,12 @@
     el.dataset.answered = String(t.answered);
     el.dataset.abandoned = String(t.abandoned);
     el.dataset.name = t.queueName.toLowerCase();
+    // A queue renamed while the page is open shows its new name.
+    const nameEl = el.querySelector(".name");
+    if (nameEl.textContent !== t.queueName) {
+      nameEl.textContent = t.queueName;
+      nameEl.title = t.queueName;
+    }
     fields.waiting.textContent = String(t.waiting);
     fields.longest.textContent = secs(t.longestWaitingSeconds);
     fields.sl.textContent = pct(t.serviceLevel);

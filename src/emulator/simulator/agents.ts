@@ -5,7 +5,6 @@
  * is INTERACTING on every queue it serves.
  */
 import { uuid, type Rng } from "../../util/random.js";
-import type { QueueRegistry } from "./queues.js";
 import type { Records } from "./records.js";
 import type { Agent, QueueRuntime, RoutingStatus } from "./types.js";
 
@@ -41,7 +40,7 @@ export function createAgents(rt: QueueRuntime, ids: Rng): Agent[] {
 }
 
 /** `alsoServes`: this queue's own agents also take calls from the named queues (after their own). */
-export function linkSharedAgents(rt: QueueRuntime, queues: QueueRegistry): void {
+export function linkSharedAgents(rt: QueueRuntime, queues: { named(name: string): QueueRuntime | undefined }): void {
   for (const name of rt.q.spec.alsoServes ?? []) {
     const other = queues.named(name);
     if (!other || other === rt) continue;

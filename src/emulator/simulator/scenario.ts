@@ -4,11 +4,7 @@
  * Times in a scenario (surges, shifts, breaks) are minutes from the simulation's start; with
  * `cycleMinutes` that timeline repeats.
  */
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { formatZodError } from "../../config/errors.js";
-import { named } from "./scenarios.js";
 
 const mediaTypes = ["voice", "callback", "chat", "email", "message"] as const;
 export type SimMediaType = (typeof mediaTypes)[number];
@@ -104,41 +100,10 @@ export type SurgeSpec = z.infer<typeof surgeSchema>;
 export const queueSpecSchema = queueSchema;
 export type Scenario = z.infer<typeof scenarioSchema>;
 
-export const scenarioNames = Object.keys(named);
-
 /** Problems of a queue's shifts against the scenario's cycle: each shift must fit in the cycle. */
 export function shiftProblems(spec: QueueSpec, cycleMinutes: number | undefined): string[] {
   if (cycleMinutes === undefined) return [];
   return spec.shifts.flatMap((s, i) =>
     s.startMinute >= cycleMinutes || (s.endMinute ?? 0) > cycleMinutes ? [`queue ${spec.name}: shifts.${i} must lie within cycleMinutes (${cycleMinutes})`] : [],
   );
-}
-
-/** A named scenario, or a YAML/JSON file of the same shape. Errors name the field. */
-export function loadScenario(nameOrFile: string): Scenario {
-  const raw = named[nameOrFile] ?? readScenarioFile(nameOrFile);
-  const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`scenario ${nameOrFile}: ${formatZodError(parsed.error)}`);
-  const names = new Set(parsed.data.queues.map((q) => q.name));
-  for (const q of parsed.data.queues) {
-    for (const [field, target] of [["transferTo", q.transferTo], ["flowOutTo", q.flowOutTo], ...(q.alsoServes ?? []).map((n) => ["alsoServes", n])]) {
-      if (target && !names.has(target)) throw new Error(`scenario ${nameOrFile}: queue ${q.name}: ${field} names unknown queue ${target}`);
-    }
-    const problems = shiftProblems(q, parsed.data.cycleMinutes);
-    if (problems.length > 0) throw new Error(`scenario ${nameOrFile}: ${problems[0]}`);
-  }
-  for (const s of parsed.data.surges) {
-    if (!names.has(s.queue)) throw new Error(`scenario ${nameOrFile}: surge names unknown queue ${s.queue}`);
-  }
-  return parsed.data;
-}
-
-function readScenarioFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    throw new Error(`unknown scenario "${file}": not one of ${scenarioNames.join(", ")} and not a readable file`);
-  }
-  return parseYaml(text);
 }

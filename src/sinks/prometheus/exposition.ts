@@ -4,7 +4,7 @@
  *
  * The per-queue families (`genesys_queue_*`) are written here by hand; prom-client, the library
  * made for the job, renders the service's own `queue_monitor_*` families and its output is
- * appended. prom-client was measured too slow for the per-queue families at scale (issue 12):
+ * appended. prom-client was measured too slow for the per-queue families at scale:
  * 2.3-2.8 s of CPU for 5,000 queues x 2 media (~410,000 samples), because it escapes every label
  * of every sample from a labels object made per sample, and joins 410,000 line strings. This
  * writer walks the figures' frame (no object per sample), copies each series' labels escaped

@@ -55,7 +55,7 @@ const NONE: LabelPiece[] = [];
 
 /**
  * The uncompressed protobuf bytes (exposed for golden tests). Written by hand: protobufjs, given
- * one object per sample, took 4.7 s for 410,000 samples (issue 12); here each label is encoded
+ * one object per sample, took 4.7 s for 410,000 samples; here each label is encoded
  * once per series (./labels.ts) and copied. Same bytes as protobufjs writes (golden file, and a
  * test against protobufjs): fields in number order, fields holding their default left out.
  */

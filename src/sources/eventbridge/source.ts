@@ -26,7 +26,7 @@ import type { ChannelView, PoolListener } from "../genesys/stream/pool.js";
 import type { StreamSource } from "../stream-source.js";
 import type { EventBridgeSourceConfig } from "./config.js";
 import { EventBridgeConsumer, type EventBridgeSink } from "./consumer.js";
-import { describeError, type EventBridgeSourceStatus } from "./consumer-status.js";
+import { describeError, type EventBridgeHealth } from "./consumer-status.js";
 import { DeliveryLag } from "./delivery-lag.js";
 import type { EventBridgeFrame } from "./envelope.js";
 
@@ -35,18 +35,6 @@ export const EVENTBRIDGE_CHANNEL = "eventbridge";
 /** The standing-problem area of SQS refusals that retrying cannot fix. */
 export const EVENTBRIDGE_AREA = "eventbridge";
 const MAX_MESSAGES = 10;
-
-export interface EventBridgeHealth extends EventBridgeSourceStatus {
-  live: boolean;
-  /** Seconds since the queue was last seen drained (real). */
-  drainedAgeSeconds: number | null;
-  /** The longest delivery lag lately (envelope time to arrival, monitor-clock seconds). */
-  deliveryLagSeconds: number | null;
-  /** While receives fail: since when. */
-  failingSince: string | null;
-  /** Receives failed long enough to open a gap that is not backfilled yet. */
-  gapOpen: boolean;
-}
 
 export interface EventBridgeSourceParts {
   clock: Clock;
@@ -206,8 +194,8 @@ export class EventBridgeSource implements StreamSource {
     const now = this.p.clock.now();
     for (const f of frames) {
       if (f.eventTime !== undefined) this.lag.see(f.eventTime, now);
-      // run --record keeps frames in the WebSocket's shape, so replay reads both alike.
-      l.raw?.({ topicName: f.topicName, version: "2", eventBody: f.eventBody, metadata: { CorrelationId: f.correlationId ?? "" } });
+      // run --record keeps frames in the WebSocket's shape (the envelope's detail), so replay reads both alike.
+      l.raw?.(JSON.stringify({ topicName: f.topicName, version: "2", eventBody: f.eventBody, metadata: { CorrelationId: f.correlationId ?? "" } }));
       l.frame(f);
     }
   }

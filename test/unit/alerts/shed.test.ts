@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { OutboxRow } from "../../../src/delivery/outbox.js";
-import type { StoredEvent } from "../../../src/alerts/event-codec.js";
+import type { StoredEvent } from "../../../src/alerts/pagerduty.js";
 import { shedAlertEvents } from "../../../src/alerts/shed.js";
 import { mulberry32 } from "../../../src/util/random.js";
 

@@ -173,3 +173,21 @@ test("a destination describes its refusals itself: its fields join the log line"
   assert.deepEqual([line.status, line.reason, line.errors], [400, "refused", ["'payload.summary' is required"]]);
   assert.equal(runner.status().discarded.refused, 1);
 });
+
+test("an accepted item whose removal from the outbox fails (a full disk) is not sent again: only removed later", async (t) => {
+  const rx = await receiver(t, () => [202]);
+  const sink: Destination<Flush> = { name: "pd", type: "pagerduty", latestOnly: false, request: (f) => ({ method: "POST", url: rx.url, body: String(f.at) }) };
+  const { db, outbox, runner } = setup(sink);
+  outbox.add(flush(1000), ["pd"]);
+  db.pragma("query_only = 1"); // every write fails from here, as on a full disk
+  await runner.drain(true);
+  assert.deepEqual(rx.bodies, ["1000"], "delivered once");
+  assert.equal(outbox.pending("pd"), 1, "but still in the outbox");
+  await runner.drain(true);
+  await runner.drain(true);
+  assert.deepEqual(rx.bodies, ["1000"], "not delivered again while the disk is full");
+  db.pragma("query_only = 0");
+  await runner.drain(true);
+  assert.equal(outbox.pending("pd"), 0, "removed once it can be");
+  assert.deepEqual(rx.bodies, ["1000"]);
+});

@@ -1,42 +1,123 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { QueueEvent } from "../../../src/domain/queue-event.js";
-import { AGGREGATE_MS, LossDetector } from "../../../src/ingest/loss-detector.js";
+import { AGGREGATE_MS, LossDetector, type IntervalRecord } from "../../../src/ingest/loss-detector.js";
 
 const T0 = Date.parse("2024-12-30T09:30:00.000Z");
 const ev = (kind: QueueEvent["kind"], time: number, participantId = "p"): QueueEvent => ({ kind, queueId: "q", mediaType: "voice", conversationId: "c", participantId, time });
+const agg = (start: number, counts: Record<string, number>) => ({ queueId: "q", mediaType: "voice", start, end: start + AGGREGATE_MS, ...counts });
+const CHASE = { firstMs: 300_000, attempts: 3 };
+const untouched = () => false;
 
 test("compares a settled interval with Genesys' aggregate and reports only the figures that differ", () => {
-  const d = new LossDetector(T0 - 1, 120_000);
+  const d = new LossDetector(120_000, CHASE);
   d.count(ev("offered", T0 + 1_000));
   d.count(ev("offered", T0 + 2_000));
   d.count(ev("abandoned", T0 + 60_000));
   d.count(ev("answered", T0 + AGGREGATE_MS + 5)); // next interval
-  // Genesys saw two offers and two abandons (one missed by the monitor); its messages grow through the interval.
-  d.aggregate({ queueId: "q", mediaType: "voice", start: T0, end: T0 + AGGREGATE_MS, offered: 1 });
-  d.aggregate({ queueId: "q", mediaType: "voice", start: T0, end: T0 + AGGREGATE_MS, offered: 2, abandoned: 2 });
-  assert.deepEqual(d.due(T0 + AGGREGATE_MS + 119_000), [], "not settled yet");
-  const [c, ...rest] = d.due(T0 + AGGREGATE_MS + 120_000);
-  assert.equal(rest.length, 0, "the next interval has no aggregate and is not due");
+  d.aggregate(agg(T0, { offered: 1 }));
+  d.aggregate(agg(T0, { offered: 2, abandoned: 2 }));
+  assert.deepEqual(d.due(T0 + AGGREGATE_MS + 119_000, untouched).compared, [], "not settled yet");
+  const { compared, reread } = d.due(T0 + AGGREGATE_MS + 120_000, untouched);
+  assert.equal(compared.length, 1, "the next interval has no aggregate and is not due");
+  const c = compared[0];
   assert.deepEqual(c.genesys, { offered: 2, abandoned: 2 });
   assert.deepEqual(c.monitor, { offered: 2, answered: 0, abandoned: 1, flowout: 0 });
   assert.deepEqual(c.differences, ["abandoned"], "answered is not compared: Genesys did not report it");
+  assert.equal(c.status, "chasing");
+  assert.deepEqual(reread, [["q", T0, T0 + AGGREGATE_MS]]);
+  assert.deepEqual([...d.holding()], [["q", T0]], "the queue is held open from the interval while it is chased");
   assert.equal(d.disagreed, 1);
-  assert.deepEqual(d.due(T0 + 10 * AGGREGATE_MS), [], "a compared interval is forgotten; one without an aggregate is dropped silently");
 });
 
-test("intervals that began before the detector started are never compared (their counts are partly elsewhere)", () => {
-  const d = new LossDetector(T0 + 10_000, 0);
-  d.count(ev("offered", T0 + 20_000));
-  d.aggregate({ queueId: "q", mediaType: "voice", start: T0, end: T0 + AGGREGATE_MS, offered: 5 });
-  assert.deepEqual(d.due(T0 + 3 * AGGREGATE_MS), []);
-  d.aggregate({ queueId: "q", mediaType: "voice", start: T0 + AGGREGATE_MS, end: T0 + 2 * AGGREGATE_MS, offered: 0 });
-  assert.equal(d.due(T0 + 3 * AGGREGATE_MS)[0].differences.length, 0, "an interval with nothing on either side agrees");
+test("a chased interval is compared again later, twice as far apart, until it agrees (recovered) or is given up", () => {
+  const d = new LossDetector(0, CHASE);
+  d.count(ev("offered", T0 + 1));
+  d.aggregate(agg(T0, { offered: 2 }));
+  const end = T0 + AGGREGATE_MS;
+  assert.equal(d.due(end, untouched).reread.length, 1);
+  assert.equal(d.due(end + 299_000, untouched).compared.length, 0, "not before the first pause");
+  assert.equal(d.due(end + 300_000, () => true).compared.length, 0, "nor while a backfill still reads it");
+  const second = d.due(end + 300_000, untouched);
+  assert.deepEqual([second.compared[0].status, second.compared[0].chases], ["chasing", 1]);
+  assert.equal(d.due(end + 300_000 + 599_000, untouched).compared.length, 0, "then twice as long");
+  d.count(ev("offered", T0 + 2, "p2")); // the late version was found by the re-read
+  const third = d.due(end + 900_000, untouched);
+  assert.equal(third.compared[0].status, "recovered");
+  assert.equal(d.recovered, 1);
+  assert.equal(d.holding().size, 0, "released");
+  assert.equal(d.size, 0);
+  const never = new LossDetector(0, { firstMs: 1, attempts: 2 });
+  never.aggregate(agg(T0, { offered: 1 }));
+  const statuses = [end, end + 1, end + 10].map((t) => never.due(t, untouched).compared[0]?.status);
+  assert.deepEqual(statuses, ["chasing", "chasing", "unrecovered"]);
+  assert.equal(never.unrecovered, 1);
+});
+
+test("where the monitor counted more nothing is chased; an interval balanced by its neighbours is an edge, not a loss", () => {
+  const d = new LossDetector(0, { firstMs: 1, attempts: 1 });
+  d.count(ev("answered", T0 + 5));
+  d.aggregate(agg(T0, { answered: 0 }));
+  assert.equal(d.due(T0 + AGGREGATE_MS, untouched).compared[0].status, "ours-higher");
+  // An answer at 10:00:00.010 counted in 10:00-10:30 by the monitor, in 09:30-10:00 by Genesys.
+  const e = new LossDetector(0, { firstMs: 1, attempts: 1 });
+  const T1 = T0 + AGGREGATE_MS;
+  e.count(ev("answered", T1 + 10));
+  e.aggregate(agg(T0, { answered: 1 }));
+  e.aggregate(agg(T1, { answered: 0 }));
+  e.aggregate(agg(T0 - AGGREGATE_MS, { answered: 0 }));
+  e.due(T1 + AGGREGATE_MS, untouched); // T0 starts a chase; T1 is higher; T0 - 30 agrees
+  assert.equal(e.due(T1 + AGGREGATE_MS + 10, untouched).compared[0].status, "edge");
+  assert.equal(e.unrecovered, 0);
+});
+
+test("the intervals' records survive a restart: the dirty ones are handed out for the state file, forgotten ones as null", () => {
+  const d = new LossDetector(0, CHASE);
+  d.count(ev("offered", T0 + 1));
+  d.aggregate(agg(T0, { offered: 3 }));
+  const dirty = d.takeDirty();
+  assert.equal(dirty.length, 1);
+  assert.deepEqual(d.takeDirty(), [], "nothing new");
+  // A restart: the records come back and the comparison happens as if nothing had happened.
+  const restored = new LossDetector(0, CHASE, dirty.map(([k, r]) => [k, JSON.parse(JSON.stringify(r)) as IntervalRecord]));
+  const c = restored.due(T0 + AGGREGATE_MS, untouched).compared[0];
+  assert.deepEqual([c.monitor.offered, c.genesys.offered, c.status], [1, 3, "chasing"]);
+  const none = new LossDetector(0, CHASE);
+  none.count(ev("offered", T0 + 1));
+  none.takeDirty();
+  none.due(T0 + AGGREGATE_MS, untouched); // no aggregate: dropped
+  assert.deepEqual(none.takeDirty().map(([, r]) => r), [null]);
 });
 
 test("aggregates that are not UTC-aligned 30-minute intervals are ignored", () => {
-  const d = new LossDetector(0, 0);
+  const d = new LossDetector(0, CHASE);
   d.aggregate({ queueId: "q", mediaType: "voice", start: T0 + 1, end: T0 + 1 + AGGREGATE_MS, offered: 5 });
   d.aggregate({ queueId: "q", mediaType: "voice", start: T0, end: T0 + 60_000, offered: 5 });
-  assert.deepEqual(d.due(T0 + 5 * AGGREGATE_MS), []);
+  assert.deepEqual(d.due(T0 + 5 * AGGREGATE_MS, untouched).compared, []);
+});
+
+test("an interval is compared once Genesys' aggregates query confirmed it; the larger reading of each figure counts", () => {
+  const d = new LossDetector(0, CHASE);
+  d.count(ev("offered", T0 + 1));
+  d.count(ev("offered", T0 + 2, "p2"));
+  // The topic's last message for the interval was missed (a restart): it said 1 offer.
+  d.aggregate(agg(T0, { offered: 1 }));
+  const end = T0 + AGGREGATE_MS;
+  assert.deepEqual(d.due(end, untouched, true).compared, [], "not before the query confirmed it");
+  assert.deepEqual(d.unconfirmed(end, untouched), [["q", "voice", T0]]);
+  d.confirm([["q", "voice", T0]], [agg(T0, { offered: 3 })]);
+  assert.deepEqual(d.unconfirmed(end, untouched), []);
+  const c = d.due(end, untouched, true).compared[0];
+  assert.deepEqual([c.genesys.offered, c.monitor.offered, c.status], [3, 2, "chasing"], "the query's 3, not the stale topic's 1");
+  // A query that lags (reads 2) cannot lower what the topic said.
+  const e = new LossDetector(0, CHASE);
+  e.count(ev("offered", T0 + 1));
+  e.aggregate(agg(T0, { offered: 2 }));
+  e.confirm([["q", "voice", T0]], [agg(T0, { offered: 1 })]);
+  assert.equal(e.due(end, untouched, true).compared[0].genesys.offered, 2);
+  // No group in the answer: Genesys counted nothing there.
+  const f = new LossDetector(0, CHASE);
+  f.count(ev("offered", T0 + 1));
+  f.confirm([["q", "voice", T0]], []);
+  assert.equal(f.due(end, untouched, true).compared[0].status, "ours-higher");
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { QueueEvent } from "../../../src/domain/queue-event.js";
 import { storedIdentity as eventIdentity } from "../../../src/ingest/dedup.js";
 import { conversationDetails, conversationSnapshot } from "../../../src/emulator/render.js";
-import { loadScenario } from "../../../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../../../src/emulator/simulator/load-scenario.js";
 import { Simulator } from "../../../src/emulator/simulator/simulator.js";
 import { eventsFromSnapshot, SnapshotError } from "../../../src/normalize/conversation.js";
 import { eventsFromDetails } from "../../../src/normalize/details.js";

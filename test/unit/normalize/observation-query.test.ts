@@ -13,7 +13,7 @@ import { parseSnapshot, snapshotQueries, QUEUES_PER_SNAPSHOT_QUERY } from "../..
 import { agentReading } from "../../../src/emulator/agent-metrics.js";
 import { Analytics } from "../../../src/emulator/analytics/analytics.js";
 import { Simulator } from "../../../src/emulator/simulator/simulator.js";
-import { loadScenario } from "../../../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../../../src/emulator/simulator/load-scenario.js";
 import { mulberry32 } from "../../../src/util/random.js";
 
 const dir = join(fileURLToPath(import.meta.url), "../../../../../test/fixtures");

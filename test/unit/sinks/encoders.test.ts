@@ -17,6 +17,7 @@ import { encodeImportText, victoriaMetricsSink } from "../../../src/sinks/victor
 import { encodeWebhook } from "../../../src/sinks/webhook/encode.js";
 import { requireBinary } from "../../helpers/servers.js";
 import { FIXTURE_AT, fixtureFlush } from "../../helpers/export-fixture.js";
+import { needs } from "../../helpers/needs.js";
 
 // dist/test/export -> test/export/golden (golden files stay in the source tree)
 const GOLDEN = fileURLToPath(new URL("../../../../test/unit/sinks/golden/", import.meta.url));
@@ -120,7 +121,7 @@ test("Pushgateway: grouping values with / or empty use @base64; body is an expos
   for (const l of body.split("\n").filter((x) => x && !x.startsWith("#"))) assert.match(l, /^\S+(\{.*\})? \S+$/, `no timestamp: ${l}`);
 });
 
-test("/metrics exposition: golden file, every family once and contiguous, and promtool check metrics reports nothing", async () => {
+test("/metrics exposition: golden file, every family once and contiguous, and promtool check metrics reports nothing", needs("promtool"), async () => {
   const text = await new PrometheusExposition().render(fixtureFlush().samples);
   golden("metrics.txt", text);
   for (const f of FAMILIES) assert.equal(text.split(`# TYPE ${f.name} `).length, 2, `${f.name} has one TYPE line`);

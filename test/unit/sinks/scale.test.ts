@@ -1,5 +1,5 @@
 /**
- * The fast paths of issue 12 write what the libraries and the plain path write: random
+ * The fast paths for large organizations write what the libraries and the plain path write: random
  * snapshots with awkward labels (quotes, backslashes, newlines, commas, =, spaces, empty and
  * non-ASCII values, zero and negative values) rendered by hand and by prom-client, encoded by
  * hand and by protobufjs, and every encoder fed the same samples as per-queue samples (labels
@@ -80,7 +80,7 @@ const WriteRequest = protobuf.Root.fromJSON({
   },
 }).lookupType("WriteRequest");
 
-/** Remote write as protobufjs writes it from one object per sample (the encoder before issue 12). */
+/** Remote write as protobufjs writes it from one object per sample (the first encoder). */
 function protobufjsWriteRequest(f: Flush): Uint8Array {
   const timeseries = f.samples.map((s) => {
     const labels = [{ name: "__name__", value: s.name }, ...Object.entries(s.labels).filter(([, v]) => v !== "").map(([name, value]) => ({ name, value }))];
@@ -126,7 +126,7 @@ test("the outbox gives back per-queue samples with their labels and values, and 
   assert.ok(back instanceof FrameFlush, "a frame comes back as a frame");
   assert.ok(back.samples.every((s, i) => s instanceof SeriesSample === f.samples[i] instanceof SeriesSample), "per-queue samples stay per-queue samples");
   ob.done("a", ob.oldest("a")!.seq);
-  // A row written before issue 12: one [family, name, labels, value] per sample.
+  // A row of the first format: one [family, name, labels, value] per sample.
   const v1 = { at: 5, samples: [["genesys_queue_waiting", "genesys_queue_waiting", { queue_id: "q", queue_name: "N", media_type: "voice" }, 3]] };
   const seq = Number(db.prepare("INSERT INTO export_flushes (at, samples) VALUES (?, ?)").run(5, gzipSync(JSON.stringify(v1))).lastInsertRowid);
   db.prepare("INSERT INTO export_pending (sink, seq) VALUES (?, ?)").run("a", seq);

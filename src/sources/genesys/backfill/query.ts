@@ -13,7 +13,7 @@
  * instead would cost every conversation of it on every pass. Events before `from` are dropped
  * by the caller.
  *
- * Speed (issue 12, first start of a large organization): the rate limit (300 requests/min per
+ * Speed (the first start of a large organization): the rate limit (300 requests/min per
  * token) is the bound, so no request is wasted and the limit is kept busy:
  *  - page 1 of a query gives `totalHits`; the remaining pages are then fetched with bounded
  *    concurrency (the transport's rate limiter paces them), and paging stops at the last page
@@ -104,7 +104,7 @@ const QUEUES_PER_QUERY = 50;
 const DETAILS_PATH = "/api/v2/analytics/conversations/details/query";
 
 export interface BackfillOptions {
-  /** [replay hook] sees every details response body as received (run --record). */
+  /** Sees every details response body as received (run --record). */
   onPage?: (body: unknown) => void;
   onProgress?: (p: BackfillProgress) => void;
   /** Requests in flight at most (the rate limiter paces them; this bounds the burst). */
@@ -252,7 +252,7 @@ export async function backfill(client: DetailsApi, req: BackfillRequest, onEvent
       segmentFilters: [{ type: "or", predicates: q.group.map((id) => ({ type: "dimension", dimension: "queueId", operator: "matches", value: id })) }],
     });
     result.pages++;
-    o.onPage?.(res.body); // [replay hook]
+    o.onPage?.(res.body);
     const hits = typeof res.body?.totalHits === "number" && Number.isFinite(res.body.totalHits) ? res.body.totalHits : null;
     const convs = Array.isArray(res.body?.conversations) ? res.body.conversations : [];
     if (hits !== null) q.hits = Math.max(q.hits ?? 0, hits);

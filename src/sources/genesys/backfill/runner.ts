@@ -14,6 +14,7 @@ import { areaOf, type Problems } from "../../../app/problems.js";
 import type { BackfillConfig } from "./config.js";
 import { backfill, type DetailsApi } from "./query.js";
 import { apiCaughtUp, type BackfillJob, type BackfillScheduler } from "./scheduler.js";
+import type { LagTracker } from "./lag.js";
 import type { BackfillTriggers } from "./triggers.js";
 
 /** A blocked area (permanent API error, backfill too large) is retried at most this far apart (real ms). */
@@ -54,6 +55,8 @@ export interface RunnerParts {
   onPage?: (body: unknown) => void;
   /** Waits between failed passes (the Genesys delivery preset's outage backoff). */
   retry: BackoffOptions;
+  /** The measured lag: facts the API returns for the first time are checked against earlier passes. */
+  lag: LagTracker;
 }
 
 export class BackfillRunner {
@@ -61,12 +64,20 @@ export class BackfillRunner {
   lastCatchUpMs: number | null = null;
   lastSettle: { passes: number; stable: boolean; pages: number } | null = null;
   progress: BackfillProgressView | null = null;
+  /** Real time and pages of recent passes (the cost against the rate limit). */
+  private readonly pageTimes: [number, number][] = [];
 
   constructor(
     private readonly p: RunnerParts,
     private readonly cfg: BackfillConfig,
   ) {
     for (const k of ["backfills", "backfillPages", "backfillFailures", "settlePasses", "settleUnstable", "reconcilePages"]) p.counters[k] ??= 0;
+  }
+
+  /** Details pages read per real minute over the last ten minutes. */
+  pagesPerMinute(realNow = Date.now()): number {
+    while (this.pageTimes.length > 0 && this.pageTimes[0][0] < realNow - 600_000) this.pageTimes.shift();
+    return this.pageTimes.reduce((n, [, p]) => n + p, 0) / 10;
   }
 
   /** Starts the due job, if any (call often: jobs become due on the clock). */
@@ -82,7 +93,8 @@ export class BackfillRunner {
     // A long range's settling passes re-read only its last part (scheduler.ts).
     const floor = Math.max(j.from, j.settleFrom ?? j.from) - this.cfg.overlapSeconds * 1000;
     const ids = j.queueIds ? [...j.queueIds].filter((q) => this.p.has(q)) : this.p.queueIds();
-    const seen: Seen = { set: new Set<string>(), until: j.to, frontier: -Infinity };
+    const lag = this.p.lag;
+    const seen: Seen = { set: new Set<string>(), until: j.to, frontier: -Infinity, firstRead: (e) => lag.firstSeen(e.queueId, e.time, clock.now()) };
     const progress: BackfillProgressView = { cause: j.cause, running: true, startedAt: new Date(started).toISOString(), elapsedSeconds: 0, pages: 0, conversations: 0, rangeDone: 0, etaSeconds: null };
     this.progress = progress;
     let loggedAt = started;
@@ -107,6 +119,8 @@ export class BackfillRunner {
         },
       );
       Object.assign(progress, { running: false, elapsedSeconds: (Date.now() - started) / 1000, pages: r.pages, conversations: r.conversations, rangeDone: 1, etaSeconds: 0 });
+      lag.passed({ queueIds: j.queueIds === null ? null : new Set(ids), from: floor, to: queryTo, at: queriedAt });
+      this.pageTimes.push([Date.now(), r.pages]);
       this.p.problems.clear("backfill");
       this.p.problems.clear("token");
       counters.backfills++;

@@ -1,22 +1,23 @@
 /**
  * Backfill scheduling: which range to re-read from analytics, when, and when a range counts as
- * settled. Pure decisions (no clock, no I/O); the service runs the jobs it hands out.
+ * settled. Pure decisions (no clock, no I/O); the runner runs the jobs it hands out.
  *
  *  - One job is pending at a time (and one running): a new need merges into the pending job
  *    (union of ranges and queues), so bursts of gaps cost one query.
  *  - A job first runs an *immediate* pass, as soon as the stream is back. The details API lags
- *    behind (ingestion delay), so *settling* passes re-read the whole range after the configured
- *    delay, then twice that, four times ... until the API has evidently caught up, at most
- *    `maxSettlePasses`. The configured delay is a guess; the evidence is (a) the API shows
- *    activity at least as recent as the stream's (up to the range's end: `apiCaughtUp`), and (b)
- *    two consecutive passes return the same events in the range. Two empty passes alone prove
- *    nothing when the lag exceeds the range, hence (a). Only a settled job may move W.
+ *    behind, so *settling* passes re-read the range until it has stayed the same for longer than
+ *    the settle horizon: the margin times the largest lag measured recently (./lag.ts), never less
+ *    than the configured guess. Precisely: settled once a pass finds the API caught up with the
+ *    stream (`apiCaughtUp`), the range unchanged since a pass at least a horizon ago, and the
+ *    range's end at least a horizon in the past; at most `maxSettlePasses` settling passes.
  *  - A failed pass is retried as an immediate pass after a backoff.
  *  - Long ranges (a first start's whole day, a long outage): what ended long before the immediate
  *    pass was already in the API then, so settling passes re-read only from `settleFrom` = the
- *    immediate pass's time minus the longest lag the settling would wait for (ingestion delay x
- *    2^maxSettlePasses), not the whole day again (5,000 pages for 500,000 conversations). The
- *    immediate pass's events cover more than that window, so two narrowed passes must agree.
+ *    immediate pass's time minus a few horizons, not the whole day again (5,000 pages for 500,000
+ *    conversations). A version later than that is the reconciliation's and the loss detector's.
+ *  - Jobs that cover a gap (the first start, a stream gap, a pickup, events the state file
+ *    refused) hold W until they settle; reconciliation and loss re-reads read what W already
+ *    covers and hold nothing.
  */
 
 export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "loss" | "retry" | "refused";
@@ -42,13 +43,20 @@ export interface BackfillJob {
   pages: number;
   /** Settling passes read from here (not `from`): see the header. Undefined: the whole range. */
   settleFrom?: number;
+  /** Clock time of the pass after which the range's events last changed (or of the first pass). */
+  changedAt?: number;
+  /** The job covers a gap: W waits for it to settle. */
+  covers: boolean;
 }
 
 export interface SchedulerSettings {
-  /** The configured ingestion delay, in clock ms. */
-  ingestionDelayMs: number;
+  /** How long a range must stay unchanged to count as settled, now (clock ms; the measured lag's horizon). */
+  horizonMs: () => number;
   maxSettlePasses: number;
 }
+
+/** Causes whose jobs cover a gap (W waits for them). */
+const COVERING: ReadonlySet<JobCause> = new Set(["initial", "gap", "pickup", "refused"]);
 
 export type PassOutcome =
   | { kind: "immediate" }
@@ -72,7 +80,7 @@ export function sameSet(a: Set<string>, b: Set<string>): boolean {
 
 /** A new job, with no settling history. */
 export function newJob(j: Pick<BackfillJob, "from" | "to" | "readyAt" | "queueIds" | "cause"> & Partial<BackfillJob>): BackfillJob {
-  return { settle: false, liveAtReal: Date.now(), attempts: 0, passes: 0, previous: null, pages: 0, ...j };
+  return { settle: false, liveAtReal: Date.now(), attempts: 0, passes: 0, previous: null, pages: 0, covers: COVERING.has(j.cause), ...j };
 }
 
 export class BackfillScheduler {
@@ -109,9 +117,12 @@ export class BackfillScheduler {
     j.queueIds = j.queueIds === null || job.queueIds === null ? null : new Set([...j.queueIds, ...job.queueIds]);
     j.attempts = Math.min(j.attempts, job.attempts);
     j.pages += job.pages;
+    j.covers = j.covers || job.covers;
+    if (job.changedAt !== undefined) j.changedAt = Math.max(j.changedAt ?? -Infinity, job.changedAt);
     if (!sameRange || !j.settle) {
       j.passes = 0;
       j.previous = null;
+      j.changedAt = undefined;
     }
   }
 
@@ -131,21 +142,24 @@ export class BackfillScheduler {
    */
   succeeded(job: BackfillJob, seen: Set<string>, queriedAt: number, caughtUp = true): PassOutcome {
     this.running = null;
-    const d = this.s.ingestionDelayMs;
+    const h = this.s.horizonMs();
     if (!job.settle) {
-      const horizon = queriedAt - d * 2 ** this.s.maxSettlePasses;
-      // Narrowed now: this pass read more than the settling passes will, so its events cannot be compared.
+      // What ended a few horizons before this pass was in the API already: settling re-reads only the rest.
+      const horizon = queriedAt - 4 * h;
       const narrowNow = job.settleFrom === undefined && job.from < horizon;
       const settleFrom = narrowNow ? horizon : job.settleFrom;
-      this.merge({ ...job, settle: true, readyAt: Math.max(queriedAt, job.to + d), attempts: 0, passes: 0, previous: narrowNow ? null : seen, settleFrom });
+      this.merge({ ...job, settle: true, readyAt: Math.max(queriedAt, job.to + h), attempts: 0, passes: 0, previous: narrowNow ? null : seen, changedAt: queriedAt, settleFrom });
       return { kind: "immediate" };
     }
     const passes = job.passes + 1;
-    const stable = caughtUp && job.previous !== null && sameSet(job.previous, seen);
+    const changed = job.previous === null || !sameSet(job.previous, seen);
+    const changedAt = changed ? queriedAt : (job.changedAt ?? queriedAt);
+    const quiet = queriedAt - changedAt >= h && queriedAt - job.to >= h;
+    const stable = caughtUp && !changed && quiet;
     if (stable || passes >= this.s.maxSettlePasses) return { kind: "settled", passes, stable };
-    // Still changing: the API had not caught up. Wait twice as long past the range's end.
-    const nextAt = Math.max(queriedAt, job.to + d * 2 ** passes);
-    this.merge({ ...job, readyAt: nextAt, passes, previous: seen });
+    // Not yet: read again once the range could have stayed unchanged for a whole horizon.
+    const nextAt = Math.max(queriedAt + Math.min(h, 1000), changedAt + h, job.to + h);
+    this.merge({ ...job, readyAt: nextAt, passes, previous: seen, changedAt });
     return { kind: "unsettled", passes, nextAt };
   }
 
@@ -154,6 +168,17 @@ export class BackfillScheduler {
     this.running = null;
     this.scheduled.retry++;
     this.merge({ ...job, settle: false, readyAt: retryAt, attempts: job.attempts + 1, passes: 0, previous: null, cause: "retry" });
+  }
+
+  /** A job covering a gap is pending or running: W waits. */
+  get covering(): boolean {
+    return this.job?.covers === true || this.running?.covers === true;
+  }
+
+  /** A pending or running job reads this queue around [from, to). */
+  touches(queueId: string, from: number, to: number): boolean {
+    const t = (j: BackfillJob | null) => j !== null && j.from < to && j.to >= from && (j.queueIds === null || j.queueIds.has(queueId));
+    return t(this.job) || t(this.running);
   }
 
   /** A gap is known and its immediate pass has not run yet (or is running). */

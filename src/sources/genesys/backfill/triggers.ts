@@ -5,7 +5,7 @@
  * disagreements. A settled read of every queue moves the watermark W; a settled pickup makes its
  * queues ordinary. Decisions only: the runner runs the jobs.
  */
-import type { Comparison, LossDetector } from "../../../ingest/loss-detector.js";
+import { AGGREGATE_MS, type Comparison, type IntervalAggregate, type LossDetector } from "../../../ingest/loss-detector.js";
 import type { Watermark } from "../../../ingest/watermark.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
@@ -25,13 +25,21 @@ export interface TriggerSettings {
   backfill: BackfillConfig;
   /** Stream latency allowance (clock ms): ranges reach this far past "now". */
   allowanceMs: number;
-  /** The details API's lag to wait for, in clock ms. */
+  /** The configured first guess of the details API's lag (clock ms): a reconciliation's first read waits this long. */
   ingestionDelayMs: () => number;
+  /** How long a range must stay unchanged to count as settled (clock ms; the measured lag's horizon). */
+  horizonMs: () => number;
   /** A new state file: the first discovery's queues are covered by W from the day start. */
   freshState: boolean;
   /** Start of the business day holding t. */
   dayStart: (t: number) => number;
 }
+
+/** Genesys' aggregates of these queues' 30-minute intervals in [from, to) (the aggregates query). */
+export type AggregatesSource = (queueIds: string[], from: number, to: number) => Promise<IntervalAggregate[]>;
+
+/** Failed rounds of the aggregates query before the loss detector compares without it. */
+const CONFIRM_ATTEMPTS = 5;
 
 /** Reconciliation for queues beyond the channel cap when reconcileMinutes is 0 (they have no other source). */
 const UNSTREAMED_RECONCILE_MINUTES = 5;
@@ -44,6 +52,9 @@ export class BackfillTriggers {
   /** Clock time up to which reconciliation has been scheduled. */
   private reconciledUntil: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private confirmingNow = false;
+  private confirmFailures = 0;
+  private confirmNotBefore = 0;
   /** A backfill of events the state file refused: the range it must settle, and what follows. */
   private recovery: { from: number; to: number; done: () => void } | null = null;
 
@@ -71,9 +82,9 @@ export class BackfillTriggers {
     return this.initialDone && !this.scheduler.catchingUp;
   }
 
-  /** No gap open and no backfill pending: the stream alone may move W. */
+  /** No gap open and no backfill covering one pending: the stream alone may move W. */
   get backfillIdle(): boolean {
-    return this.gaps.size === 0 && this.scheduler.idle;
+    return this.gaps.size === 0 && !this.scheduler.covering;
   }
 
   start(): void {
@@ -152,8 +163,9 @@ export class BackfillTriggers {
     const now = this.clock.now();
     const span = (minutes || UNSTREAMED_RECONCILE_MINUTES) * 60_000;
     // Each pass starts where the previous one (or the last settled backfill) ended, so a turn
-    // skipped while a backfill was busy leaves no hole.
-    const from = Math.min(this.reconciledUntil ?? now, now - span);
+    // skipped while a backfill was busy leaves no hole, and reaches a settle horizon further back
+    // behind W: versions that appear late are read there, and their lag measured.
+    const from = Math.min(this.reconciledUntil ?? now, now - span, this.watermark.value) - this.s.horizonMs();
     this.reconciledUntil = now;
     this.counters.reconciles++;
     const queueIds = minutes > 0 ? null : new Set(unstreamed);
@@ -161,26 +173,66 @@ export class BackfillTriggers {
   }
 
   /**
-   * Each settled 30-minute interval's counts against Genesys' own. A difference where Genesys
-   * counted more is logged and that interval re-read for the queue, once.
+   * The loss detector's turn: closed intervals compared with Genesys' own counts once no backfill
+   * touches them. Where Genesys counted more the interval is re-read for that queue, again and
+   * again with growing pauses (the missing version may come late), and the queue's identities
+   * are kept from that interval on while it is chased.
    */
-  checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean): Comparison[] {
+  checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean, aggregates?: AggregatesSource): Comparison[] {
     if (!this.stream.connected || !this.caughtUp) return []; // a gap's events are still on their way
     const now = this.clock.now();
-    const due = detector.due(now);
-    for (const c of due) {
-      if (c.differences.length === 0) continue;
-      this.counters.lossDetectorDifferences++;
-      const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor };
-      if (!c.missing) {
-        this.log.info(what, "counts differ from Genesys' own for a closed interval (ours are higher: nothing to recover)");
-        continue;
+    const touched = (q: string, from: number, to: number) => this.scheduler.touches(q, from, to);
+    const confirming = aggregates !== undefined && this.confirmFailures < CONFIRM_ATTEMPTS;
+    if (confirming) void this.confirm(detector, aggregates, detector.unconfirmed(now, touched).filter(([q]) => monitored(q)));
+    const { compared, reread } = detector.due(now, touched, confirming);
+    for (const c of compared) {
+      if (c.status === "agree") continue;
+      const what = { queueId: c.queueId, mediaType: c.mediaType, interval: `${c.start}/${c.end}`, genesys: c.genesys, monitor: c.monitor, chases: c.chases };
+      if (c.chases === 0) this.counters.lossDetectorDifferences++;
+      if (c.status === "ours-higher") this.log.info(what, "counts differ from Genesys' own for a closed interval (ours are higher: nothing to recover)");
+      else if (c.status === "chasing") this.log.warn(what, c.chases === 0 ? "Genesys counted more for a closed interval; re-reading it" : "Genesys still counts more for this interval; re-reading it again later");
+      else if (c.status === "recovered") this.log.info(what, "the interval's missing events were recovered: counts agree with Genesys' now");
+      else if (c.status === "edge") this.log.info(what, "counts differ at the interval's edge only (its neighbours balance it): nothing was lost");
+      else {
+        this.counters.lossUnrecovered = (this.counters.lossUnrecovered ?? 0) + 1;
+        this.log.error(what, "Genesys counts more for this interval and re-reading it never found the difference: these events are not counted");
       }
-      this.log.warn(what, "counts differ from Genesys' own for a closed interval; re-reading it");
-      if (!monitored(c.queueId)) continue;
-      this.scheduler.schedule(newJob({ from: Date.parse(c.start), to: Date.parse(c.end), readyAt: now, settle: true, queueIds: new Set([c.queueId]), cause: "loss" }));
     }
-    return due;
+    for (const [queueId, from, to] of reread) {
+      if (!monitored(queueId)) continue;
+      this.scheduler.schedule(newJob({ from, to, readyAt: now, settle: true, queueIds: new Set([queueId]), cause: "loss" }));
+    }
+    this.watermark.setRecoveries(detector.holding());
+    return compared;
+  }
+
+  /**
+   * Asks Genesys' aggregates query for intervals about to be compared (one query per interval
+   * and 50 queues), one round at a time. A refusal no retry fixes (403, 404) leaves the topic's
+   * readings alone, said once; transient failures retry on later turns, CONFIRM_ATTEMPTS times.
+   */
+  private async confirm(detector: LossDetector, aggregates: AggregatesSource, keys: [string, string, number][]): Promise<void> {
+    if (this.confirmingNow || keys.length === 0 || Date.now() < this.confirmNotBefore) return;
+    this.confirmingNow = true;
+    try {
+      const byStart = new Map<number, [string, string, number][]>();
+      for (const k of keys) byStart.set(k[2], [...(byStart.get(k[2]) ?? []), k]);
+      for (const [start, ks] of byStart) {
+        const aggs = await aggregates([...new Set(ks.map(([q]) => q))], start, start + AGGREGATE_MS);
+        detector.confirm(ks, aggs);
+      }
+      this.confirmFailures = 0;
+    } catch (e) {
+      const permanent = (e as { permanent?: unknown }).permanent === true;
+      this.confirmFailures = permanent ? CONFIRM_ATTEMPTS : this.confirmFailures + 1;
+      this.confirmNotBefore = Date.now() + 30_000;
+      this.log[permanent || this.confirmFailures >= CONFIRM_ATTEMPTS ? "error" : "warn"](
+        { err: (e as Error).message, attempts: this.confirmFailures },
+        this.confirmFailures >= CONFIRM_ATTEMPTS ? "Genesys' aggregates query is not available: the loss detector compares with the observation topic's aggregates alone" : "Genesys' aggregates query failed; retrying before comparing",
+      );
+    } finally {
+      this.confirmingNow = false;
+    }
   }
 
   /**
@@ -210,6 +262,6 @@ export class BackfillTriggers {
       r.done();
     }
     this.reconciledUntil = Math.max(this.reconciledUntil ?? -Infinity, job.to);
-    if (this.gaps.size === 0 && this.scheduler.job === null) this.watermark.advance(job.to);
+    if (this.gaps.size === 0 && !this.scheduler.covering) this.watermark.advance(job.to);
   }
 }

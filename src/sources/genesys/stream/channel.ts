@@ -19,7 +19,9 @@
  */
 import WebSocket from "ws";
 import { Backoff, sleep } from "../../../delivery/retry.js";
+import { ms } from "../../../normalize/time.js";
 import { excerpt } from "../../../util/redact.js";
+import { ThrottledLog } from "../../../util/throttled-log.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
 import type { GenesysClient } from "../client.js";
@@ -44,8 +46,8 @@ export interface ChannelListener {
   live(since: number): void;
   /** The stream broke; events after `lastFrameAt` may have been missed. */
   down(lastFrameAt: number, reason: string): void;
-  /** [replay hook] Every frame as parsed, before any filtering (run --record). */
-  raw?(frame: unknown): void;
+  /** Every frame as parsed, before any filtering (run --record). */
+  raw?(text: string): void;
 }
 
 interface ChannelInfo {
@@ -65,7 +67,8 @@ export class NotificationChannel {
   private watchdog?: NodeJS.Timeout;
   /** Frames skipped as unreadable or whose handler failed (since start). */
   malformedFrames = 0;
-  private malformedLog = { since: 0, logged: 0, suppressed: 0 };
+  /** A server sending nothing but garbage must not flood the log: at most 20 lines a minute. */
+  private readonly malformedLog: ThrottledLog;
   private readonly backoff: Backoff;
   /** Rollover retries back off too: real time before which no new attempt starts. */
   private readonly rolloverBackoff: Backoff;
@@ -84,6 +87,7 @@ export class NotificationChannel {
     private readonly listener: ChannelListener,
   ) {
     const policy = { baseMs: opts.reconnectInitialSeconds * 1000, capMs: opts.reconnectMaxSeconds * 1000, minMs: Math.min(50, opts.reconnectInitialSeconds * 500) };
+    this.malformedLog = new ThrottledLog(log, { burst: 20 });
     this.backoff = new Backoff(policy);
     this.rolloverBackoff = new Backoff(policy);
   }
@@ -168,9 +172,8 @@ export class NotificationChannel {
     if (!b || typeof b !== "object" || typeof b.id !== "string" || b.id === "" || typeof b.connectUri !== "string" || !/^wss?:\/\//i.test(b.connectUri)) {
       throw new Error(`channel create answered without id/connectUri: ${excerpt(b)}`);
     }
-    const expires = typeof b.expires === "string" ? Date.parse(b.expires) : NaN;
     // Without a readable expiry, assume the documented 24 h.
-    return { id: b.id, connectUri: b.connectUri, expires: Number.isFinite(expires) ? expires : this.clock.now() + 86_400_000 };
+    return { id: b.id, connectUri: b.connectUri, expires: ms(b.expires) ?? this.clock.now() + 86_400_000 };
   }
 
   /** PUT the topic list; false when the channel no longer exists. Rejected topics are logged, not fatal. */
@@ -255,7 +258,7 @@ export class NotificationChannel {
       } catch {
         return this.malformed("frame is not JSON; skipped", text);
       }
-      this.listener.raw?.(msg); // [replay hook]: run --record keeps every parsed frame
+      this.listener.raw?.(text); // run --record keeps every frame that is JSON, as received
       if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return this.malformed("frame is not an object; skipped", text);
       const topicName = (msg as { topicName?: unknown }).topicName;
       if (typeof topicName !== "string" || topicName === "") return this.malformed("frame has no topicName; skipped", text);
@@ -279,19 +282,8 @@ export class NotificationChannel {
   private malformed(what: string, text: string, topic?: string, err?: unknown): void {
     this.malformedFrames++;
     try {
-      // A server sending nothing but garbage must not flood the log: at most 20 lines a minute.
-      const now = Date.now();
-      if (now - this.malformedLog.since >= 60_000) {
-        if (this.malformedLog.suppressed > 0) this.log.warn({ channel: this.name, suppressed: this.malformedLog.suppressed, malformedFrames: this.malformedFrames }, "more bad frames skipped (not logged one by one)");
-        this.malformedLog = { since: now, logged: 0, suppressed: 0 };
-      }
-      if (this.malformedLog.logged >= 20) {
-        this.malformedLog.suppressed++;
-        return;
-      }
-      this.malformedLog.logged++;
       const e = err instanceof Error ? `${err.name}: ${err.message}` : err === undefined ? undefined : String(err);
-      this.log[err === undefined ? "warn" : "error"]({ channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
+      this.malformedLog[err === undefined ? "warn" : "error"]("malformed", { channel: this.name, topic: topic === undefined ? undefined : excerpt(topic, 120), err: e === undefined ? undefined : excerpt(e, 200), frame: excerpt(text, 200), malformedFrames: this.malformedFrames }, what);
     } catch {
       // Logging must not be the thing that escapes.
     }

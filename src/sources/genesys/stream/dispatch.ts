@@ -10,6 +10,7 @@ import { eventsFromSnapshot, SnapshotError } from "../../../normalize/conversati
 import { parseObservation, type IntervalAggregate, type ObservationUpdate } from "../../../normalize/observation.js";
 import type { Clock } from "../../../util/clock.js";
 import type { Logger } from "../../../util/log.js";
+import { ThrottledLog } from "../../../util/throttled-log.js";
 import { classifyTopic, type Frame } from "./topics.js";
 
 export interface DispatchTargets {
@@ -21,17 +22,17 @@ export interface DispatchTargets {
 }
 
 export class FrameDispatch {
-  /** Conversation bodies that could not be normalized (persisted with the other counters). */
-  private lastLogAt = -Infinity;
-  private suppressed = 0;
+  /** At most one line a second per kind: a stream of bad bodies must not flood the log. */
+  private readonly badLog: ThrottledLog;
 
   constructor(
     private readonly targets: DispatchTargets,
     private readonly counters: Record<string, number>,
     private readonly clock: Clock,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     counters.badPayloads ??= 0;
+    this.badLog = new ThrottledLog(log, { intervalMs: 1000 });
   }
 
   frame(f: Frame): void {
@@ -55,17 +56,9 @@ export class FrameDispatch {
     }
   }
 
-  /** At most one line a second: a stream of bad bodies must not flood the log. */
   private logBad(topic: string, e: unknown): void {
-    const now = Date.now();
-    if (now - this.lastLogAt < 1000) {
-      this.suppressed++;
-      return;
-    }
-    this.lastLogAt = now;
-    const fields = { topic, err: (e as Error).message, badPayloads: this.counters.badPayloads, suppressed: this.suppressed };
-    this.suppressed = 0;
-    if (e instanceof SnapshotError) this.log.warn(fields, "payload skipped");
-    else this.log.error(fields, "payload failed");
+    const fields = { topic, err: (e as Error).message, badPayloads: this.counters.badPayloads };
+    if (e instanceof SnapshotError) this.badLog.warn("skipped", fields, "payload skipped");
+    else this.badLog.error("failed", fields, "payload failed");
   }
 }

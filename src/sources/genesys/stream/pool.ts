@@ -34,7 +34,7 @@ export interface PoolListener {
   /** A channel's stream broke; events after `lastFrameAt` may have been missed. */
   down(channel: string, lastFrameAt: number, reason: string): void;
   /** Every frame as parsed, before any filtering (run --record). */
-  raw?(frame: unknown): void;
+  raw?(text: string): void;
 }
 
 export class ChannelPool {
@@ -109,7 +109,7 @@ export class ChannelPool {
     const waiting = [...this.unplaced, ...added];
     this.unplaced.clear();
     for (const id of waiting) {
-      let ch = this.channels.find((c) => this.queuesOf.get(c)!.size < perChannel);
+      let ch = this.channels.find((c) => this.queuesOn(c).size < perChannel);
       if (!ch && this.channels.length >= MAX_CHANNELS) {
         this.unplaced.add(id);
         continue;
@@ -117,23 +117,29 @@ export class ChannelPool {
       if (!ch) {
         ch = this.open(`channel-${this.channels.length + 1}`);
         this.channels.push(ch);
-        this.queuesOf.set(ch, new Set());
         fresh.push(ch);
       }
-      this.queuesOf.get(ch)!.add(id);
+      this.queuesOn(ch).add(id);
     }
     if (this.unplaced.size > 0) {
       this.log.error(
         { unstreamedQueues: this.unplaced.size, channels: MAX_CHANNELS, queuesPerChannel: perChannel },
-        `${this.unplaced.size} selected queues exceed what one OAuth client can stream (${MAX_CHANNELS} channels x ${perChannel} queues); they are counted from the Analytics API only, minutes late. Run one monitor per OAuth client, each with its own queues.divisions or queues.patterns (README, "Scale")`,
+        `${this.unplaced.size} selected queues exceed what one OAuth client can stream (${MAX_CHANNELS} channels x ${perChannel} queues); they are counted from the Analytics API only, minutes late. Run one monitor per OAuth client, each with its own queues.divisions or queues.patterns (docs/performance.md, "Scale")`,
       );
     }
     for (const ch of this.channels) {
-      await ch.setTopics([...this.queuesOf.get(ch)!].flatMap(queueTopics));
+      await ch.setTopics([...this.queuesOn(ch)].flatMap(queueTopics));
       // A stop while subscribing must not leave a channel opening behind it.
       if (this.stopped) return;
       if (fresh.includes(ch)) ch.start();
     }
+  }
+
+  /** The queues a channel carries (a new channel carries none yet). */
+  private queuesOn(ch: NotificationChannel): Set<string> {
+    let set = this.queuesOf.get(ch);
+    if (!set) this.queuesOf.set(ch, (set = new Set()));
+    return set;
   }
 
   stop(): void {
@@ -148,9 +154,9 @@ export class ChannelPool {
     const opts = { heartbeatSeconds: s.heartbeatSeconds, reconnectInitialSeconds: s.reconnectInitialSeconds, reconnectMaxSeconds: s.reconnectMaxSeconds, rolloverMarginMs: s.rolloverMarginMinutes * 60_000 };
     const ch: NotificationChannel = new NotificationChannel(name, [], this.client, this.clock, this.log, opts, {
       frame: (f) => l.frame(f),
-      live: () => l.live(name, [...(this.queuesOf.get(ch) ?? [])]),
+      live: () => l.live(name, [...this.queuesOn(ch)]),
       down: (lastFrameAt, reason) => l.down(name, lastFrameAt, reason),
-      raw: l.raw && ((m) => l.raw?.(m)),
+      raw: l.raw?.bind(l),
     });
     return ch;
   }

@@ -8,7 +8,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { loadScenario, queueSpecSchema } from "../../../../src/emulator/simulator/scenario.js";
+import { queueSpecSchema } from "../../../../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../../../../src/emulator/simulator/load-scenario.js";
 import { Simulator } from "../../../../src/emulator/simulator/simulator.js";
 
 interface Run {

@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { loadScenario, scenarioSchema } from "../../../../src/emulator/simulator/scenario.js";
+import { scenarioSchema } from "../../../../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../../../../src/emulator/simulator/load-scenario.js";
 import { Simulator, type AgentFigures, type SimSession } from "../../../../src/emulator/simulator/simulator.js";
 import { surgeFactor } from "../../../../src/emulator/simulator/traffic.js";
 

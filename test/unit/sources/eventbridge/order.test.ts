@@ -11,7 +11,7 @@ import { Engine } from "../../../../src/aggregate/engine.js";
 import type { QueueEvent } from "../../../../src/domain/queue-event.js";
 import { toEnvelope } from "../../../../src/emulator/eventbridge/publisher.js";
 import { conversationSnapshot } from "../../../../src/emulator/render.js";
-import { loadScenario } from "../../../../src/emulator/simulator/scenario.js";
+import { loadScenario } from "../../../../src/emulator/simulator/load-scenario.js";
 import { Simulator } from "../../../../src/emulator/simulator/simulator.js";
 import { Dedup } from "../../../../src/ingest/dedup.js";
 import { Pipeline } from "../../../../src/ingest/pipeline.js";

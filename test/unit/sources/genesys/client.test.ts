@@ -122,7 +122,7 @@ test("queue listings are untrusted: unreadable entities are skipped, paging stop
 
 test("backfill: unreadable conversations in a details page are skipped; the good ones are counted", async (t) => {
   const { Simulator } = await import("../../../../src/emulator/simulator/simulator.js");
-  const { loadScenario } = await import("../../../../src/emulator/simulator/scenario.js");
+  const { loadScenario } = await import("../../../../src/emulator/simulator/load-scenario.js");
   const { conversationDetails } = await import("../../../../src/emulator/render.js");
   const { backfill } = await import("../../../../src/sources/genesys/backfill/query.js");
   const sim = new Simulator(loadScenario("steady"), { seed: 3, start: Date.parse("2026-02-02T09:00:00Z"), durationMinutes: 20 });

@@ -33,6 +33,8 @@ class FakeDetails implements DetailsApi {
     readonly convs: FakeConv[],
     readonly cap: number,
     readonly withTotalHits = true,
+    /** Write dates unpadded (`2026-5-4T6:00:00.000Z`), as published analytics data sometimes does. */
+    readonly unpadded = false,
   ) {}
   async call<T>(_method: string, _path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const q = body as { interval: string; paging: { pageSize: number; pageNumber: number }; segmentFilters: { predicates: { value: string }[] }[] };
@@ -44,18 +46,19 @@ class FakeDetails implements DetailsApi {
     const touched = (c: FakeConv) => dayOf(c.start) >= dayOf(a) && dayOf(c.start) <= dayOf(b);
     const active = (c: FakeConv) => c.start <= b && c.start + (c.durationMs ?? 30_000) >= a;
     const hits = this.convs.filter((c) => touched(c) && active(c) && queues.includes(c.queueId)).sort((x, y) => x.start - y.start);
+    const iso = (t: number) => (this.unpadded ? unpad(new Date(t).toISOString()) : new Date(t).toISOString());
     const page = hits.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
       conversationId: c.id,
       participants: [
-        { participantId: `cust-${c.id}`, purpose: "customer", sessions: [{ mediaType: "voice", segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + (c.durationMs ?? 30_000)).toISOString() }] }] },
+        { participantId: `cust-${c.id}`, purpose: "customer", sessions: [{ mediaType: "voice", segments: [{ segmentStart: iso(c.start), segmentEnd: iso(c.start + (c.durationMs ?? 30_000)) }] }] },
         {
           participantId: `acd-${c.id}`,
           purpose: "acd",
           sessions: [
             {
               mediaType: "voice",
-              segments: [{ segmentStart: new Date(c.start).toISOString(), segmentEnd: new Date(c.start + (c.durationMs ?? 30_000)).toISOString(), queueId: c.queueId, segmentType: "interact" }],
-              metrics: [{ name: "tAbandon", value: c.durationMs ?? 30_000, emitDate: new Date(c.start + (c.durationMs ?? 30_000)).toISOString() }],
+              segments: [{ segmentStart: iso(c.start), segmentEnd: iso(c.start + (c.durationMs ?? 30_000)), queueId: c.queueId, segmentType: "interact" }],
+              metrics: [{ name: "tAbandon", value: c.durationMs ?? 30_000, emitDate: iso(c.start + (c.durationMs ?? 30_000)) }],
             },
           ],
         },
@@ -64,6 +67,9 @@ class FakeDetails implements DetailsApi {
     return { status: 200, body: { ...(page.length ? { conversations: page } : {}), ...(this.withTotalHits ? { totalHits: hits.length } : {}) } as T };
   }
 }
+
+/** 2026-05-04T06:00:00.000Z -> 2026-5-4T6:00:00.000Z */
+const unpad = (iso: string) => iso.replace(/^(\d{4})-0?(\d{1,2})-0?(\d{1,2})T0?(\d{1,2}):/, "$1-$2-$3T$4:");
 
 function spread(n: number, queueId: string, from: number, spanMs: number, prefix: string): FakeConv[] {
   return Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, queueId, start: from + Math.floor((i * spanMs) / n) }));
@@ -86,6 +92,15 @@ for (const withTotalHits of [true, false]) {
     assert.equal(new Set(events.filter((e) => e.kind === "abandoned").map((e) => e.conversationId)).size, convs.length);
   });
 }
+
+test("the continuation past the cap reads unpadded dates as the normalizer does (one time parser)", async () => {
+  // One queue, over the cap, spread over hours: only a continuation from the last start read can fit it.
+  const convs = spread(2500, Q1, T0, 5 * 3_600_000, "u");
+  const api = new FakeDetails(convs, 1000, true, true);
+  const { r, events } = await run(api, { queueIds: [Q1] });
+  assert.equal(new Set(events.filter((e) => e.kind === "offered").map((e) => e.conversationId)).size, convs.length, "every conversation found");
+  assert.ok(r.splits > 0, "the cap was met and continued past");
+});
 
 test("a single queue that cannot fit even at the smallest split fails loudly", async () => {
   // 1,500 conversations of one queue in the same minute: no split brings that under 1,000.

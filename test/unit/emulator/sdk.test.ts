@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { RecordingSocket, startTestEmulator } from "./helpers/emulator.js";
+import { RecordingSocket, startTestEmulator } from "../../helpers/emulator.js";
 
 const require = createRequire(import.meta.url);
 

@@ -7,9 +7,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type { Emulator } from "../src/emulator/server.js";
-import { api, bearer, startTestEmulator, token, waitUntil } from "./helpers/emulator.js";
-import { CLI } from "./helpers/monitor-process.js";
+import type { Emulator } from "../../src/emulator/server.js";
+import { api, bearer, startTestEmulator, token, waitUntil } from "../helpers/emulator.js";
+import { CLI } from "../helpers/monitor-process.js";
 
 async function details(emu: Emulator, tok: string, interval: string, extra: Record<string, unknown> = {}): Promise<{ status: number; convs: any[] }> {
   const convs: any[] = [];
@@ -68,7 +68,7 @@ test("details interval: daily indexes by conversation start (UTC) and activity i
 test("ingestion lag: mostly around the typical delay, some versions minutes late; a newer version can show before an older one", async (t) => {
   const emu = await startTestEmulator({ speed: 60, ingestionDelaySeconds: 3, ingestionLagTailSeconds: 120, ingestionLagTailShare: 0.05 });
   t.after(() => emu.stop());
-  const sim = new (await import("../src/emulator/simulator/simulator.js")).Simulator(emu.options.scenario, { seed: 3, start: Date.parse("2026-03-01T09:00:00Z"), durationMinutes: 120 });
+  const sim = new (await import("../../src/emulator/simulator/simulator.js")).Simulator(emu.options.scenario, { seed: 3, start: Date.parse("2026-03-01T09:00:00Z"), durationMinutes: 120 });
   sim.advanceTo(Date.parse("2026-03-01T12:00:00Z"));
   const lags: number[] = [];
   let overtakes = 0;

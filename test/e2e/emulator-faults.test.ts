@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Emulator } from "../src/emulator/server.js";
-import { api, bearer, RecordingSocket, startTestEmulator } from "./helpers/emulator.js";
+import type { Emulator } from "../../src/emulator/server.js";
+import { api, bearer, RecordingSocket, startTestEmulator } from "../helpers/emulator.js";
 
 async function fault(emu: Emulator, body: unknown): Promise<{ status: number; body: any }> {
   const r = await fetch(`${emu.url}/emulator/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

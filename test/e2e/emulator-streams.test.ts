@@ -6,8 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Emulator } from "../src/emulator/server.js";
-import { api, bearer, RecordingSocket, startTestEmulator, waitUntil } from "./helpers/emulator.js";
+import type { Emulator } from "../../src/emulator/server.js";
+import { api, bearer, RecordingSocket, startTestEmulator, waitUntil } from "../helpers/emulator.js";
 
 const BUCKET = 1_800_000;
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadScenario } from "../src/emulator/simulator/scenario.js";
-import { Simulator } from "../src/emulator/simulator/simulator.js";
+import { loadScenario } from "../../../../src/emulator/simulator/load-scenario.js";
+import { Simulator } from "../../../../src/emulator/simulator/simulator.js";
 
 /** Erlang C: probability that a caller waits, for c servers and offered load a = lambda / mu. */
 function erlangC(c: number, a: number): number {

@@ -6,9 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conversationDetails, conversationSnapshot } from "../src/emulator/render.js";
-import { loadScenario } from "../src/emulator/simulator/scenario.js";
-import { MAX_ANSWER_SKEW_MS, MAX_ANSWERED_EMIT_SKEW_MS, Simulator, type SimConversation, type SimParticipant, type SimSession } from "../src/emulator/simulator/simulator.js";
+import { conversationDetails, conversationSnapshot } from "../../../../src/emulator/render.js";
+import { loadScenario } from "../../../../src/emulator/simulator/load-scenario.js";
+import { MAX_ANSWER_SKEW_MS, MAX_ANSWERED_EMIT_SKEW_MS, Simulator, type SimConversation, type SimParticipant, type SimSession } from "../../../../src/emulator/simulator/simulator.js";
 
 const start = Date.parse("2026-02-02T09:00:00Z");
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api, bearer, RecordingSocket, startTestEmulator, token, waitUntil } from "./helpers/emulator.js";
+import { api, bearer, RecordingSocket, startTestEmulator, token, waitUntil } from "../helpers/emulator.js";
 
 test("oauth: client credentials, invalid_client, unsupported grant, and bearer checks", async (t) => {
   const emu = await startTestEmulator({ tokenTtlSeconds: 60 });
