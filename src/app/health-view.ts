@@ -9,13 +9,14 @@ import type { BackfillRunner } from "../sources/genesys/backfill/runner.js";
 import type { BackfillScheduler } from "../sources/genesys/backfill/scheduler.js";
 import type { BackfillTriggers } from "../sources/genesys/backfill/triggers.js";
 import type { LagTracker } from "../sources/genesys/backfill/lag.js";
-import type { ChannelPool } from "../sources/genesys/stream/pool.js";
+import type { StreamSource } from "../sources/stream-source.js";
 import { notReadyReasons, type Health } from "./health.js";
 import type { Problems } from "./problems.js";
 
 export interface HealthParts {
   now: number;
-  pool: ChannelPool;
+  /** The notification source: the WebSocket channels or EventBridge. */
+  source: StreamSource;
   triggers: BackfillTriggers;
   scheduler: BackfillScheduler;
   runner: BackfillRunner;
@@ -35,7 +36,7 @@ export interface HealthParts {
 
 export function assembleHealth(p: HealthParts): Health {
   const problems = p.problems.list();
-  const connected = p.pool.connected;
+  const connected = p.source.connected;
   const caughtUp = p.triggers.caughtUp;
   const job = p.scheduler.job;
   const lastEventAt = p.pipeline.lastEventAt;
@@ -44,14 +45,15 @@ export function assembleHealth(p: HealthParts): Health {
     connected,
     ready: connected && caughtUp && problems.length === 0,
     caughtUp,
-    reasons: notReadyReasons({ channels: p.pool.size, connected, caughtUp, problems }),
+    reasons: notReadyReasons({ channels: p.source.size, connected, caughtUp, problems, notLive: p.source.notLiveReason?.() }),
     watermark: p.watermark.value ? new Date(p.watermark.value).toISOString() : null,
     queues: p.queues,
     series: p.engine.seriesCount,
-    channels: p.pool.views(p.now),
-    unstreamedQueues: p.pool.unstreamed,
+    source: p.source.status?.() ?? { type: "websocket" },
+    channels: p.source.views(p.now),
+    unstreamedQueues: p.source.unstreamed,
     lastEventAgeSeconds: lastEventAt === null ? null : Math.max(0, (p.now - lastEventAt) / 1000),
-    counters: { ...p.counters, dedupIdentities: p.pipeline.dedup.size, malformedFrames: p.pool.malformedFrames },
+    counters: { ...p.counters, dedupIdentities: p.pipeline.dedup.size, malformedFrames: p.source.malformedFrames },
     http: { ...p.transport.stats, byStatus: { ...p.transport.stats.byStatus }, rateLimit: { perMinute: p.limiter.perMinute, inWindow: rl.inWindow, queued: rl.queued, throttled: rl.throttled } },
     backfill: {
       pending: job !== null && !job.settle,

@@ -6,6 +6,7 @@ import type { Comparison } from "../ingest/loss-detector.js";
 import type { LagView } from "../sources/genesys/backfill/lag.js";
 import type { BackfillProgressView } from "../sources/genesys/backfill/runner.js";
 import type { ChannelView } from "../sources/genesys/stream/pool.js";
+import type { SourceHealth } from "../sources/stream-source.js";
 import type { Problem } from "./problems.js";
 
 export type { Problem } from "./problems.js";
@@ -20,6 +21,8 @@ export interface Health {
   watermark: string | null;
   queues: number;
   series: number;
+  /** Where notifications come from: the WebSocket channels (below), or EventBridge through SQS with its queue's backlog. */
+  source: SourceHealth;
   channels: ChannelView[];
   /** Selected queues no channel has room for (more than one OAuth client can stream): counted from the Analytics API only. */
   unstreamedQueues: number;
@@ -64,10 +67,15 @@ export interface RateLimitView {
   throttled: number;
 }
 
-/** Why the monitor is not ready (empty when it is). */
-export function notReadyReasons(s: { channels: number; connected: boolean; caughtUp: boolean; problems: Problem[] }): string[] {
+/**
+ * Why the monitor is not ready (empty when it is). `notLive`: a source without channels says
+ * in its own words why it is not live (null: it is).
+ */
+export function notReadyReasons(s: { channels: number; connected: boolean; caughtUp: boolean; problems: Problem[]; notLive?: string | null }): string[] {
   const out: string[] = [];
-  if (s.channels === 0) out.push("no channel yet (queue discovery has not completed)");
+  if (s.notLive !== undefined) {
+    if (s.notLive !== null) out.push(s.notLive);
+  } else if (s.channels === 0) out.push("no channel yet (queue discovery has not completed)");
   else if (!s.connected) out.push("not every notification channel is live");
   if (!s.caughtUp) out.push("a gap is still being backfilled");
   for (const p of s.problems) out.push(`${p.area}: ${p.status === null ? "" : `HTTP ${p.status}: `}${p.reason}`);

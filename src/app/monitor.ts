@@ -2,10 +2,11 @@
  * The composition root: builds the finished parts in pipeline order and starts and stops them.
  * It holds no logic of its own and no frame passes through it:
  *
- *   channels (stream/pool) -> dispatch -> normalize -> ingest pipeline -> engine (+ observers)
- *   discovery -> engine names, coverage and pickups (triggers), channels, alert rules
+ *   source (WebSocket channels, or EventBridge via SQS) -> dispatch -> normalize -> ingest
+ *     pipeline -> engine (+ observers)
+ *   discovery -> engine names, coverage and pickups (triggers), the source, alert rules
  *   triggers -> scheduler -> backfill runner -> ingest pipeline
- *   state (commit, checkpoint) <- pipeline's pending batch, W, counters
+ *   state (commit, checkpoint) <- pipeline's pending batch, W, counters; -> the source's acknowledgements
  *   export, alerts, HTTP <- read-only views
  *
  * The state file is loaded first (synchronously: better-sqlite3), so every part starts from the
@@ -36,8 +37,10 @@ import { GenesysClient } from "../sources/genesys/client.js";
 import { QueueDiscovery } from "../sources/genesys/discovery.js";
 import { genesysEnvironment } from "../sources/genesys/environment.js";
 import { FrameDispatch } from "../sources/genesys/stream/dispatch.js";
-import { ChannelPool } from "../sources/genesys/stream/pool.js";
 import { TokenProvider } from "../sources/genesys/token.js";
+import { createStreamSource } from "../sources/create-source.js";
+import type { StreamSource } from "../sources/stream-source.js";
+import { CommitWaiters } from "../store/commit-waiters.js";
 import { Committer } from "../store/committer.js";
 import { StateStore } from "../store/state-store.js";
 import type { Clock } from "../util/clock.js";
@@ -58,6 +61,8 @@ export interface MonitorTaps {
   /** Every notification frame that is JSON, as received (its text). */
   onRawFrame?(text: string): void;
   onDetailsPage?(body: unknown): void;
+  /** Static AWS credentials for an EventBridge source (the demo's in-process SQS); absent: the SDK's default chain. */
+  awsCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export class Monitor {
@@ -80,7 +85,9 @@ export class Monitor {
   private readonly scheduler: BackfillScheduler;
   private readonly triggers: BackfillTriggers;
   private readonly runner: BackfillRunner;
-  private readonly pool: ChannelPool;
+  private readonly source: StreamSource;
+  /** What the source waits for before acknowledging what it delivered (EventBridge deletes its messages then). */
+  private readonly commits = new CommitWaiters();
   private readonly state: MonitorState;
   /** Counters of this process only (not carried over a restart), shown and written with the rest. */
   private readonly liveCounters: () => Record<string, number>;
@@ -133,12 +140,12 @@ export class Monitor {
     const lag = this.lag;
     const horizonMs = () => lag.horizonMs(clock.now());
     this.scheduler = new BackfillScheduler({ horizonMs, maxSettlePasses: bf.settleMaxPasses });
-    this.pool = new ChannelPool(config.stream, this.client, clock, log);
+    this.source = createStreamSource(config, { client: this.client, clock, log, commits: this.commits, problems: this.problems, awsCredentials: taps.awsCredentials });
     const allowanceMs = config.stream.latencyAllowanceSeconds * 1000;
     this.triggers = new BackfillTriggers(
       this.scheduler,
       this.watermark,
-      this.pool,
+      this.source,
       clock,
       { backfill: bf, allowanceMs, ingestionDelayMs: () => guessMs, horizonMs, freshState: restored.fresh, dayStart: (t) => this.engine.dayStart(t) },
       this.counters,
@@ -186,7 +193,7 @@ export class Monitor {
     const pipeline = this.pipeline;
     const nowFigures = new NowFigures(this.engine);
     const dispatch = new FrameDispatch({ monitored, events: (ev) => pipeline.ingest(ev, "stream"), observation: (u) => nowFigures.observe(u), aggregate: (a) => lossDetector.aggregate(a) }, this.counters, clock, log);
-    this.pool.listen({
+    this.source.listen({
       frame: (f) => dispatch.frame(f),
       live: (channel, queueIds) => triggers.channelLive(channel, queueIds),
       down: (channel, lastFrameAt, reason) => triggers.channelDown(channel, lastFrameAt, reason),
@@ -219,17 +226,18 @@ export class Monitor {
       pipeline,
       counters: this.counters,
       liveCounters: () => this.liveCounters(),
-      stream: () => ({ lastFrames: this.pool.lastFrames(), allLive: this.pool.connected, backfillIdle: triggers.backfillIdle, initialDone: triggers.initialBackfillDone }),
+      stream: () => ({ lastFrames: this.source.lastFrames(), allLive: this.source.connected, backfillIdle: triggers.backfillIdle, initialDone: triggers.initialBackfillDone }),
       allowanceMs,
       lag,
       problems: this.problems,
       recover: (from, done) => triggers.recoverRefused(from, done),
+      commits: this.commits,
       clock,
       log,
     });
 
-    // Queue changes, in order: names, "now" readings, coverage and pickups, channels, alert rules.
-    const pool = this.pool;
+    // Queue changes, in order: names, "now" readings, coverage and pickups, the source, alert rules.
+    const source = this.source;
     const rules = effectiveRules(config.alerts);
     const state = this.state;
     this.discovery.onChange((c) => {
@@ -238,7 +246,7 @@ export class Monitor {
       state.queuesFound(c.found);
     });
     this.discovery.onChange((c) => triggers.queuesChanged(c));
-    this.discovery.onChange((c) => pool.assign(c.added.map((q) => q.id), c.removed));
+    this.discovery.onChange((c) => source.assign(c.added.map((q) => q.id), c.removed));
     this.discovery.onChange((c) => {
       this.alerter.setQueues(c.found);
       if (c.first) for (const line of patternReadingChanges(rules, c.found)) log.warn(line);
@@ -277,7 +285,7 @@ export class Monitor {
       if (this.discovery.queues.size > 0) this.runner.tick();
     });
     this.every(10_000, () => {
-      if (!this.pool.connected && this.pool.size > 0) void this.discovery.probe();
+      if (!this.source.connected && this.source.size > 0) void this.discovery.probe();
       this.state.upkeep();
     });
     const client = this.client;
@@ -295,11 +303,15 @@ export class Monitor {
     for (const t of this.timers) clearInterval(t);
     this.discovery.stop();
     this.triggers.stop();
-    this.pool.stop();
+    // The source stops receiving at once; a commit now lets it acknowledge what it delivered while it drains.
+    const sourceStopped = this.source.stop();
+    this.state.commit();
     this.limiter.close();
     await this.exporter.stop();
     await this.alerter.stop();
     this.state.checkpoint();
+    await sourceStopped;
+    this.commits.close("the monitor stopped before a commit included these deliveries");
     this.store.close();
     const server = this.server;
     if (server) {
@@ -311,13 +323,13 @@ export class Monitor {
 
   /** Connected, every gap backfilled (a settling re-query may still be due), nothing blocked. */
   get ready(): boolean {
-    return this.pool.connected && this.triggers.caughtUp && this.problems.list().length === 0;
+    return this.source.connected && this.triggers.caughtUp && this.problems.list().length === 0;
   }
 
   health(): Health {
     return assembleHealth({
       now: this.clock.now(),
-      pool: this.pool,
+      source: this.source,
       triggers: this.triggers,
       scheduler: this.scheduler,
       runner: this.runner,

@@ -7,6 +7,7 @@
 import type { Engine } from "../aggregate/engine.js";
 import type { Pipeline } from "../ingest/pipeline.js";
 import { streamWatermark, type Watermark, type WatermarkState } from "../ingest/watermark.js";
+import type { CommitWaiters } from "../store/commit-waiters.js";
 import type { Committer } from "../store/committer.js";
 import type { Batch, StateStore } from "../store/state-store.js";
 import type { Clock } from "../util/clock.js";
@@ -42,6 +43,8 @@ export interface StateParts {
   problems: Problems;
   /** Backfills events refused from `from` on; `done` once a settled read covers them. */
   recover: (from: number, done: () => void) => void;
+  /** Sources waiting for what they delivered to be committed (EventBridge deletes its messages then). */
+  commits?: CommitWaiters;
   clock: Clock;
   log: Logger;
 }
@@ -63,10 +66,13 @@ export class MonitorState {
     const v = this.p.watermark.version;
     const l = this.p.lag.version;
     const q = this.queuesUnwritten;
-    if (this.p.committer.commit(this.batchState())) {
+    const covered = this.p.commits?.take() ?? [];
+    const ok = this.p.committer.commit(this.batchState());
+    if (ok) {
       [this.coverageWritten, this.lagWritten] = [v, l];
       if (this.queuesUnwritten === q) this.queuesUnwritten = null;
     }
+    this.p.commits?.settle(covered, ok);
     this.watch();
   }
 
@@ -85,7 +91,10 @@ export class MonitorState {
   checkpoint(): void {
     const v = this.p.watermark.version;
     const l = this.p.lag.version;
+    const covered = this.p.commits?.take() ?? [];
     if (this.p.committer.checkpoint(this.batchState())) [this.coverageWritten, this.lagWritten] = [v, l];
+    // The batch landed unless the commit half failed (a failed series write leaves it committed).
+    this.p.commits?.settle(covered, this.p.committer.failure()?.operation !== "commit");
     this.watch();
   }
 

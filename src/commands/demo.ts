@@ -1,20 +1,37 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { setPath } from "../config/env.js";
 import { loadConfig } from "../config/load.js";
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import { Monitor } from "../app/monitor.js";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { SqsServer } from "../emulator/eventbridge/sqs-server.js";
 import { createLogger } from "../util/log.js";
 import { readAlerts } from "../wallboard/alerts.js";
-import { addEmulatorOptions, emulatorOptions, startEmulator, type EmulatorCliOptions } from "./emulate.js";
+import { addEmulatorOptions, emulatorOptions, hasAwsCredentials, LOCAL_SQS_CREDENTIALS, startEmulator, type EmulatorCliOptions } from "./emulate.js";
 
 interface DemoFlags extends EmulatorCliOptions {
   listen: string;
   state?: string;
   every: number;
   table?: boolean;
+  source: "websocket" | "eventbridge";
+}
+
+/** An SQS server in this process (fauxqs on loopback) with the queue the emulator's EventBridge rule targets. */
+async function localQueue(): Promise<{ server: SqsServer; queueUrl: string }> {
+  // Loaded only here: fauxqs (and its HTTP framework) is no part of the monitor.
+  const { createQueueWithDeadLetter, startSqsServer } = await import("../emulator/eventbridge/sqs-server.js");
+  const server = await startSqsServer();
+  const client = new SQSClient({ endpoint: server.endpoint, region: "us-east-1", credentials: LOCAL_SQS_CREDENTIALS });
+  try {
+    const { queueUrl } = await createQueueWithDeadLetter(client, "genesys-events");
+    return { server, queueUrl };
+  } finally {
+    client.destroy();
+  }
 }
 
 const fmt = (v: number | null | undefined, digits = 0, suffix = "") => (v === null || v === undefined ? "-" : `${v.toFixed(digits)}${suffix}`);
@@ -51,12 +68,15 @@ interface DemoProgress {
   firing: number;
   connected: boolean;
   caughtUp: boolean;
+  /** EventBridge: messages waiting in the SQS queue (its last backlog read). */
+  backlog?: number | null;
 }
 
 /** The one-line progress the demo keeps rewriting. */
 export function progressLine(p: DemoProgress): string {
   const stream = !p.connected ? "RECONNECTING" : p.caughtUp ? "live" : "catching up";
-  return `${p.clock.replace("T", " ").slice(0, 19)} (simulated)  events ingested ${p.events}  alerts raised ${p.alertsRaised} (${p.firing} firing)  stream ${stream}`;
+  const backlog = p.backlog === undefined ? "" : `  SQS backlog ${p.backlog ?? "-"}`;
+  return `${p.clock.replace("T", " ").slice(0, 19)} (simulated)  events ingested ${p.events}  alerts raised ${p.alertsRaised} (${p.firing} firing)  stream ${stream}${backlog}`;
 }
 
 export function demoCommand(program: Command): void {
@@ -64,13 +84,21 @@ export function demoCommand(program: Command): void {
     .option("--listen <host:port>", "monitor HTTP address", "127.0.0.1:9464")
     .option("--state <file>", "monitor state file (default: a fresh temporary file)")
     .option("--every <seconds>", "refresh the progress line this often", (v) => Number(v), 1)
-    .option("--table", "also print a table of every queue at each refresh");
+    .option("--table", "also print a table of every queue at each refresh")
+    .addOption(new Option("--source <source>", "where the monitor reads notifications: the WebSocket, or EventBridge through SQS (an SQS server in this process unless --eventbridge-sqs names a queue)").choices(["websocket", "eventbridge"]).default("websocket"));
   // The demo shows a surge on one queue (the wallboard's alert colour) unless told otherwise.
   cmd.options.find((o) => o.long === "--scenario")?.default("surge");
   cmd.setOptionValueWithSource("scenario", "surge", "default");
   cmd.action(async (flags: DemoFlags) => {
     const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
-    const emu = await startEmulator(emulatorOptions(flags, log));
+    const eventBridge = flags.source === "eventbridge";
+    // The SDK's notice that later versions need Node 22 says nothing a demo can act on.
+    if (eventBridge) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+    const sqs = eventBridge && flags.eventbridgeSqs === undefined ? await localQueue() : undefined;
+    if (sqs) Object.assign(flags, { eventbridgeSqs: sqs.queueUrl, sqsEndpoint: sqs.server.endpoint, sqsRegion: "us-east-1" });
+    const emuOptions = emulatorOptions(flags, log);
+    const eb = eventBridge ? emuOptions.eventBridge : undefined;
+    const emu = await startEmulator(emuOptions);
     // The same loader as `run` (and its cross-checks), with the emulator wired in; PagerDuty pages the emulator's receiver.
     const config = loadConfig(undefined, process.env, (raw) => {
       setPath(raw, ["genesys", "baseUrl"], emu.url);
@@ -82,8 +110,10 @@ export function demoCommand(program: Command): void {
       setPath(raw, ["state", "file"], flags.state ?? join(mkdtempSync(join(tmpdir(), "queue-monitor-demo-")), "state.sqlite"));
       setPath(raw, ["alerts", "pagerduty", "routingKey"], "demo0000000000000000000000000000");
       setPath(raw, ["alerts", "pagerduty", "eventsUrl"], `${emu.url}/v2/enqueue`);
+      if (eb) setPath(raw, ["source"], { type: "eventbridge", queueUrl: eb.queueUrl, region: eb.region, ...(eb.endpoint ? { endpoint: eb.endpoint } : {}) });
     });
-    const monitor = new Monitor(config, emu.clock, log);
+    const awsCredentials = eb?.endpoint !== undefined && !hasAwsCredentials(process.env) ? LOCAL_SQS_CREDENTIALS : undefined;
+    const monitor = new Monitor(config, emu.clock, log, { awsCredentials });
     await monitor.start();
     const m = monitor.listenUrl;
     process.stdout.write(
@@ -101,6 +131,10 @@ export function demoCommand(program: Command): void {
 ` +
         `  pagerduty:  ${emu.url}/v2/enqueue (received: ${emu.url}/emulator/pagerduty/events)
 ` +
+        (eb
+          ? `  source:     EventBridge through SQS ${eb.queueUrl}${sqs ? ` (in this process, ${sqs.server.endpoint})` : ""}; published: ${emu.url}/emulator/eventbridge; late delivery: curl -XPOST ${emu.url}/emulator/faults -H 'content-type: application/json' -d '{"type":"eventbridge-hold","seconds":20}'
+`
+          : "") +
         `  state:      ${config.state.file}
   Ctrl-C to stop.
 
@@ -119,6 +153,7 @@ export function demoCommand(program: Command): void {
         firing: alerts.filter((a) => a.state === "firing").length,
         connected: h.connected,
         caughtUp: h.caughtUp,
+        backlog: h.source.type === "eventbridge-sqs" ? (h.source.backlog?.visible ?? null) : undefined,
       });
       if (flags.table) process.stdout.write(table(monitor.engine.snapshot(), new Date(emu.clock.now()).toISOString()) + "\n" + line + "\n\n");
       // A terminal gets one line rewritten in place; a pipe or log file gets one line per refresh.
@@ -127,7 +162,11 @@ export function demoCommand(program: Command): void {
     const stop = () => {
       clearInterval(timer);
       if (tty) process.stdout.write("\n");
-      void monitor.stop().then(() => emu.stop()).then(() => process.exit(0));
+      void monitor
+        .stop()
+        .then(() => emu.stop())
+        .then(() => sqs?.server.stop())
+        .then(() => process.exit(0));
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { number } from "./args.js";
 import { Emulator, emulatorDefaults, type EmulatorOptions } from "../emulator/server.js";
 import { loadScenario, scenarioNames } from "../emulator/simulator/load-scenario.js";
+import { regionOfQueueUrl } from "../sources/eventbridge/config.js";
 import { createLogger } from "../util/log.js";
 
 /** A commander parser for a share 0..1 that names the flag in its error. */
@@ -37,7 +38,20 @@ export function addEmulatorOptions(cmd: Command): Command {
     .option("--retention <hours>", "finished conversations stay in analytics this long (virtual hours)", number("--retention", { min: 0.01 }), d.retentionHours)
     .option("--ground-truth <file>", "write every ground-truth QueueEvent as a JSON line")
     .option("--frame-log <file>", "write a line per notification frame sent: CorrelationId, sent and event time (virtual ms), topic (the load test's latency join)")
-    .option("--pagerduty-rate <n>", "PagerDuty events per minute per routing key before 429", number("--pagerduty-rate", { min: 1, integer: true }), d.pagerDutyPerMinute);
+    .option("--pagerduty-rate <n>", "PagerDuty events per minute per routing key before 429", number("--pagerduty-rate", { min: 1, integer: true }), d.pagerDutyPerMinute)
+    .option("--eventbridge-sqs <queueUrl>", "also publish every notification as an EventBridge event into this SQS queue (Genesys' EventBridge integration)")
+    .option("--sqs-endpoint <url>", "an SQS-compatible server (fauxqs, ElasticMQ) instead of AWS")
+    .option("--sqs-region <region>", "the queue's region (default: from the queue URL, else AWS_REGION, else us-east-1)")
+    .option("--eventbridge-reorder-ms <ms>", "each EventBridge message leaves at a random moment within this window (real ms)", number("--eventbridge-reorder-ms", { min: 0 }), d.eventBridgeReorderMs)
+    .option("--eventbridge-duplicates <p>", "share of EventBridge messages sent twice (0..1)", shareArg("--eventbridge-duplicates"), d.eventBridgeDuplicateShare);
+}
+
+/** Credentials for a local SQS-compatible server, which checks none; AWS itself gets the SDK's default chain. */
+export const LOCAL_SQS_CREDENTIALS = { accessKeyId: "queue-monitor-local", secretAccessKey: "queue-monitor-local" };
+
+/** Whether the environment names AWS credentials of its own (then the default chain is used, even locally). */
+export function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
 }
 
 export interface EmulatorCliOptions {
@@ -62,6 +76,11 @@ export interface EmulatorCliOptions {
   groundTruth?: string;
   frameLog?: string;
   pagerdutyRate: number;
+  eventbridgeSqs?: string;
+  sqsEndpoint?: string;
+  sqsRegion?: string;
+  eventbridgeReorderMs: number;
+  eventbridgeDuplicates: number;
 }
 
 /** Where the accepted secret came from: printed instead of the secret, which is never printed or logged. */
@@ -99,7 +118,25 @@ export function emulatorOptions(o: EmulatorCliOptions, log: ReturnType<typeof cr
     groundTruthFile: o.groundTruth,
     frameLogFile: o.frameLog,
     pagerDutyPerMinute: o.pagerdutyRate,
+    eventBridge: o.eventbridgeSqs === undefined ? undefined : eventBridgeOptions(o),
     log,
+  };
+}
+
+function eventBridgeOptions(o: EmulatorCliOptions, env: NodeJS.ProcessEnv = process.env): NonNullable<EmulatorOptions["eventBridge"]> {
+  const queueUrl = o.eventbridgeSqs!;
+  try {
+    new URL(queueUrl);
+  } catch {
+    throw new Error(`--eventbridge-sqs must be an SQS queue URL, got "${queueUrl}"`);
+  }
+  return {
+    queueUrl,
+    endpoint: o.sqsEndpoint,
+    region: o.sqsRegion ?? regionOfQueueUrl(queueUrl) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+    credentials: o.sqsEndpoint !== undefined && !hasAwsCredentials(env) ? LOCAL_SQS_CREDENTIALS : undefined,
+    reorderWindowMs: o.eventbridgeReorderMs,
+    duplicateShare: o.eventbridgeDuplicates,
   };
 }
 
@@ -131,7 +168,8 @@ export function emulateCommand(program: Command): void {
       `Genesys Cloud emulator on ${emu.url}\n` +
         `  client id: ${emu.options.clientId}, secret: ${secret}\n` +
         `  virtual clock: starts ${new Date(emu.clock.start).toISOString()}, speed x${emu.options.speed}\n` +
-        `  scenario: ${emu.options.scenario.name} (${emu.sim.queues.map((q) => q.name).join(", ")})\n`,
+        `  scenario: ${emu.options.scenario.name} (${emu.sim.queues.map((q) => q.name).join(", ")})\n` +
+        (emu.eventBridge ? `  EventBridge: every notification also into ${emu.options.eventBridge!.queueUrl} (reordered within ${emu.options.eventBridge!.reorderWindowMs} ms, ${emu.options.eventBridge!.duplicateShare} sent twice; late delivery: POST /emulator/faults {"type":"eventbridge-hold","seconds":30})\n` : ""),
     );
     const stop = () => {
       void emu.stop().then(() => process.exit(0));

@@ -9,6 +9,7 @@ import { deliverySchema } from "../delivery/policy.js";
 import { serverSchema } from "../http/config.js";
 import { exportSchema } from "../sinks/config.js";
 import { backfillSchema } from "../sources/genesys/backfill/config.js";
+import { sourceSchema } from "../sources/config.js";
 import { genesysSchema, queuesSchema } from "../sources/genesys/config.js";
 import { streamSchema } from "../sources/genesys/stream/config.js";
 import { stateSchema } from "../store/config.js";
@@ -33,6 +34,8 @@ export const configSchema = z
   .object({
     genesys: genesysSchema,
     queues: queuesSchema,
+    /** Where notifications come from: the WebSocket channels (default) or EventBridge via SQS. */
+    source: sourceSchema,
     stream: streamSchema,
     backfill: backfillSchema,
     stats: statsSchema,

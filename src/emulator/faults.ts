@@ -1,7 +1,9 @@
 /**
  * POST /emulator/faults: failures injected exactly as the real service would show them (dropped
  * or closing sockets, stalled heartbeats, 429s and 503s on the next API calls, revoked tokens,
- * expired channels, missing notifications, malformed frames), and the log of what was injected.
+ * expired channels, missing notifications, malformed frames; with EventBridge on, notifications
+ * held and then delivered late, as Genesys retries while AWS is unreachable), and the log of what
+ * was injected.
  */
 import type { VirtualClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
@@ -9,7 +11,7 @@ import type { Auth } from "./auth.js";
 import { HttpError, json, type Reply } from "./http.js";
 import type { Notifications } from "./notifications.js";
 
-const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels", "drop-events", "garbage-frames"];
+const FAULTS = ["drop-sockets", "socket-closing", "stall-heartbeats", "rate-limit", "server-errors", "revoke-tokens", "expire-channels", "drop-events", "garbage-frames", "eventbridge-hold"];
 
 export class Faults {
   readonly log: { at: string; type: string; detail: unknown }[] = [];
@@ -21,6 +23,8 @@ export class Faults {
     private readonly notifications: Notifications,
     private readonly auth: Auth,
     private readonly logger: Logger,
+    /** The EventBridge integration, when the emulator publishes to SQS. */
+    private readonly bridge?: { hold(ms: number): number },
   ) {}
 
   /** The status the next Genesys API call gets instead of its answer, if a fault queued one. */
@@ -56,6 +60,10 @@ export class Faults {
         break;
       case "garbage-frames":
         affected = this.notifications.garbage(Math.ceil(positive(f.count, "count", 10)));
+        break;
+      case "eventbridge-hold":
+        if (!this.bridge) throw new HttpError(400, "bad.request", "eventbridge-hold needs the emulator started with --eventbridge-sqs");
+        affected = this.bridge.hold(positive(f.seconds, "seconds", 30) * 1000);
         break;
       case "revoke-tokens":
         this.auth.revokeAll();

@@ -30,6 +30,8 @@ export interface NotificationsOptions {
    * recorded, by the frame's own identity, so nothing emulator-only travels on the wire.
    */
   onFrameSent?: (correlationId: string, topicName: string, eventTime: number | undefined) => void;
+  /** The org's EventBridge integration: it listens to its topics whatever the sockets do, and gets every notification. */
+  bridge?: { listens(topic: string): boolean; publish(topic: string, eventBody: unknown, eventTime?: number): void };
 }
 
 interface ChannelTopic {
@@ -72,9 +74,7 @@ export class Notifications {
     private readonly clock: VirtualClock,
     private readonly options: NotificationsOptions,
   ) {
-    const sweep = setInterval(() => this.expireDue(), 200);
-    sweep.unref();
-    this.timers.add(sweep);
+    this.timers.add(setInterval(() => this.expireDue(), 200).unref());
   }
 
   // ---- REST -----------------------------------------------------------------------------
@@ -192,6 +192,7 @@ export class Notifications {
       this.stats.notificationsOmitted++;
       return;
     }
+    this.options.bridge?.publish(topic, eventBody, eventTime);
     // The body is serialized once, however many sockets get it (only the CorrelationId differs).
     let prefix: string | undefined;
     for (const ch of this.channels.values()) {
@@ -203,6 +204,7 @@ export class Notifications {
 
   /** True if any channel listens to `topic` (lets the publisher skip rendering unused snapshots). */
   hasListener(topic: string): boolean {
+    if (this.options.bridge?.listens(topic)) return true;
     for (const ch of this.channels.values()) if (ch.socket && ch.topics.has(topic)) return true;
     return false;
   }

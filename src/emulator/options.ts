@@ -1,4 +1,5 @@
 /** What an emulator run is configured with (the `queue-monitor emulate` flags map onto these). */
+import type { SQSClientConfig } from "@aws-sdk/client-sqs";
 import type { Logger } from "../util/log.js";
 import type { Scenario } from "./simulator/scenario.js";
 
@@ -33,7 +34,26 @@ export interface EmulatorOptions {
   /** Every frame sent, as a line `CorrelationId TAB sent TAB eventTime TAB topic` (virtual ms), for the load test. */
   frameLogFile?: string;
   pagerDutyPerMinute: number;
+  /** Also publish every notification as an EventBridge event into this SQS queue (Genesys' EventBridge integration). */
+  eventBridge?: EventBridgeOptions;
   log: Logger;
+}
+
+export interface EventBridgeOptions {
+  queueUrl: string;
+  region: string;
+  /** An SQS-compatible server (fauxqs); absent: AWS. */
+  endpoint?: string;
+  /** Absent: the AWS SDK's default chain. */
+  credentials?: SQSClientConfig["credentials"];
+  /** The organization id in the event source (default: a fixed one). */
+  orgId?: string;
+  /** Topic templates with `{id}` (default: every queue's conversations and observations). */
+  topicFilters?: string[];
+  /** Each message leaves at a random moment within this many real ms (default 200). */
+  reorderWindowMs?: number;
+  /** The share of messages sent twice (default 0.02). */
+  duplicateShare?: number;
 }
 
 export const emulatorDefaults = {
@@ -53,4 +73,7 @@ export const emulatorDefaults = {
   ingestionLagTailShare: 0.02,
   retentionHours: 72,
   pagerDutyPerMinute: 120,
+  eventBridgeOrgId: "3b03b67a-2349-4a03-8b28-c8ac5c26c49a",
+  eventBridgeReorderMs: 200,
+  eventBridgeDuplicateShare: 0.02,
 };

@@ -29,6 +29,8 @@ export interface RouteTargets {
     addQueue(body: unknown): Reply;
     patchQueue(id: string, body: unknown): Reply;
     removeQueue(id: string): Reply;
+    /** What the EventBridge integration published (404 when it is off). */
+    eventBridge(): Reply;
   };
 }
 
@@ -61,6 +63,7 @@ export function registerRoutes(r: Router, t: RouteTargets): void {
   r.on("GET", /^\/emulator\/ground-truth$/, (req) => e.groundTruth(req));
   r.on("POST", /^\/emulator\/faults$/, (req) => e.fault(req.body));
   r.on("GET", /^\/emulator\/faults$/, () => e.faults());
+  r.on("GET", /^\/emulator\/eventbridge$/, () => e.eventBridge());
   r.on("POST", /^\/emulator\/queues$/, (req) => e.addQueue(req.body));
   r.on("PATCH", /^\/emulator\/queues\/([^/]+)$/, (req) => e.patchQueue(req.params[0], req.body));
   r.on("DELETE", /^\/emulator\/queues\/([^/]+)$/, (req) => e.removeQueue(req.params[0]));

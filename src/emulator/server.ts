@@ -4,7 +4,8 @@
  * (/emulator/clock, /emulator/ground-truth, /emulator/faults, /emulator/queues,
  * /emulator/pagerduty/...). A real-time ticker drives the simulator on the virtual clock and
  * publishes what changes. The parts: routes, faults, admin, ground-truth, observation-publisher
- * and conversation-topics; this class wires them and owns the server's life.
+ * and conversation-topics, and with `eventBridge` the EventBridge integration, which puts every
+ * notification into an SQS queue as well; this class wires them and owns the server's life.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -14,13 +15,15 @@ import { addQueue, patchQueue, removeQueue } from "./admin.js";
 import { agentReading, type AgentReading } from "./agent-metrics.js";
 import { Analytics } from "./analytics/analytics.js";
 import { Auth, rateLimited } from "./auth.js";
+import { EventBridgeIntegration } from "./eventbridge/integration.js";
+import { EventBridgePublisher } from "./eventbridge/publisher.js";
 import { publishConversation, topicAllowed } from "./conversation-topics.js";
 import { Faults } from "./faults.js";
 import { groundTruth, visitTruth, wantsVisits } from "./ground-truth.js";
 import { errorBody, HttpError, json, parseJson, readBody, Router, send, type Reply } from "./http.js";
 import { Notifications } from "./notifications.js";
 import { ObservationPublisher } from "./observation-publisher.js";
-import type { EmulatorOptions } from "./options.js";
+import { emulatorDefaults, type EmulatorOptions } from "./options.js";
 import { PagerDutyReceiver } from "./pagerduty.js";
 import { registerRoutes } from "./routes.js";
 import { Simulator } from "./simulator/simulator.js";
@@ -36,6 +39,8 @@ export class Emulator {
   readonly analytics: Analytics;
   readonly pagerduty: PagerDutyReceiver;
   readonly faultLog: { at: string; type: string; detail: unknown }[];
+  /** The EventBridge integration, when the emulator publishes to SQS too. */
+  readonly eventBridge?: EventBridgeIntegration;
   private readonly faults: Faults;
   private readonly observations: ObservationPublisher;
   private readonly visits: VisitLog;
@@ -52,13 +57,31 @@ export class Emulator {
     this.clock = new VirtualClock(start, options.speed);
     this.sim = new Simulator(options.scenario, { seed: options.seed, start, durationMinutes: options.durationMinutes });
     this.auth = new Auth(options);
+    const onFrameSent = options.frameLogFile ? (id: string, topic: string, eventTime: number | undefined) => this.frameLog?.write(`${id}\t${this.clock.now()}\t${eventTime ?? ""}\t${topic}\n`) : undefined;
+    const eb = options.eventBridge;
+    if (eb) {
+      const { topicFilters, ...sqs } = eb;
+      const publisher = new EventBridgePublisher(
+        {
+          ...sqs,
+          orgId: eb.orgId ?? emulatorDefaults.eventBridgeOrgId,
+          seed: options.seed,
+          reorderWindowMs: eb.reorderWindowMs ?? emulatorDefaults.eventBridgeReorderMs,
+          duplicateShare: eb.duplicateShare ?? emulatorDefaults.eventBridgeDuplicateShare,
+          now: () => this.clock.now(),
+        },
+        options.log,
+      );
+      this.eventBridge = new EventBridgeIntegration(publisher, topicFilters, onFrameSent);
+    }
     this.notifications = new Notifications(this.clock, {
       wsBase: () => `ws://${options.host}:${this.port}`,
       heartbeatMs: options.heartbeatSeconds * 1000,
       channelTtlMs: options.channelTtlHours * 3_600_000,
       socketClosingGraceMs: Math.max(500, 60_000 / options.speed),
       topicAllowed: (t) => topicAllowed(this.sim, t),
-      onFrameSent: options.frameLogFile ? (id, topic, eventTime) => this.frameLog?.write(`${id}\t${this.clock.now()}\t${eventTime ?? ""}\t${topic}\n`) : undefined,
+      onFrameSent,
+      bridge: this.eventBridge,
     });
     this.auth.onRevoke = (client) => this.notifications.revokeClient(client);
     const readingOf = (queueId: string) => agentReading(options.seed, queueId);
@@ -72,7 +95,7 @@ export class Emulator {
       readingOf,
     );
     this.observations = new ObservationPublisher(this.sim, this.notifications, options.seed, readingOf);
-    this.faults = new Faults(this.clock, this.notifications, this.auth, options.log);
+    this.faults = new Faults(this.clock, this.notifications, this.auth, options.log, this.eventBridge);
     this.faultLog = this.faults.log;
     this.pagerduty = new PagerDutyReceiver(options.pagerDutyPerMinute);
     const windowHours = options.visitWindowHours ?? DEFAULT_VISIT_WINDOW_HOURS;
@@ -107,6 +130,7 @@ export class Emulator {
         addQueue: (body) => this.addQueue(body),
         patchQueue: (id, body) => this.patchQueue(id, body),
         removeQueue: (id) => removeQueue(this.sim, id),
+        eventBridge: () => (this.eventBridge ? json(200, { queueUrl: eb?.queueUrl, topicFilters: this.eventBridge.filters, ...this.eventBridge.publisher.stats }) : json(404, { message: "EventBridge is off (start with --eventbridge-sqs)" })),
       },
     });
     this.server = createServer((req, res) => {
@@ -134,6 +158,7 @@ export class Emulator {
     if (this.ticker) clearInterval(this.ticker);
     if (this.pruner) clearInterval(this.pruner);
     this.notifications.close();
+    await this.eventBridge?.publisher.stop();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await new Promise<void>((resolve) => (this.truthFile ? this.truthFile.end(resolve) : resolve()));

@@ -41,6 +41,19 @@ export interface EventBridgeSourceStatus {
   lastError: { at: string; operation: string; message: string; status?: number; code?: string } | null;
 }
 
+/** The source's view (source.ts): the consumer's, and what the monitor makes of it. */
+export interface EventBridgeHealth extends EventBridgeSourceStatus {
+  live: boolean;
+  /** Seconds since the queue was last seen drained (real). */
+  drainedAgeSeconds: number | null;
+  /** The longest delivery lag lately (envelope time to arrival, monitor-clock seconds). */
+  deliveryLagSeconds: number | null;
+  /** While receives fail: since when. */
+  failingSince: string | null;
+  /** Receives failed long enough to open a gap that is not backfilled yet. */
+  gapOpen: boolean;
+}
+
 /** A queue URL fit for logs and health: user info, query and fragment removed. */
 export function displayQueueUrl(queueUrl: string): string {
   try {

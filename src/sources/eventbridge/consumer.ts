@@ -38,6 +38,10 @@ export interface EventBridgeSink {
   deliver(frames: EventBridgeFrame[]): void;
   /** Resolves once everything delivered so far is durably committed to the state file; rejects if that commit failed for good. */
   committed(): Promise<void>;
+  /** Each receive that answered: how many messages, and whether the batch was full (more may be waiting). */
+  polled?(messages: number, full: boolean): void;
+  /** Each receive that failed (it is retried with backoff). */
+  pollFailed?(e: unknown): void;
 }
 
 export interface EventBridgeConsumerOptions {
@@ -213,6 +217,7 @@ export class EventBridgeConsumer {
       } catch (e) {
         if (this.stopping) return;
         this.failed("ReceiveMessage", e);
+        this.sink.pollFailed?.(e);
         await this.pause(backoff.next());
         continue;
       } finally {
@@ -220,6 +225,7 @@ export class EventBridgeConsumer {
       }
       if (this.stopping) return; // not delivered: SQS shows them again after the visibility timeout
       if (messages.length > 0) this.handle(messages, startedAt);
+      this.sink.polled?.(messages.length, messages.length >= this.opts.maxMessages);
     }
   }
 
