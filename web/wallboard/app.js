@@ -158,6 +158,7 @@
   function apply(state, full) {
     last = state;
     document.getElementById("window").textContent = state.window;
+    if (state.chartWindow) document.getElementById("chartWindow").textContent = state.chartWindow;
     clockEl.textContent = new Date(state.generatedAt).toISOString().replace("T", " ").slice(0, 19) + " UTC";
     const keys = new Set(state.tiles.map((t) => t.key));
     for (const [key, entry] of tiles) {
