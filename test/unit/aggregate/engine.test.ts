@@ -1,75 +1,10 @@
+/** The engine: thresholds per queue, late events, "now", smoothing, state, settings, reads that change nothing. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Calendar, offsetAt } from "../../../src/aggregate/calendar.js";
-import { defaultEngineSettings, type EngineSettings } from "../../../src/aggregate/config.js";
+import { defaultEngineSettings } from "../../../src/aggregate/config.js";
 import { Engine } from "../../../src/aggregate/engine.js";
-import type { QueueEvent, QueueEventKind } from "../../../src/domain/queue-event.js";
 import { ManualClock } from "../../../src/util/clock.js";
-
-const Q = "11111111-1111-4111-8111-111111111111";
-const T = (iso: string) => Date.parse(iso);
-let seq = 0;
-function ev(kind: QueueEventKind, time: number | string, waitMs?: number, conv = `c${++seq}`, mediaType = "voice"): QueueEvent {
-  return { kind, queueId: Q, mediaType, conversationId: conv, participantId: `p-${conv}`, time: typeof time === "string" ? T(time) : time, ...(waitMs === undefined ? {} : { waitMs }) };
-}
-
-function engineAt(now: string, over: Partial<EngineSettings> = {}) {
-  const clock = new ManualClock(T(now));
-  const engine = new Engine({ ...defaultEngineSettings, ...over }, clock);
-  engine.setQueue(Q, { name: "Sales", serviceLevels: { voice: { percentage: 0.8, durationMs: 20_000 }, chat: { percentage: 0.9, durationMs: 60_000 } } });
-  return { clock, engine, snap: () => engine.snapshot()[0] };
-}
-
-/** offered 4; answered 5 s, 15 s, 30 s (one over the 20 s goal); abandoned 3 s (short) and 40 s; one flow-out. */
-function standardMix(engine: Engine, at: string): void {
-  for (let i = 0; i < 4; i++) engine.apply(ev("offered", at));
-  engine.apply(ev("answered", at, 5000));
-  engine.apply(ev("answered", at, 15000));
-  engine.apply(ev("answered", at, 30000));
-  engine.apply(ev("abandoned", at, 3000));
-  engine.apply(ev("abandoned", at, 40000));
-  engine.apply(ev("flowout", at, 90000));
-}
-
-test("figures: counts, ASA, abandon rate, percentiles and max by definition", () => {
-  const { engine, snap } = engineAt("2026-05-04T10:10:30Z");
-  standardMix(engine, "2026-05-04T10:10:00Z");
-  const f = snap().windows["5m"];
-  assert.deepEqual(
-    [f.offered, f.answered, f.abandoned, f.shortAbandoned, f.flowout, f.overSla],
-    [4, 3, 2, 1, 1, 1],
-  );
-  assert.ok(Math.abs(f.asaSeconds! - 50 / 3) < 1e-9);
-  assert.equal(f.abandonRate, 0.5);
-  assert.equal(f.answeredWaitSeconds.p50, 15);
-  assert.equal(f.answeredWaitSeconds.max, 30);
-  assert.equal(f.abandonedWaitSeconds.max, 40);
-  assert.equal(snap().totals.offered, 4);
-  assert.deepEqual(snap().intervals.current.offered, 4);
-  assert.equal(snap().intervals.today.answered, 3);
-});
-
-test("service level under each formula switch", () => {
-  const cases: [Partial<EngineSettings["serviceLevel"]>, number][] = [
-    [{}, 2 / 4], // default: abandons in, short abandons out, flow-outs out
-    [{ includeShortAbandons: true }, 2 / 5],
-    [{ includeAbandons: false }, 2 / 3],
-    [{ includeFlowouts: true }, 2 / 5],
-    [{ includeAbandons: false, includeFlowouts: true }, 2 / 4],
-  ];
-  for (const [policy, expected] of cases) {
-    const { engine, snap } = engineAt("2026-05-04T10:10:30Z", { serviceLevel: { ...defaultEngineSettings.serviceLevel, ...policy } });
-    standardMix(engine, "2026-05-04T10:10:00Z");
-    assert.equal(snap().windows["5m"].serviceLevel, expected, JSON.stringify(policy));
-  }
-  // Nothing answered or abandoned yet: null, never 0 % or 100 %.
-  const { engine, snap } = engineAt("2026-05-04T10:10:30Z");
-  engine.apply(ev("offered", "2026-05-04T10:10:00Z"));
-  const f = snap().windows["5m"];
-  assert.equal(f.serviceLevel, null);
-  assert.equal(f.asaSeconds, null);
-  assert.deepEqual(f.answeredWaitSeconds, { p50: null, p90: null, p95: null, p99: null, max: null });
-});
+import { Q, T, ev, engineAt, standardMix } from "../../helpers/engine-fixture.js";
 
 test("service-level threshold comes from the queue's mediaSettings per media, unless overridden", () => {
   const { engine, snap } = engineAt("2026-05-04T10:10:30Z");
@@ -84,83 +19,6 @@ test("service-level threshold comes from the queue's mediaSettings per media, un
   const o = engineAt("2026-05-04T10:10:30Z", { serviceLevel: { ...defaultEngineSettings.serviceLevel, thresholdSeconds: 50 } });
   o.engine.apply(ev("answered", "2026-05-04T10:10:00Z", 45_000));
   assert.equal(o.snap().windows["5m"].overSla, 0);
-});
-
-test("rolling windows: an event 10 minutes old is in the 15- and 60-minute windows, not the 5-minute one", () => {
-  const { engine, clock, snap } = engineAt("2026-05-04T10:00:00Z");
-  engine.apply(ev("answered", "2026-05-04T10:00:00Z", 1000));
-  clock.set(T("2026-05-04T10:10:00Z"));
-  engine.apply(ev("answered", "2026-05-04T10:09:59Z", 2000));
-  const s = snap();
-  assert.equal(s.windows["5m"].answered, 1);
-  assert.equal(s.windows["15m"].answered, 2);
-  assert.equal(s.windows["60m"].answered, 2);
-  clock.set(T("2026-05-04T11:00:30Z"));
-  assert.equal(snap().windows["60m"].answered, 1, "the 10:00 event left the 60-minute window");
-  clock.set(T("2026-05-04T11:30:00Z"));
-  assert.equal(snap().windows["60m"].answered, 0);
-  assert.equal(snap().totals.answered, 2, "totals never forget");
-});
-
-test("interval attribution: offered at 07:28 and answered at 07:32 count in different intervals", () => {
-  const { engine, snap } = engineAt("2026-05-04T07:35:00Z");
-  engine.apply(ev("offered", "2026-05-04T07:28:00Z", undefined, "a"));
-  engine.apply({ ...ev("answered", "2026-05-04T07:32:00Z", 240_000, "a") });
-  const s = snap();
-  assert.equal(s.intervals.current.start, "2026-05-04T07:30:00.000Z");
-  assert.equal(s.intervals.current.end, "2026-05-04T08:00:00.000Z");
-  assert.deepEqual([s.intervals.current.offered, s.intervals.current.answered], [0, 1]);
-  assert.deepEqual([s.intervals.previous!.offered, s.intervals.previous!.answered], [1, 0]);
-  const q = engineAt("2026-05-04T07:35:00Z", { intervalMinutes: 15 });
-  q.engine.apply(ev("offered", "2026-05-04T07:28:00Z"));
-  assert.equal(q.snap().intervals.current.start, "2026-05-04T07:30:00.000Z");
-  assert.equal(q.snap().intervals.previous!.start, "2026-05-04T07:15:00.000Z");
-});
-
-test("intervals align on local wall-clock time (Asia/Kathmandu is UTC+05:45)", () => {
-  const cal = new Calendar("Asia/Kathmandu", 30);
-  const [s, e] = cal.interval(T("2026-05-04T10:20:00Z")); // 16:05 local
-  assert.equal(new Date(s).toISOString(), "2026-05-04T10:15:00.000Z"); // 16:00 local
-  assert.equal(e - s, 30 * 60_000);
-});
-
-test("DST: Dublin's spring-forward day lasts 23 h and fall-back day 25 h; intervals stay 30 min and aligned", () => {
-  const cal = new Calendar("Europe/Dublin", 30);
-  const [s1, e1] = cal.day(T("2026-03-29T12:00:00Z"));
-  assert.equal(new Date(s1).toISOString(), "2026-03-29T00:00:00.000Z");
-  assert.equal(new Date(e1).toISOString(), "2026-03-29T23:00:00.000Z");
-  const [s2, e2] = cal.day(T("2026-10-25T12:00:00Z"));
-  assert.equal(new Date(s2).toISOString(), "2026-10-24T23:00:00.000Z");
-  assert.equal(new Date(e2).toISOString(), "2026-10-26T00:00:00.000Z");
-  // Around the fall-back change (01:00 UTC), local 01:00-02:00 happens twice: two distinct intervals each.
-  const starts = new Set<number>();
-  for (let t = T("2026-10-25T00:00:00Z"); t < T("2026-10-25T03:00:00Z"); t += 60_000) {
-    const [s, e] = cal.interval(t);
-    assert.equal(e - s, 30 * 60_000);
-    assert.ok(t >= s && t < e);
-    starts.add(s);
-  }
-  assert.equal(starts.size, 6);
-  assert.equal(offsetAt(T("2026-07-01T00:00:00Z"), "Europe/Dublin"), 3_600_000);
-  // New York, daily reset at 06:00 local on the spring-forward day.
-  const ny = new Calendar("America/New_York", 15, "06:00");
-  const [a, b] = ny.day(T("2026-03-08T12:00:00Z"));
-  assert.equal(new Date(a).toISOString(), "2026-03-08T10:00:00.000Z"); // 06:00 EDT
-  assert.equal(new Date(b).toISOString(), "2026-03-09T10:00:00.000Z");
-  const [c] = ny.day(T("2026-03-08T09:00:00Z")); // 05:00 EDT, before the reset: the day before
-  assert.equal(new Date(c).toISOString(), "2026-03-07T11:00:00.000Z"); // 06:00 EST
-});
-
-test("today resets at the configured local time and counts each event on its own day", () => {
-  const { engine, clock, snap } = engineAt("2026-05-04T23:50:00Z", { timeZone: "Europe/Dublin", dailyReset: "00:00" });
-  engine.apply(ev("offered", "2026-05-04T22:50:00Z")); // 23:50 local, May 4
-  engine.apply(ev("offered", "2026-05-04T23:10:00Z")); // 00:10 local, May 5
-  const s = snap();
-  assert.equal(s.intervals.today.start, "2026-05-04T23:00:00.000Z");
-  assert.equal(s.intervals.today.offered, 1);
-  assert.equal(s.dropped.today, 1, "the earlier day's event is not misfiled into today");
-  clock.set(T("2026-05-05T23:30:00Z"));
-  assert.equal(snap().intervals.today.offered, 0, "a new business day starts empty");
 });
 
 test("late events land in their own minute and interval while kept; older ones are dropped, never misfiled", () => {
