@@ -63,6 +63,11 @@ export class Engine {
     if (!s.observation || o.at >= s.observation.at) s.observation = o;
   }
 
+  /** One series' "now" figures (null: no such series yet), without computing its windows. */
+  nowOf(queueId: string, mediaType: string): ReturnType<Series["nowFigures"]> | null {
+    return this.series.get(seriesKey(queueId, mediaType))?.nowFigures(this.clock.now()) ?? null;
+  }
+
   /** Figures of every series (or those of one queue), as of the clock's now. */
   snapshot(filter?: (queueId: string) => boolean): SeriesSnapshot[] {
     const now = this.clock.now();

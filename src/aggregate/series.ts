@@ -39,7 +39,7 @@ export interface SeriesSnapshot {
   queueName: string;
   mediaType: string;
   totals: Record<QueueEventKind, number>;
-  now: { waiting: number; interacting: number | null; longestWaitingSeconds: number | null };
+  now: { waiting: number; interacting: number | null; longestWaitingSeconds: number | null; agents: AgentsNow };
   windows: Record<string, Figures>;
   intervals: {
     current: Figures & { start: string; end: string };
@@ -49,7 +49,39 @@ export interface SeriesSnapshot {
   serviceLevelTarget: { percentage: number; thresholdSeconds: number };
   smoothed: { arrivalsPerMinute: number | null; answeredWaitP90Seconds: number | null; halfLifeSeconds: number };
   dropped: { window: number; interval: number; today: number };
+  /** The wait a caller arriving now is told, and the predictor behind it (src/predict/outlook.ts fills it in). */
+  predicted: PredictedWait;
+  forecast: ForecastFigures;
 }
+
+/** Who is there to answer: the queue's members by routing status (queue-level, the same for each media type); null where unknown. */
+export interface AgentsNow {
+  members: number | null;
+  onQueue: number | null;
+  idle: number | null;
+  interacting: number | null;
+  notResponding: number | null;
+  offQueue: number | null;
+}
+
+export interface PredictedWait {
+  waitSeconds: number | null;
+  predictor: string | null;
+  /** Relative RMSE of the served predictor over the last hour; null until it has samples. */
+  rrmse: number | null;
+  samples: number;
+}
+
+export interface ForecastFigures {
+  /** The current interval's service level at its end (0..1). */
+  intervalServiceLevel: number | null;
+  /** The 15-minute answered-wait p90 fifteen minutes from now (s). */
+  answeredWaitP90In15m: number | null;
+}
+
+export const UNKNOWN_AGENTS: Readonly<AgentsNow> = Object.freeze({ members: null, onQueue: null, idle: null, interacting: null, notResponding: null, offQueue: null });
+export const NO_PREDICTION: Readonly<PredictedWait> = Object.freeze({ waitSeconds: null, predictor: null, rrmse: null, samples: 0 });
+export const NO_FORECAST: Readonly<ForecastFigures> = Object.freeze({ intervalServiceLevel: null, answeredWaitP90In15m: null });
 
 export interface SeriesState {
   queueId: string;
@@ -222,12 +254,8 @@ export class Series {
     this.ring[idx] = undefined;
   }
 
-  /**
-   * The figures as of `now`. Reads only, apart from moving the windows to `now` (which changes no
-   * figure): maintenance (sealing, forgetting) is `maintain`'s job.
-   */
-  snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
-    const nowMinute = Math.floor(now / MINUTE);
+  /** Waiting, interacting and the longest wait as of `now` (cheap: the open legs only, no windows). */
+  nowFigures(now: number): Omit<SeriesSnapshot["now"], "agents"> {
     let oldestWait: number | null = null;
     let waitingLegs = 0;
     for (const since of this.open.values()) {
@@ -240,20 +268,31 @@ export class Series {
     const fresh = o && o.at >= now - this.s.observationMaxAgeMs ? o : null;
     const current = fresh && fresh.at >= this.lastEventTime ? fresh : null;
     return {
+      waiting: current ? current.waiting : waitingLegs,
+      interacting: fresh ? fresh.interacting : null,
+      longestWaitingSeconds: oldestWait === null ? null : Math.max(0, now - oldestWait) / 1000,
+    };
+  }
+
+  /**
+   * The figures as of `now`. Reads only, apart from moving the windows to `now` (which changes no
+   * figure): maintenance (sealing, forgetting) is `maintain`'s job.
+   */
+  snapshot(now: number, queueName: string, th: Thresholds, targetPercentage: number): SeriesSnapshot {
+    const nowMinute = Math.floor(now / MINUTE);
+    return {
       queueId: this.queueId,
       queueName,
       mediaType: this.mediaType,
       totals: { ...this.totals },
-      now: {
-        waiting: current ? current.waiting : waitingLegs,
-        interacting: fresh ? fresh.interacting : null,
-        longestWaitingSeconds: oldestWait === null ? null : Math.max(0, now - oldestWait) / 1000,
-      },
+      now: { ...this.nowFigures(now), agents: UNKNOWN_AGENTS },
       windows: this.windowsAt(nowMinute),
       intervals: this.intervalsAt(now),
       serviceLevelTarget: { percentage: targetPercentage, thresholdSeconds: th.serviceLevelMs / 1000 },
       smoothed: this.smoothedAt(nowMinute),
       dropped: { ...this.dropped },
+      predicted: NO_PREDICTION,
+      forecast: NO_FORECAST,
     };
   }
 

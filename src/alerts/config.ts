@@ -18,6 +18,12 @@ export const FIGURES = [
   "waiting",
   "longestWaiting",
   "waitingNobodyInteracting",
+  "agentsOnQueue",
+  "agentsIdle",
+  "waitingNoIdleAgent",
+  "predictedWait",
+  "forecastIntervalServiceLevel",
+  "forecastAnsweredWaitP90",
 ] as const;
 export type FigureName = (typeof FIGURES)[number];
 

@@ -27,6 +27,20 @@ export function readFigure(rule: Rule, s: SeriesSnapshot): Reading {
     case "waitingNobodyInteracting":
       // Callers waiting while no agent is on an interaction: the waiting count, else 0.
       return { value: s.now.interacting === null ? null : s.now.interacting === 0 ? s.now.waiting : 0, samples: Infinity };
+    case "agentsOnQueue":
+      return { value: s.now.agents.onQueue, samples: Infinity };
+    case "agentsIdle":
+      return { value: s.now.agents.idle, samples: Infinity };
+    case "waitingNoIdleAgent":
+      // Callers waiting while no agent is idle: the waiting count, else 0.
+      return { value: s.now.agents.idle === null ? null : s.now.agents.idle === 0 ? s.now.waiting : 0, samples: Infinity };
+    case "predictedWait":
+      // A prediction counts once its predictor has been scored against that many callers.
+      return { value: s.predicted.waitSeconds, samples: s.predicted.samples };
+    case "forecastIntervalServiceLevel":
+      return { value: s.forecast.intervalServiceLevel, samples: Infinity };
+    case "forecastAnsweredWaitP90":
+      return { value: s.forecast.answeredWaitP90In15m, samples: Infinity };
     default:
       break;
   }
@@ -77,14 +91,22 @@ export function describe(rule: Rule): string {
     waiting: "waiting now",
     longestWaiting: "longest waiting now",
     waitingNobodyInteracting: "waiting while nobody is interacting",
+    agentsOnQueue: "agents on queue",
+    agentsIdle: "agents idle",
+    waitingNoIdleAgent: "waiting while no agent is idle",
+    predictedWait: "predicted wait for a caller arriving now",
+    forecastIntervalServiceLevel: "forecast service level at the interval's end",
+    forecastAnsweredWaitP90: "forecast p90 answered wait in 15 minutes",
   };
   return w ? `${words[rule.figure]} (${w})` : words[rule.figure];
 }
 
+const COUNTS: ReadonlySet<Rule["figure"]> = new Set(["waiting", "waitingNobodyInteracting", "agentsOnQueue", "agentsIdle", "waitingNoIdleAgent"]);
+
 /** Seconds for wait figures, percent for ratios, plain counts otherwise. */
 export function formatValue(rule: Rule, v: number | null): string {
   if (v === null) return "n/a";
-  if (rule.figure === "serviceLevel" || rule.figure === "abandonRate") return `${(v * 100).toFixed(1)}%`;
-  if (rule.figure === "waiting" || rule.figure === "waitingNobodyInteracting") return String(v);
+  if (rule.figure === "serviceLevel" || rule.figure === "abandonRate" || rule.figure === "forecastIntervalServiceLevel") return `${(v * 100).toFixed(1)}%`;
+  if (COUNTS.has(rule.figure)) return String(v);
   return `${Math.round(v)} s`;
 }

@@ -27,6 +27,7 @@ import { LossStore } from "../ingest/loss-store.js";
 import { NowFigures } from "../ingest/now-figures.js";
 import { Pipeline } from "../ingest/pipeline.js";
 import type { Watermark } from "../ingest/watermark.js";
+import { Outlook } from "../predict/outlook.js";
 import { Exporter } from "../sinks/exporter.js";
 import { defaultLagSettings, LagTracker } from "../sources/genesys/backfill/lag.js";
 import { BackfillRunner } from "../sources/genesys/backfill/runner.js";
@@ -36,6 +37,7 @@ import { fetchIntervalAggregates } from "../sources/genesys/aggregates.js";
 import { GenesysClient } from "../sources/genesys/client.js";
 import { QueueDiscovery } from "../sources/genesys/discovery.js";
 import { genesysEnvironment } from "../sources/genesys/environment.js";
+import { ObservationSnapshots } from "../sources/genesys/observations.js";
 import { FrameDispatch } from "../sources/genesys/stream/dispatch.js";
 import { TokenProvider } from "../sources/genesys/token.js";
 import { createStreamSource } from "../sources/create-source.js";
@@ -50,7 +52,7 @@ import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
 import { restoreState } from "./restore.js";
-import { LAG_KEY, MonitorState, parseLag } from "./state.js";
+import { LAG_KEY, MonitorState, OUTLOOK_KEY, parseLag } from "./state.js";
 
 /** The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time, 6 times (about 5 hours). */
 const LOSS_CHASE_FIRST_MS = 5 * 60_000;
@@ -76,6 +78,9 @@ export class Monitor {
   readonly exporter: Exporter;
   readonly alerter: Alerter;
   readonly problems: Problems;
+  /** Staffing, predicted waits and forecasts, filled into every snapshot. */
+  readonly outlook: Outlook;
+  private readonly observations: ObservationSnapshots;
   /** Persisted self-health counters (since the state file began); each part adds its own. */
   readonly counters: Record<string, number>;
   private readonly watermark: Watermark;
@@ -112,6 +117,10 @@ export class Monitor {
     const { stored, loaded } = restored;
     this.watermark = restored.watermark;
     this.counters = restored.counters;
+    this.outlook = new Outlook(this.engine, config.prediction, () => clock.now());
+    this.outlook.restore(parseJson(stored.meta[OUTLOOK_KEY]));
+    const outlook = this.outlook;
+    const snapshot = (filter?: (queueId: string) => boolean) => outlook.enrich(this.engine.snapshot(filter));
     const committer = new Committer(this.store, this.engine, log, { maxUncommitted: config.state.maxUncommittedEvents, clock });
     this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors });
 
@@ -152,13 +161,13 @@ export class Monitor {
       log,
     );
     const triggers = this.triggers;
-    this.alerter = new Alerter({ config: config.alerts, clock, log, db: this.store.database, snapshot: () => this.engine.snapshot(), gate: () => triggers.caughtUp, delivery: config.delivery.pagerduty });
+    this.alerter = new Alerter({ config: config.alerts, clock, log, db: this.store.database, snapshot: () => snapshot(), gate: () => triggers.caughtUp, delivery: config.delivery.pagerduty });
     this.exporter = new Exporter({
       config: config.export,
       clock,
       log,
       db: this.store.database,
-      snapshot: () => this.engine.snapshot(),
+      snapshot: () => snapshot(),
       health: () => this.health(),
       alerts: () => ({ firing: this.alerter.firing(), sinks: this.alerter.sinkStatus() }),
       delivery: config.delivery.sink,
@@ -186,16 +195,33 @@ export class Monitor {
         clock,
         counters: this.counters,
         log,
-        observers: [(e) => lossDetector.count(e), (e) => exporter.observe(e)],
+        observers: [(e) => lossDetector.count(e), (e) => exporter.observe(e), (e) => outlook.counted(e)],
       },
       { maxClockSkewMs: config.stream.maxClockSkewSeconds * 1000 },
     );
     const pipeline = this.pipeline;
-    const nowFigures = new NowFigures(this.engine);
-    const dispatch = new FrameDispatch({ monitored, events: (ev) => pipeline.ingest(ev, "stream"), observation: (u) => nowFigures.observe(u), aggregate: (a) => lossDetector.aggregate(a) }, this.counters, clock, log);
+    const nowFigures = new NowFigures(this.engine, (q, m, o) => outlook.observed(q, m, o.at, o.interacting));
+    const dispatch = new FrameDispatch(
+      { monitored, events: (ev) => pipeline.ingest(ev, "stream"), observation: (u) => nowFigures.observe(u), aggregate: (a) => lossDetector.aggregate(a), staffing: (u) => outlook.staffing(u) },
+      this.counters,
+      clock,
+      log,
+      config.prediction.staffingBreakdown,
+    );
+    // The topic sends changes only: the query seeds staffing and the "now" figures, and re-reads them after every gap.
+    this.observations = new ObservationSnapshots(
+      this.client,
+      { queueIds: () => [...this.discovery.queues.keys()], media: (u) => monitored(u.queueId) && nowFigures.observe(u), staffing: (u) => monitored(u.queueId) && outlook.staffing(u) },
+      clock,
+      log,
+    );
+    const observations = this.observations;
     this.source.listen({
       frame: (f) => dispatch.frame(f),
-      live: (channel, queueIds) => triggers.channelLive(channel, queueIds),
+      live: (channel, queueIds) => {
+        triggers.channelLive(channel, queueIds);
+        void observations.refresh();
+      },
       down: (channel, lastFrameAt, reason) => triggers.channelDown(channel, lastFrameAt, reason),
       raw: taps.onRawFrame,
     });
@@ -232,6 +258,7 @@ export class Monitor {
       problems: this.problems,
       recover: (from, done) => triggers.recoverRefused(from, done),
       commits: this.commits,
+      checkpointMeta: () => ({ [OUTLOOK_KEY]: JSON.stringify(outlook.toState()) }),
       clock,
       log,
     });
@@ -242,10 +269,16 @@ export class Monitor {
     const state = this.state;
     this.discovery.onChange((c) => {
       for (const q of c.found) this.engine.setQueue(q.id, q);
-      for (const id of c.removed) nowFigures.forget(id);
+      for (const id of c.removed) {
+        nowFigures.forget(id);
+        outlook.forget(id);
+      }
       state.queuesFound(c.found);
     });
     this.discovery.onChange((c) => triggers.queuesChanged(c));
+    this.discovery.onChange((c) => {
+      if (c.added.length > 0) void observations.refresh();
+    });
     this.discovery.onChange((c) => source.assign(c.added.map((q) => q.id), c.removed));
     this.discovery.onChange((c) => {
       this.alerter.setQueues(c.found);
@@ -268,7 +301,7 @@ export class Monitor {
     this.server = await startHttpServer(
       {
         health: () => this.health(),
-        queues: (filter) => this.engine.snapshot(filter),
+        queues: (filter) => this.outlook.enrich(this.engine.snapshot(filter)),
         monitored: (q) => this.discovery.has(q),
         alerts: () => this.alerter.alertStates(),
         metrics: () => this.exporter.metrics(),
@@ -291,6 +324,7 @@ export class Monitor {
     const client = this.client;
     this.every(1_000, () => this.triggers.checkLoss(this.lossDetector, (q) => this.discovery.has(q), (qs, from, to) => fetchIntervalAggregates(client, qs, from, to)));
     this.every(60_000, () => this.log.info({ health: this.health() }, "self-health"));
+    this.every(cfg.prediction.observationsQuerySeconds * 1000, () => void this.observations.refresh());
     this.exporter.start();
     this.alerter.start();
     this.triggers.start();
@@ -353,7 +387,23 @@ export class Monitor {
     return this.alerter.alertStates();
   }
 
+  /** The observations query's counts, for self-health. */
+  get observationQueries(): { queries: number; failures: number; dropped: number } {
+    const o = this.observations;
+    return { queries: o.queries, failures: o.failures, dropped: o.dropped };
+  }
+
   private every(ms: number, f: () => void): void {
     every(this.timers, ms, this.log, "periodic task failed", f);
+  }
+}
+
+/** A meta value as JSON; unreadable or absent: undefined (the part starts empty and says so). */
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
   }
 }

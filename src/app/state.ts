@@ -22,6 +22,8 @@ export const COVERAGE_KEY = "coverage";
 export const QUEUES_KEY = "queues";
 /** The meta key of the measured analytics lag's samples. */
 export const LAG_KEY = "analyticsLag";
+/** The meta key of the predictions' state (staffing, estimators, scores), written at checkpoints. */
+export const OUTLOOK_KEY = "outlook";
 /** Identities are kept for this many times the largest measured lag (or the configured margin, if longer). */
 const RETENTION_LAGS = 3;
 
@@ -45,6 +47,8 @@ export interface StateParts {
   recover: (from: number, done: () => void) => void;
   /** Sources waiting for what they delivered to be committed (EventBridge deletes its messages then). */
   commits?: CommitWaiters;
+  /** Meta written with each checkpoint only (state too large, or changing too often, for every commit: the predictions). */
+  checkpointMeta?: () => Record<string, string>;
   clock: Clock;
   log: Logger;
 }
@@ -92,7 +96,9 @@ export class MonitorState {
     const v = this.p.watermark.version;
     const l = this.p.lag.version;
     const covered = this.p.commits?.take() ?? [];
-    if (this.p.committer.checkpoint(this.batchState())) [this.coverageWritten, this.lagWritten] = [v, l];
+    const batch = this.batchState();
+    batch.meta = { ...batch.meta, ...this.p.checkpointMeta?.() };
+    if (this.p.committer.checkpoint(batch)) [this.coverageWritten, this.lagWritten] = [v, l];
     // The batch landed unless the commit half failed (a failed series write leaves it committed).
     this.p.commits?.settle(covered, this.p.committer.failure()?.operation !== "commit");
     this.watch();

@@ -7,6 +7,7 @@ import { statsSchema } from "../aggregate/config.js";
 import { alertsSchema } from "../alerts/config.js";
 import { deliverySchema } from "../delivery/policy.js";
 import { serverSchema } from "../http/config.js";
+import { predictionSchema } from "../predict/config.js";
 import { exportSchema } from "../sinks/config.js";
 import { backfillSchema } from "../sources/genesys/backfill/config.js";
 import { sourceSchema } from "../sources/config.js";
@@ -44,6 +45,8 @@ export const configSchema = z
     clock: clockSchema,
     export: exportSchema,
     alerts: alertsSchema,
+    /** Staffing refreshes, predicted waits and forecasts. */
+    prediction: predictionSchema,
     /** Retries, timeouts and body bounds per destination (genesys, sink, pagerduty); presets in src/delivery/policy.ts. */
     delivery: deliverySchema,
   })

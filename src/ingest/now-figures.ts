@@ -4,16 +4,22 @@
  * reading goes to the engine.
  */
 import type { Engine } from "../aggregate/engine.js";
-import { ObservationMerger, type ObservationUpdate } from "../normalize/observation.js";
+import { ObservationMerger, type MergedObservation, type ObservationUpdate } from "../normalize/observation.js";
 
 export class NowFigures {
   private readonly merger = new ObservationMerger();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(
+    private readonly engine: Engine,
+    /** Told every full reading after the engine (the predictions' interacting counts). */
+    private readonly listener?: (queueId: string, mediaType: string, o: MergedObservation) => void,
+  ) {}
 
   observe(u: ObservationUpdate): void {
     const merged = this.merger.merge(u);
-    if (merged) this.engine.observe(u.queueId, u.mediaType, merged);
+    if (!merged) return;
+    this.engine.observe(u.queueId, u.mediaType, merged);
+    this.listener?.(u.queueId, u.mediaType, merged);
   }
 
   /** A queue left the selection: its partial readings must not merge with a later re-add's. */

@@ -44,6 +44,8 @@ export const QUANTILES: [string, "p50" | "p90" | "p95" | "p99"][] = [
 ];
 
 /** Answered-wait histogram bounds (seconds): common service-level thresholds, 5 s to 10 min. */
+const AGENT_STATUSES: [string, keyof SeriesSnapshot["now"]["agents"]][] = [["members", "members"], ["on_queue", "onQueue"], ["idle", "idle"], ["interacting", "interacting"], ["not_responding", "notResponding"], ["off_queue", "offQueue"]];
+
 export const WAIT_BUCKETS = [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 
 const Q = "genesys_queue_";
@@ -70,6 +72,10 @@ export const FAMILIES: Family[] = [
   { name: `${Q}waiting`, type: "gauge", help: "Interactions waiting in the queue now." },
   { name: `${Q}longest_waiting_seconds`, type: "gauge", help: "Wait so far of the longest-waiting interaction now." },
   { name: `${Q}interacting`, type: "gauge", help: "Interactions with an agent now (from queue observations)." },
+  { name: `${Q}agents`, type: "gauge", help: "The queue's members now by status (members, on_queue, idle, interacting, not_responding, off_queue), from the observations topic and query; the same for each media type." },
+  { name: `${Q}predicted_wait_seconds`, type: "gauge", help: "The wait a caller arriving now is told: from the predictor with the smallest recent error (named in /api/queues predicted.predictor)." },
+  { name: `${Q}forecast_service_level_ratio`, type: "gauge", help: "The current interval's service level (0..1) expected at its end (Erlang A, transient)." },
+  { name: `${Q}forecast_answered_wait_p90_seconds`, type: "gauge", help: "The 15-minute answered-wait p90 expected fifteen minutes from now (Erlang A, transient)." },
   { name: `${M}connected`, type: "gauge", help: "1 when every notification channel is live." },
   { name: `${M}ready`, type: "gauge", help: "1 when connected and every gap is backfilled." },
   { name: `${M}channels`, type: "gauge", help: "Notification channels by state." },
@@ -238,6 +244,10 @@ export class QueueFrame {
     slot(`${Q}waiting`, null, (s) => s.now.waiting);
     slot(`${Q}longest_waiting_seconds`, null, (s) => s.now.longestWaitingSeconds);
     slot(`${Q}interacting`, null, (s) => s.now.interacting);
+    for (const [status, key] of AGENT_STATUSES) slot(`${Q}agents`, extraLabels({ status }), (s) => s.now.agents[key]);
+    slot(`${Q}predicted_wait_seconds`, null, (s) => s.predicted.waitSeconds);
+    slot(`${Q}forecast_service_level_ratio`, null, (s) => s.forecast.intervalServiceLevel);
+    slot(`${Q}forecast_answered_wait_p90_seconds`, null, (s) => s.forecast.answeredWaitP90In15m);
     slot(`${Q}answered_wait_seconds`, null, (_, h) => h?.sumSeconds, `${Q}answered_wait_seconds_sum`);
     slot(`${Q}answered_wait_seconds`, null, (_, h) => h?.counts[h.counts.length - 1], `${Q}answered_wait_seconds_count`);
     for (let i = 0; i <= WAIT_BUCKETS.length; i++) slot(`${Q}answered_wait_seconds_bucket`, LE_EXTRAS[i], (_, h) => (h ? h.counts[i === WAIT_BUCKETS.length ? h.counts.length - 1 : i] : undefined));

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { defaultRule, effectiveRules, patternReadingChanges, ruleSchema, type Rule } from "../../../src/alerts/config.js";
 import { compileSelector, type QueueRef, type SelectorSpec } from "../../../src/select/queue-selector.js";
 import { initialState, step, type AlertState } from "../../../src/alerts/evaluate.js";
-import { dedupKey, readFigure, selects } from "../../../src/alerts/figures.js";
-import type { SeriesSnapshot } from "../../../src/aggregate/series.js";
+import { dedupKey, formatValue, readFigure, selects } from "../../../src/alerts/figures.js";
+import { UNKNOWN_AGENTS, type SeriesSnapshot } from "../../../src/aggregate/series.js";
 import { loadConfig } from "../../../src/config/load.js";
 
 const rule = (over: Partial<Rule> = {}): Rule => ({ ...defaultRule, ...over });
@@ -93,12 +93,14 @@ function snapshot(over: Partial<SeriesSnapshot> = {}): SeriesSnapshot {
     queueName: "Support",
     mediaType: "voice",
     totals: { offered: 0, answered: 0, abandoned: 0, flowout: 0 },
-    now: { waiting: 3, interacting: 0, longestWaitingSeconds: 95 },
+    now: { waiting: 3, interacting: 0, longestWaitingSeconds: 95, agents: { members: 10, onQueue: 6, idle: 0, interacting: 6, notResponding: 0, offQueue: 4 } },
     windows: { "5m": fig(10, 3), "15m": fig(80, 12) },
     intervals: { current: iv, previous: null, today: iv },
     serviceLevelTarget: { percentage: 0.8, thresholdSeconds: 20 },
     smoothed: { arrivalsPerMinute: null, answeredWaitP90Seconds: null, halfLifeSeconds: 300 },
     dropped: { window: 0, interval: 0, today: 0 },
+    predicted: { waitSeconds: 140, predictor: "QLm", rrmse: 0.3, samples: 25 },
+    forecast: { intervalServiceLevel: 0.62, answeredWaitP90In15m: 75 },
     ...over,
   } as SeriesSnapshot;
 }
@@ -113,8 +115,26 @@ test("figures are read from the snapshot with the calls behind them", () => {
   assert.deepEqual(readFigure(rule({ figure: "serviceLevel" }), s), { value: 0.75, samples: 14 });
   assert.equal(readFigure(rule({ figure: "longestWaiting", window: undefined }), s).value, 95);
   assert.equal(readFigure(rule({ figure: "waitingNobodyInteracting", window: undefined }), s).value, 3);
-  assert.equal(readFigure(rule({ figure: "waitingNobodyInteracting", window: undefined }), snapshot({ now: { waiting: 3, interacting: 2, longestWaitingSeconds: 1 } })).value, 0);
-  assert.equal(readFigure(rule({ figure: "waitingNobodyInteracting", window: undefined }), snapshot({ now: { waiting: 3, interacting: null, longestWaitingSeconds: 1 } })).value, null);
+  assert.equal(readFigure(rule({ figure: "waitingNobodyInteracting", window: undefined }), snapshot({ now: { waiting: 3, interacting: 2, longestWaitingSeconds: 1, agents: UNKNOWN_AGENTS } })).value, 0);
+  assert.equal(readFigure(rule({ figure: "waitingNobodyInteracting", window: undefined }), snapshot({ now: { waiting: 3, interacting: null, longestWaitingSeconds: 1, agents: UNKNOWN_AGENTS } })).value, null);
+});
+
+test("staffing, prediction and forecast figures are read as the snapshot says, unknown as null", () => {
+  const s = snapshot();
+  const now = (figure: Rule["figure"], over: Partial<SeriesSnapshot> = {}) => readFigure(rule({ figure, window: undefined }), snapshot(over));
+  assert.deepEqual(now("agentsOnQueue"), { value: 6, samples: Infinity });
+  assert.deepEqual(now("agentsIdle"), { value: 0, samples: Infinity });
+  assert.deepEqual(now("waitingNoIdleAgent"), { value: 3, samples: Infinity });
+  assert.equal(now("waitingNoIdleAgent", { now: { ...s.now, agents: { ...s.now.agents, idle: 2 } } }).value, 0);
+  assert.equal(now("waitingNoIdleAgent", { now: { ...s.now, agents: UNKNOWN_AGENTS } }).value, null);
+  assert.equal(now("agentsOnQueue", { now: { ...s.now, agents: UNKNOWN_AGENTS } }).value, null);
+  // A predicted wait carries the scored visits behind its predictor, so minSamples guards it like a windowed figure.
+  assert.deepEqual(now("predictedWait"), { value: 140, samples: 25 });
+  assert.deepEqual(now("forecastIntervalServiceLevel"), { value: 0.62, samples: Infinity });
+  assert.deepEqual(now("forecastAnsweredWaitP90"), { value: 75, samples: Infinity });
+  assert.equal(formatValue(rule({ figure: "forecastIntervalServiceLevel", window: undefined }), 0.62), "62.0%");
+  assert.equal(formatValue(rule({ figure: "agentsIdle", window: undefined }), 2), "2");
+  assert.equal(formatValue(rule({ figure: "predictedWait", window: undefined }), 139.6), "140 s");
 });
 
 test("selectors: ids, names, patterns (globs), regex, divisions and media, as discovery reads them", () => {
