@@ -58,8 +58,12 @@ export class ObservationSnapshots {
     for (const body of snapshotQueries(this.targets.queueIds())) {
       try {
         this.queries++;
+        // The answer is for some instant after the request was sent: stamped with the send time, a
+        // topic message that changed a figure while the answer was on its way is newer and wins;
+        // stamped with the receive time, the snapshot would refuse that message as stale.
+        const sent = this.clock.now();
         const res = await this.client.call<unknown>("POST", OBSERVATION_QUERY_PATH, body);
-        const parsed = parseSnapshot(res.body, this.clock.now());
+        const parsed = parseSnapshot(res.body, sent);
         this.dropped += parsed.dropped;
         if (parsed.dropped > 0) this.failLog.warn("dropped", { dropped: parsed.dropped, total: this.dropped }, "observations query: unreadable parts of the answer skipped");
         for (const u of parsed.media) this.targets.media(u);
