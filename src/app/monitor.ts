@@ -309,7 +309,7 @@ export class Monitor {
         now: () => this.clock.now(),
       },
       cfg.server,
-      { windowsMinutes: cfg.stats.windowsMinutes },
+      { windowsMinutes: cfg.stats.windowsMinutes, colours: cfg.server.wallboard },
       this.log,
     );
     this.every(cfg.state.commitIntervalMs, () => this.state.commit());

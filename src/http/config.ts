@@ -35,6 +35,23 @@ const basePath = z
   .transform((p) => p.replace(/\/+$/, ""))
   .default("");
 
+export const tileColoursSchema = z
+  .object({
+    /** A tile warns when the interval's service level is within this many points above its target; below the target it is red. */
+    serviceLevelWarnPoints: between(0, 100).default(5),
+    /** The longest wait as a share of the queue's service-level threshold at which a tile warns, and turns red. */
+    longestWaitingWarnRatio: between(0, 100).default(0.75),
+    longestWaitingBreachRatio: between(0, 100).default(1),
+    /** The predicted wait of the next caller as a share of the threshold at which a tile warns. */
+    predictedWaitWarnRatio: between(0, 100).default(1),
+    /** Callers waiting at which a tile warns, and turns red (absent: waiting does not colour it). */
+    waitingWarn: wholeBetween(1, 1_000_000).optional(),
+    waitingBreach: wholeBetween(1, 1_000_000).optional(),
+  })
+  .strict()
+  .prefault({});
+export type TileColours = z.infer<typeof tileColoursSchema>;
+
 export const serverSchema = z
   .object({
     listen: listen.prefault("127.0.0.1:9464"),
@@ -50,6 +67,8 @@ export const serverSchema = z
     /** Seconds to receive a request's headers, and an idle keep-alive connection's life. */
     headersTimeoutSeconds: between(1, 600).default(10),
     idleTimeoutSeconds: between(1, 3600).default(30),
+    /** The wallboard tiles' colours, from each queue's own service-level goal (no alert rule or PagerDuty needed). */
+    wallboard: tileColoursSchema,
   })
   .strict()
   .prefault({});

@@ -33,7 +33,7 @@ export interface HttpStats {
 }
 
 /** The wallboard's windows (from stats.windowsMinutes), and its pacing (tests shorten it). */
-export type BoardSettings = Pick<WallboardOptions, "windowsMinutes" | "pushMs" | "sampleMs" | "idleSampleMs">;
+export type BoardSettings = Pick<WallboardOptions, "windowsMinutes" | "colours" | "pushMs" | "sampleMs" | "idleSampleMs">;
 
 export async function startHttpServer(view: MonitorView, cfg: ServerConfig, board: BoardSettings, log: Logger): Promise<Server & { stats: HttpStats }> {
   const { host, port, text: listen } = cfg.listen;

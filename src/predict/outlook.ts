@@ -141,7 +141,8 @@ export class Outlook {
     return {
       waiting,
       agents: serving?.agents ?? null,
-      idle: serving?.idle ?? null,
+      // Any idle member answers a new caller at once, whatever share of its time the series takes.
+      idle: serving && st?.idle != null ? Math.min(st.idle, Math.ceil(serving.agents)) : null,
       mu: rates.mu,
       theta: rates.exits.theta,
       phi: rates.exits.phi,

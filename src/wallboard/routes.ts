@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { SeriesSnapshot } from "../aggregate/series.js";
 import type { Logger } from "../util/log.js";
 import type { WallboardAlert } from "./alerts.js";
+import { tileColoursSchema, type TileColours } from "../http/config.js";
 import { boardState, boardWindows, tileKey, type BoardWindows, type WallboardState } from "./tiles.js";
 
 export interface WallboardSource {
@@ -26,6 +27,8 @@ export interface WallboardSource {
 
 export interface WallboardOptions {
   windowsMinutes: number[];
+  /** How tiles are coloured (server.wallboard); defaults when absent. */
+  colours?: TileColours;
   /** Open pages at most; past it a new one gets 503 (each holds a connection). */
   maxPages: number;
   /** Real ms between pushes to open pages. */
@@ -66,6 +69,7 @@ export class Wallboard {
   private readonly history = new Map<string, Point[]>();
   private readonly timer: NodeJS.Timeout;
   private readonly windows: BoardWindows;
+  private readonly colours: TileColours;
   private readonly sampleMs: number;
   private readonly historyMs: number;
   private lastSampleClock = -Infinity;
@@ -82,6 +86,7 @@ export class Wallboard {
     private readonly log: Logger,
   ) {
     this.windows = boardWindows(options.windowsMinutes);
+    this.colours = options.colours ?? tileColoursSchema.parse({});
     this.sampleMs = options.sampleMs ?? 30_000;
     this.historyMs = options.historyMs ?? 3_600_000;
     this.timer = setInterval(() => this.tick(), options.pushMs ?? 1000);
@@ -116,7 +121,7 @@ export class Wallboard {
 
   /** What the page shows now (tiles sorted by queue name, then media type). */
   state(snapshot: SeriesSnapshot[] = this.source.snapshot()): WallboardState {
-    return boardState(snapshot, this.source.alerts(), this.source.health(), this.source.now(), this.windows);
+    return boardState(snapshot, this.source.alerts(), this.source.health(), this.source.now(), this.windows, this.colours);
   }
 
   private tick(): void {

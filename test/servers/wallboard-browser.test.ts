@@ -132,6 +132,40 @@ describe("wallboard in a browser during the demo", { timeout: 300_000, ...needs(
     assert.ok((await page.$$("article.tile .chart canvas")).length > 0, "charts drawn");
   });
 
+  it("shows who is there to answer and the next caller's predicted wait, as /api/queues says", async () => {
+    const readAgents = () =>
+      page.$$eval("article.tile", (els) =>
+        els.map((e) => {
+          const el = e as any;
+          const f = (name: string) => el.querySelector(`[data-field="${name}"]`)?.textContent ?? "";
+          return { queueId: el.dataset.queueId, mediaType: el.dataset.mediaType, status: el.dataset.status, onQueue: f("onQueue"), idle: f("idle"), busy: f("busy"), notResponding: f("notResponding"), predicted: f("predicted"), predictor: f("predictor") };
+        }),
+      );
+    const shown = (v: number | null) => (v === null ? "–" : String(v));
+    await until("staffing and a predicted wait on the tiles, between two readings of the API", async () => {
+      const a = (await (await fetch(`${base}api/queues`)).json()) as { queues: any[] };
+      await sleep(1_500);
+      const tiles = await readAgents();
+      const b = (await (await fetch(`${base}api/queues`)).json()) as { queues: any[] };
+      let predicted = 0;
+      for (const q of b.queues) {
+        const qa = a.queues.find((x) => x.queueId === q.queueId && x.mediaType === q.mediaType) ?? q;
+        const t = tiles.find((x) => x.queueId === q.queueId && x.mediaType === q.mediaType);
+        if (!t || q.now.agents.onQueue === null) return false;
+        for (const [field, key] of [["onQueue", "onQueue"], ["idle", "idle"], ["busy", "interacting"], ["notResponding", "notResponding"]] as const) {
+          if (![shown(qa.now.agents[key]), shown(q.now.agents[key])].includes(t[field])) return false;
+        }
+        assert.ok(["ok", "warn", "breach", "quiet"].includes(t.status), `tile status ${t.status}`);
+        if (q.predicted.waitSeconds !== null && qa.predicted.waitSeconds !== null) {
+          assert.match(t.predicted, /^~\d/, `${q.queueName}: predicted ${t.predicted}`);
+          assert.ok([`(${q.predicted.predictor})`, `(${qa.predicted.predictor})`].includes(t.predictor), `${t.predictor} vs ${q.predicted.predictor}`);
+          predicted++;
+        }
+      }
+      return predicted > 0;
+    }, 60_000, 0);
+  });
+
   it("filters by name", async () => {
     await page.fill("#filter", "bill");
     const tiles = await readTiles(page);

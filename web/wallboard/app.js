@@ -47,6 +47,13 @@
       '<div><span class="v" data-field="p90"></span><label>p90 wait</label></div>' +
       '<div><span class="v" data-field="p95"></span><label>p95 wait</label></div>' +
       "</div>" +
+      '<div class="row agents">' +
+      '<div><span class="v" data-field="onQueue"></span><label>on queue</label></div>' +
+      '<div><span class="v" data-field="idle"></span><label>idle</label></div>' +
+      '<div><span class="v" data-field="busy"></span><label>busy</label></div>' +
+      '<div><span class="v" data-field="notResponding"></span><label>not resp.</label></div>' +
+      "</div>" +
+      '<div class="next"><label>next caller waits</label> <span class="v" data-field="predicted"></span> <span class="why" data-field="predictor"></span></div>' +
       '<div class="row">' +
       '<div><span class="v" data-field="offered"></span><label>offered</label></div>' +
       '<div><span class="v" data-field="answered"></span><label>answered</label></div>' +
@@ -70,9 +77,14 @@
     const width = Math.max(120, box.clientWidth || 300);
     entry.chart = new uPlot(
       {
-        width, height: 90, legend: { show: false }, cursor: { show: false },
+        width, height: 120, legend: { show: false }, cursor: { show: false },
         scales: { x: { time: true }, s: { auto: true, range: (u, min, max) => [0, Math.max(10, max)] }, n: { auto: true, range: (u, min, max) => [0, Math.max(2, max)] } },
-        axes: [{ show: false }, { show: false, scale: "s" }, { show: false, scale: "n" }],
+        // A scale a reader can read: seconds of p90 wait on the left, callers waiting on the right, the time below.
+        axes: [
+          { stroke: "#8b949e", size: 22, space: 60, font: "11px system-ui", grid: { show: false }, ticks: { size: 3 } },
+          { scale: "s", stroke: "#58a6ff", size: 34, space: 25, font: "11px system-ui", values: (u, vals) => vals.map((v) => v + "s"), grid: { stroke: "#30363d", width: 1 }, ticks: { size: 3 } },
+          { scale: "n", side: 1, stroke: "#d29922", size: 26, space: 25, font: "11px system-ui", grid: { show: false }, ticks: { size: 3 } },
+        ],
         series: [{}, { label: "p90 wait (s)", scale: "s", stroke: "#58a6ff", width: 2, spanGaps: true, points: { show: false } }, { label: "waiting", scale: "n", stroke: "#d29922", fill: "rgba(210,153,34,.18)", width: 1, points: { show: false } }],
       },
       entry.data,
@@ -94,6 +106,8 @@
     el.dataset.alert = t.alert === "none" ? "" : t.alert;
     if (t.alert === "none") delete el.dataset.alert;
     el.dataset.waiting = String(t.waiting);
+    el.dataset.status = t.status;
+    el.title = t.statusReasons.join("\n");
     el.dataset.offered = String(t.offered);
     el.dataset.answered = String(t.answered);
     el.dataset.abandoned = String(t.abandoned);
@@ -112,6 +126,13 @@
     fields.p50.textContent = secs(t.p50);
     fields.p90.textContent = secs(t.p90);
     fields.p95.textContent = secs(t.p95);
+    const count = (v) => (v === null || v === undefined ? "–" : String(v));
+    fields.onQueue.textContent = count(t.agents.onQueue);
+    fields.idle.textContent = count(t.agents.idle);
+    fields.busy.textContent = count(t.agents.busy);
+    fields.notResponding.textContent = count(t.agents.notResponding);
+    fields.predicted.textContent = t.predictedWaitSeconds === null ? "–" : "~" + secs(t.predictedWaitSeconds);
+    fields.predictor.textContent = t.predictor ? "(" + t.predictor + ")" : "";
     fields.offered.textContent = String(t.offered);
     fields.answered.textContent = String(t.answered);
     fields.abandoned.textContent = String(t.abandoned);
