@@ -20,7 +20,7 @@ import { SeriesEstimators } from "./estimators.js";
 import { ForecastCache } from "./forecast-cache.js";
 import type { ForecastInputs } from "./forecast.js";
 import { predictAll, type PredictionInputs, type Predictions } from "./predictors.js";
-import { PredictorScoreboard, type PredictorScore } from "./scoring.js";
+import { PredictorScoreboard, type PredictorScore, type ServedWait } from "./scoring.js";
 import { LevelWindow } from "./window.js";
 
 interface SeriesOutlook {
@@ -53,6 +53,9 @@ export class Outlook {
   private readonly busy = new Map<string, LevelWindow>();
   private readonly forecasts = new ForecastCache();
   readonly counters: OutlookCounters = { predicted: 0, notLive: 0, staleStaffing: 0, unreadableState: 0 };
+
+  /** Told every prediction made at a live offer, with what was served then (the backtest bench scores them against the ground truth). */
+  onPredicted: ((e: QueueEvent, predictions: Predictions, served: ServedWait) => void) | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -89,8 +92,10 @@ export class Outlook {
         return;
       }
       // The engine has filed this offer already: the callers ahead are the others waiting.
-      s.scoreboard.predict(visit, e.time, predictAll(this.inputs(s, e.time, true)));
+      const predictions = predictAll(this.inputs(s, e.time, true));
+      s.scoreboard.predict(visit, e.time, predictions);
       this.counters.predicted++;
+      this.onPredicted?.(e, predictions, s.scoreboard.serve(e.time, predictions));
       return;
     }
     const waitSeconds = (e.waitMs ?? 0) / 1000;
