@@ -12,6 +12,7 @@ import { Bucket, type BucketState, type Thresholds } from "./bucket.js";
 import type { Calendar } from "./calendar.js";
 import { figures, waitSummary, type Figures, type ServiceLevelPolicy } from "./figures.js";
 import { RollingWindow } from "./window.js";
+import { NO_FORECAST, NO_PREDICTION, UNKNOWN_AGENTS, type AgentsNow, type ForecastFigures, type PredictedWait } from "../domain/queue-outlook.js";
 
 const MINUTE = 60_000;
 /** A leg waiting longer than this is noise from before the state began. */
@@ -53,35 +54,6 @@ export interface SeriesSnapshot {
   predicted: PredictedWait;
   forecast: ForecastFigures;
 }
-
-/** Who is there to answer: the queue's members by routing status (queue-level, the same for each media type); null where unknown. */
-export interface AgentsNow {
-  members: number | null;
-  onQueue: number | null;
-  idle: number | null;
-  interacting: number | null;
-  notResponding: number | null;
-  offQueue: number | null;
-}
-
-export interface PredictedWait {
-  waitSeconds: number | null;
-  predictor: string | null;
-  /** Relative RMSE of the served predictor over the last hour; null until it has samples. */
-  rrmse: number | null;
-  samples: number;
-}
-
-export interface ForecastFigures {
-  /** The current interval's service level at its end (0..1). */
-  intervalServiceLevel: number | null;
-  /** The 15-minute answered-wait p90 fifteen minutes from now (s). */
-  answeredWaitP90In15m: number | null;
-}
-
-export const UNKNOWN_AGENTS: Readonly<AgentsNow> = Object.freeze({ members: null, onQueue: null, idle: null, interacting: null, notResponding: null, offQueue: null });
-export const NO_PREDICTION: Readonly<PredictedWait> = Object.freeze({ waitSeconds: null, predictor: null, rrmse: null, samples: 0 });
-export const NO_FORECAST: Readonly<ForecastFigures> = Object.freeze({ intervalServiceLevel: null, answeredWaitP90In15m: null });
 
 export interface SeriesState {
   queueId: string;

@@ -52,7 +52,7 @@ import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
 import { restoreState } from "./restore.js";
-import { LAG_KEY, MonitorState, OUTLOOK_KEY, parseLag } from "./state.js";
+import { LAG_KEY, MonitorState, OUTLOOK_KEY, parseLag, parseMetaJson } from "./state.js";
 
 /** The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time, 6 times (about 5 hours). */
 const LOSS_CHASE_FIRST_MS = 5 * 60_000;
@@ -118,11 +118,11 @@ export class Monitor {
     this.watermark = restored.watermark;
     this.counters = restored.counters;
     this.outlook = new Outlook(this.engine, config.prediction, () => clock.now());
-    this.outlook.restore(parseJson(stored.meta[OUTLOOK_KEY]));
+    this.outlook.restore(parseMetaJson(stored.meta[OUTLOOK_KEY]));
     const outlook = this.outlook;
     const snapshot = (filter?: (queueId: string) => boolean) => outlook.enrich(this.engine.snapshot(filter));
     const committer = new Committer(this.store, this.engine, log, { maxUncommitted: config.state.maxUncommittedEvents, clock });
-    this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors });
+    this.liveCounters = () => ({ stateCommitFailures: committer.commitFailures, stateCheckpointFailures: committer.checkpointFailures, stateRefusedEvents: committer.uncommittedRefused, apiErrors: this.client.apiErrors, ...this.observationCounters() });
 
     // Genesys: one transport, one rate limit per token (the token endpoint has its own).
     const genesysDelivery = deliveryPolicy("genesys", config.delivery.genesys);
@@ -387,23 +387,13 @@ export class Monitor {
     return this.alerter.alertStates();
   }
 
-  /** The observations query's counts, for self-health. */
-  get observationQueries(): { queries: number; failures: number; dropped: number } {
+  /** The observations query's reads, failures and unreadable parts (this process). */
+  private observationCounters(): Record<string, number> {
     const o = this.observations;
-    return { queries: o.queries, failures: o.failures, dropped: o.dropped };
+    return { observationQueries: o.queries, observationQueryFailures: o.failures, observationQueryDropped: o.dropped };
   }
 
   private every(ms: number, f: () => void): void {
     every(this.timers, ms, this.log, "periodic task failed", f);
-  }
-}
-
-/** A meta value as JSON; unreadable or absent: undefined (the part starts empty and says so). */
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
   }
 }

@@ -181,3 +181,13 @@ export function parseCoverage(file: string, text: string | undefined): Partial<W
     throw new Error(`state file ${file}: meta ${COVERAGE_KEY}: queue coverage is corrupt: ${(e as Error).message}`, { cause: e });
   }
 }
+
+/** A meta value as JSON; absent: undefined, unreadable: null (the part starts empty and counts it). */
+export function parseMetaJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -10,7 +10,8 @@
  * would be predicted from what the queue looks like now. Its end still feeds the estimators.
  */
 import type { Engine } from "../aggregate/engine.js";
-import type { AgentsNow, SeriesSnapshot } from "../aggregate/series.js";
+import type { SeriesSnapshot } from "../aggregate/series.js";
+import type { AgentsNow } from "../domain/queue-outlook.js";
 import { seriesKey, type QueueEvent } from "../domain/queue-event.js";
 import { StaffingMerger, type Staffing, type StaffingUpdate } from "../normalize/staffing.js";
 import { ms } from "../normalize/time.js";

@@ -1,5 +1,6 @@
 /** A hand-made flush with awkward labels (quotes, backslash, newline, comma, =, space, slash). */
-import { NO_FORECAST, NO_PREDICTION, UNKNOWN_AGENTS, type SeriesSnapshot } from "../../src/aggregate/series.js";
+import type { SeriesSnapshot } from "../../src/aggregate/series.js";
+import { NO_FORECAST, NO_PREDICTION, UNKNOWN_AGENTS } from "../../src/domain/queue-outlook.js";
 import type { Figures } from "../../src/aggregate/figures.js";
 import { buildSamples, type Flush, WAIT_BUCKETS } from "../../src/sinks/samples.js";
 

@@ -8,7 +8,8 @@ import { defaultRule, effectiveRules, patternReadingChanges, ruleSchema, type Ru
 import { compileSelector, type QueueRef, type SelectorSpec } from "../../../src/select/queue-selector.js";
 import { initialState, step, type AlertState } from "../../../src/alerts/evaluate.js";
 import { dedupKey, formatValue, readFigure, selects } from "../../../src/alerts/figures.js";
-import { UNKNOWN_AGENTS, type SeriesSnapshot } from "../../../src/aggregate/series.js";
+import type { SeriesSnapshot } from "../../../src/aggregate/series.js";
+import { UNKNOWN_AGENTS } from "../../../src/domain/queue-outlook.js";
 import { loadConfig } from "../../../src/config/load.js";
 
 const rule = (over: Partial<Rule> = {}): Rule => ({ ...defaultRule, ...over });

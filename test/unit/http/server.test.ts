@@ -26,13 +26,15 @@ function series(queueId: string, queueName: string, mediaType: string, offered: 
   return {
     queueId, queueName, mediaType,
     totals: { offered, answered: offered - 1, abandoned: 1, flowout: 0 },
-    now: { waiting, interacting: 1, longestWaitingSeconds: waiting ? 42 : null },
+    now: { waiting, interacting: 1, longestWaitingSeconds: waiting ? 42 : null, agents: { members: 4, onQueue: 3, idle: waiting ? 0 : 1, interacting: 2, notResponding: 0, offQueue: 1 } },
     windows: Object.fromEntries(windows.map((w) => [w, fig(offered)])),
     intervals: { current: { ...fig(offered), ...span }, previous: null, today: { ...fig(offered), ...span } },
     serviceLevelTarget: { percentage: 0.8, thresholdSeconds: 20 },
     smoothed: { arrivalsPerMinute: 1, answeredWaitP90Seconds: 30, halfLifeSeconds: 300 },
     dropped: { window: 0, interval: 0, today: 0 },
-  } as unknown as SeriesSnapshot;
+    predicted: { waitSeconds: waiting ? 35 : 0, predictor: "QLm", rrmse: 0.4, samples: 30 },
+    forecast: { intervalServiceLevel: 0.7, answeredWaitP90In15m: 40 },
+  };
 }
 
 interface Stub {
