@@ -13,7 +13,7 @@ export const predictionSchema = z
     /** Span over which each predictor is scored against the waits callers had. */
     scoringWindowMinutes: wholeBetween(10, 1440).default(60),
     /** Scored visits a predictor needs before it can be served. */
-    minSamples: wholeBetween(1, 10_000).default(20),
+    minSamples: wholeBetween(1, 10_000).default(10),
     /** Relative margin by which a challenger must beat the served predictor to replace it. */
     hysteresis: between(0, 1).default(0.1),
     /** An offer counted later than this after it happened (backfilled) is not predicted: the prediction would use what the queue looks like now, not then. */

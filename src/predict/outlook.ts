@@ -24,17 +24,26 @@ import { predictAll, type PredictionInputs, type Predictions } from "./predictor
 import { PredictorScoreboard, type PredictorScore, type ServedWait } from "./scoring.js";
 import { LevelWindow } from "./window.js";
 
+/**
+ * Which scoreboard a caller's prediction goes to: nobody ahead (0) or callers ahead (1). The
+ * predictors' accuracy differs most between the two (HOL says nothing with nobody ahead, and a
+ * queue-length predictor's relative error is largest there, 1 / sqrt(n + 1)), so each context
+ * serves the predictor that has done best in it.
+ */
+type Context = 0 | 1;
+const contextOf = (waitingAhead: number | null): Context => (waitingAhead === null || waitingAhead > 0 ? 1 : 0);
+
 interface SeriesOutlook {
   queueId: string;
   mediaType: string;
   estimators: SeriesEstimators;
-  scoreboard: PredictorScoreboard;
+  scoreboards: [PredictorScoreboard, PredictorScoreboard];
 }
 
 export interface OutlookState {
   version: 1;
   staffing: Staffing[];
-  series: [queueId: string, mediaType: string, estimators: unknown, scoreboard: unknown][];
+  series: [queueId: string, mediaType: string, estimators: unknown, scoreboards: [unknown, unknown]][];
   busy: [queueId: string, window: unknown][];
 }
 
@@ -76,7 +85,7 @@ export class Outlook {
     const key = seriesKey(queueId, mediaType);
     let s = this.series.get(key);
     if (!s) {
-      s = { queueId, mediaType, estimators: SeriesEstimators.create(this.windowOptions()), scoreboard: new PredictorScoreboard(this.scoringOptions()) };
+      s = { queueId, mediaType, estimators: SeriesEstimators.create(this.windowOptions()), scoreboards: [new PredictorScoreboard(this.scoringOptions()), new PredictorScoreboard(this.scoringOptions())] };
       this.series.set(key, s);
     }
     return s;
@@ -93,15 +102,18 @@ export class Outlook {
         return;
       }
       // The engine has filed this offer already: the callers ahead are the others waiting.
-      const predictions = predictAll(this.inputs(s, e.time, true));
-      s.scoreboard.predict(visit, e.time, predictions);
+      const x = this.inputs(s, e.time, true);
+      const predictions = predictAll(x);
+      const board = s.scoreboards[contextOf(x.waiting)];
+      board.predict(visit, e.time, predictions);
       this.counters.predicted++;
-      this.onPredicted?.(e, predictions, s.scoreboard.serve(e.time, predictions));
+      this.onPredicted?.(e, predictions, board.serve(e.time, predictions));
       return;
     }
     const waitSeconds = (e.waitMs ?? 0) / 1000;
     s.estimators.ended(e.time, e.kind, waitSeconds);
-    s.scoreboard.resolve(visit, e.time, e.kind, waitSeconds);
+    const board = s.scoreboards.find((b) => b.has(visit));
+    if (board) board.resolve(visit, e.time, e.kind, waitSeconds);
   }
 
   /** A merged "now" reading of a queue x media (interacting feeds Little's law and the agents' share). */
@@ -170,7 +182,7 @@ export class Outlook {
       const s = this.series.get(seriesKey(snap.queueId, snap.mediaType));
       if (!s) return { ...snap, now: { ...snap.now, agents } };
       const x = this.inputs(s, now, false);
-      const predicted = s.scoreboard.serve(now, predictAll(x));
+      const predicted = s.scoreboards[contextOf(x.waiting)].serve(now, predictAll(x));
       const cur = snap.intervals.current;
       const end = ms(cur.end);
       const fin: ForecastInputs = {
@@ -194,12 +206,12 @@ export class Outlook {
     });
   }
 
-  /** Every predictor's score and what it says now, per series (for the bench and /api/queues/{id}/predictors). */
-  predictors(queueId: string, mediaType: string): { predictions: Predictions; scores: Record<string, PredictorScore> } | null {
+  /** Every predictor's score, with nobody ahead and with callers ahead, and what each says now (for tests and benches). */
+  predictors(queueId: string, mediaType: string): { predictions: Predictions; nobodyAhead: Record<string, PredictorScore>; callersAhead: Record<string, PredictorScore> } | null {
     const s = this.series.get(seriesKey(queueId, mediaType));
     if (!s) return null;
     const now = this.now();
-    return { predictions: predictAll(this.inputs(s, now, false)), scores: s.scoreboard.scores(now) };
+    return { predictions: predictAll(this.inputs(s, now, false)), nobodyAhead: s.scoreboards[0].scores(now), callersAhead: s.scoreboards[1].scores(now) };
   }
 
   toState(): OutlookState {
@@ -211,7 +223,7 @@ export class Outlook {
     return {
       version: 1,
       staffing,
-      series: [...this.series.values()].map((s) => [s.queueId, s.mediaType, s.estimators.toState(), s.scoreboard.toState()]),
+      series: [...this.series.values()].map((s) => [s.queueId, s.mediaType, s.estimators.toState(), [s.scoreboards[0].toState(), s.scoreboards[1].toState()]]),
       busy: [...this.busy].map(([q, w]) => [q, w.toState()]),
     };
   }
@@ -225,12 +237,14 @@ export class Outlook {
     const st = x as Partial<OutlookState>;
     for (const e of Array.isArray(st.series) ? st.series : []) {
       const est = Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "string" ? SeriesEstimators.fromState(e[2]) : null;
-      const board = est ? PredictorScoreboard.fromState(e[3], this.scoringOptions()) : null;
-      if (!est || !board) {
+      const saved = est && Array.isArray(e[3]) ? e[3] : [];
+      const b0 = PredictorScoreboard.fromState(saved[0], this.scoringOptions());
+      const b1 = PredictorScoreboard.fromState(saved[1], this.scoringOptions());
+      if (!est || !b0 || !b1) {
         this.counters.unreadableState++;
         continue;
       }
-      this.series.set(seriesKey(e[0], e[1]), { queueId: e[0], mediaType: e[1], estimators: est, scoreboard: board });
+      this.series.set(seriesKey(e[0], e[1]), { queueId: e[0], mediaType: e[1], estimators: est, scoreboards: [b0, b1] });
     }
     for (const e of Array.isArray(st.busy) ? st.busy : []) {
       const w = Array.isArray(e) && typeof e[0] === "string" ? LevelWindow.fromState(e[1]) : null;

@@ -13,9 +13,11 @@
  * Serving: a predictor is eligible once it has `minSamples` scored visits in the window. The one
  * served stays until an eligible challenger's RRMSE is lower by `hysteresis` (default 10 %), so
  * the choice does not flap between two near-equal predictors. Before any is eligible (and when
- * the chosen one has no prediction now) the order of the published comparisons applies: QLm,
- * QL, HOLr, HOL, LES (Ibrahim & Whitt: queue-length predictors beat delay history when the model
- * holds; QLm under abandonment).
+ * the chosen one has no prediction now) the delay-history predictors come first: HOL, LES, then
+ * QLm, QL, HOLr. The published comparisons (Ibrahim & Whitt) favour queue-length predictors when
+ * the model holds, but their inputs (mu, theta, the agents' share) are estimates that take the
+ * estimator window to settle, and the backtest (bench/prediction.bench.ts) measured HOL and LES
+ * ahead of them on three of four scenarios; scoring then moves to QLm where it is better.
  *
  * Bounded memory: predictions of visits that never end (lost end events) expire after
  * `pendingMaxAgeMs` (default 4 hours) and at most `maxPending` are kept (the oldest go first);
@@ -71,7 +73,7 @@ export interface ScoreboardCounters {
   refused: number;
 }
 
-const FALLBACK: readonly PredictorName[] = ["QLm", "QL", "HOLr", "HOL", "LES"];
+const FALLBACK: readonly PredictorName[] = ["HOL", "LES", "QLm", "QL", "HOLr"];
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const value = (v: unknown): v is number => finite(v) && v >= 0;
 
@@ -97,6 +99,11 @@ export class PredictorScoreboard {
 
   private newWindow(): SlotWindow {
     return new SlotWindow(5, { spanMs: this.opts.windowMs ?? 3_600_000, slotMs: this.opts.slotMs ?? 300_000 });
+  }
+
+  /** Whether a prediction is kept for this visit (not yet scored). */
+  has(visit: string): boolean {
+    return this.pending.has(visit);
   }
 
   get pendingCount(): number {

@@ -120,11 +120,12 @@ test("agents equal the simulator's within one observation period through shift c
   const served = await waitUntil(() => monitor.outlook.enrich(monitor.engine.snapshot((q) => q === desk)).find((s) => s.predicted.samples >= 5), 20_000, "a scored prediction");
   assert.ok(["QL", "QLm", "HOL", "HOLr", "LES"].includes(served.predicted.predictor!), JSON.stringify(served.predicted));
   assert.ok(served.predicted.rrmse !== null && served.predicted.rrmse >= 0, JSON.stringify(served.predicted));
-  const scores = monitor.outlook.predictors(desk, served.mediaType)!.scores;
+  const boards = monitor.outlook.predictors(desk, served.mediaType)!;
   // Every scored visit ended: answered, abandoned or flowed out, as the simulator counted them.
   const truth = emu.groundTruth() as { queues: { queueId: string; counts: Record<string, number> }[] };
   const ended = truth.queues.filter((g) => g.queueId === desk).reduce((n, g) => n + g.counts.answered + g.counts.abandoned + g.counts.flowout, 0);
-  assert.ok(scores.LES.samples > 0 && scores.LES.samples <= ended, `LES scored ${scores.LES.samples} of ${ended} ended visits`);
+  const lesScored = boards.nobodyAhead.LES.samples + boards.callersAhead.LES.samples;
+  assert.ok(lesScored > 0 && lesScored <= ended, `LES scored ${lesScored} of ${ended} ended visits`);
 
   // Restart: staffing and scores come back from the state file, before the new monitor has read anything.
   const before = monitor.outlook.enrich(monitor.engine.snapshot((q) => q === desk));

@@ -69,13 +69,13 @@ test("a live offer is predicted from the callers ahead, the head of the line and
   // new1 is answered after 50 s: LES predicted 45, an error of -5 s.
   clock.set(t0 + 50_000);
   count(ev("answered", t0 + 50_000, 50_000, "new1"));
-  const scores = outlook.predictors(Q, "voice")!.scores;
+  const scores = outlook.predictors(Q, "voice")!.callersAhead;
   assert.equal(scores.LES.samples, 1);
   assert.equal(scores.LES.bias, -5);
   // new2 abandons after 20 s: a lower bound; LES (45) was above it, so no error.
   clock.set(t0 + 20_000 + 1);
   count(ev("abandoned", t0 + 20_000, 20_000, "new2"));
-  const after = outlook.predictors(Q, "voice")!.scores.LES;
+  const after = outlook.predictors(Q, "voice")!.callersAhead.LES;
   assert.deepEqual([after.samples, after.censored, after.bias], [2, 1, -2.5]);
 });
 

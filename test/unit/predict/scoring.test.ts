@@ -34,10 +34,11 @@ test("answered waits are values; abandoned and flowed-out waits are lower bounds
   assert.equal(b.counters.unknownVisit, 1);
 });
 
-test("rrmse is null until there are samples; before minSamples the published order serves", () => {
+test("rrmse is null until there are samples; before minSamples delay history serves first, then the model-based predictors", () => {
   const b = new PredictorScoreboard({ minSamples: 5 });
-  assert.deepEqual(b.serve(0, only({ QL: 50, QLm: 40, LES: 12 })), { waitSeconds: 40, predictor: "QLm", rrmse: null, samples: 0 });
+  assert.deepEqual(b.serve(0, only({ QL: 50, QLm: 40, LES: 12 })), { waitSeconds: 12, predictor: "LES", rrmse: null, samples: 0 });
   assert.deepEqual(b.serve(0, only({ HOL: 8, LES: 12 })), { waitSeconds: 8, predictor: "HOL", rrmse: null, samples: 0 });
+  assert.deepEqual(b.serve(0, only({ QL: 50, QLm: 40 })), { waitSeconds: 40, predictor: "QLm", rrmse: null, samples: 0 });
   assert.deepEqual(b.serve(0, only({})), { waitSeconds: null, predictor: null, rrmse: null, samples: 0 });
   for (let i = 0; i < 5; i++) {
     b.predict(`v${i}`, i * 1000, only({ LES: 10, QLm: 40 }));
