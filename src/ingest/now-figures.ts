@@ -18,6 +18,9 @@ export class NowFigures {
   observe(u: ObservationUpdate): void {
     const merged = this.merger.merge(u);
     if (!merged) return;
+    // The observations query answers for every media type a queue has: one with nothing going on
+    // and no series yet is no series (it would list a queue x media nobody called).
+    if (merged.waiting === 0 && merged.interacting === 0 && merged.alerting === 0 && this.engine.nowOf(u.queueId, u.mediaType) === null) return;
     this.engine.observe(u.queueId, u.mediaType, merged);
     this.listener?.(u.queueId, u.mediaType, merged);
   }
