@@ -16,6 +16,8 @@ export const predictionSchema = z
     minSamples: wholeBetween(1, 10_000).default(10),
     /** Relative margin by which a challenger must beat the served predictor to replace it. */
     hysteresis: between(0, 1).default(0.1),
+    /** Serve the chosen predictor less its recent mean error, and choose by the error that leaves. */
+    correctBias: z.boolean().default(true),
     /** An offer counted later than this after it happened (backfilled) is not predicted: the prediction would use what the queue looks like now, not then. */
     liveOfferSeconds: between(1, 3600).default(120),
   })

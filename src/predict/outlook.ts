@@ -78,7 +78,7 @@ export class Outlook {
   }
 
   private scoringOptions() {
-    return { windowMs: this.settings.scoringWindowMinutes * 60_000, minSamples: this.settings.minSamples, hysteresis: this.settings.hysteresis };
+    return { windowMs: this.settings.scoringWindowMinutes * 60_000, minSamples: this.settings.minSamples, hysteresis: this.settings.hysteresis, correctBias: this.settings.correctBias };
   }
 
   private seriesOf(queueId: string, mediaType: string): SeriesOutlook {

@@ -29,7 +29,10 @@ test("answered waits are values; abandoned and flowed-out waits are lower bounds
   // QLm: -10, -30, 0.
   assert.equal(qlm.bias, -40 / 3);
   assert.ok(Math.abs(qlm.rrmse! - Math.sqrt(1000 / 3) / (65 / 3)) < 1e-12);
-  assert.deepEqual(b.score("HOL", 60_000), { rrmse: null, bias: null, samples: 0, censored: 0, meanActualSeconds: null });
+  // What is left once the mean error is taken away: QL none to take (bias 0); QLm sqrt(1000/3 - (40/3)^2).
+  assert.ok(Math.abs(ql.correctedRrmse! - ql.rrmse!) < 1e-12);
+  assert.ok(Math.abs(qlm.correctedRrmse! - Math.sqrt(1400 / 9) / (65 / 3)) < 1e-12);
+  assert.deepEqual(b.score("HOL", 60_000), { rrmse: null, bias: null, samples: 0, censored: 0, meanActualSeconds: null, correctedRrmse: null });
   assert.equal(b.resolve("zzz", 1, "answered", 1), false);
   assert.equal(b.counters.unknownVisit, 1);
 });
@@ -41,7 +44,7 @@ test("rrmse is null until there are samples; before minSamples delay history ser
   assert.deepEqual(b.serve(0, only({ QL: 50, QLm: 40 })), { waitSeconds: 40, predictor: "QLm", rrmse: null, samples: 0 });
   assert.deepEqual(b.serve(0, only({})), { waitSeconds: null, predictor: null, rrmse: null, samples: 0 });
   for (let i = 0; i < 5; i++) {
-    b.predict(`v${i}`, i * 1000, only({ LES: 10, QLm: 40 }));
+    b.predict(`v${i}`, i * 1000, only({ LES: 10, QLm: i % 2 ? 40 : 20 }));
     b.resolve(`v${i}`, i * 1000 + 10_000, "answered", 10);
   }
   // LES was exact five times: it is eligible and best.
@@ -82,7 +85,7 @@ function independentRrmse(scored: Scored[], now: number): Record<PredictorName, 
 function replay(hysteresis: number, checks: (b: PredictorScoreboard, scored: Scored[], now: number, preds: Predictions) => void): void {
   const spec = { servers: 5, mu: 1 / 120, theta: 1 / 30, lambda: 0.08, seconds: 6 * 3600, seed: 12 };
   const sim = simulateMmsm(spec);
-  const b = new PredictorScoreboard({ hysteresis, minSamples: 30 });
+  const b = new PredictorScoreboard({ hysteresis, minSamples: 30, correctBias: false });
   type Ev = { t: number; kind: 0 | 1; i: number };
   const evs: Ev[] = [];
   sim.callers.forEach((c, i) => evs.push({ t: c.arrival, kind: 0, i }, { t: c.end, kind: 1, i }));
@@ -107,6 +110,27 @@ function replay(hysteresis: number, checks: (b: PredictorScoreboard, scored: Sco
   }
   assert.equal(b.pendingCount, 0);
 }
+
+test("bias correction: a predictor that is steadily short is served less its mean error, and chosen over a noisier unbiased one", () => {
+  const b = new PredictorScoreboard({ minSamples: 4, hysteresis: 0 });
+  const waits = [30, 50, 40, 60, 20, 45];
+  waits.forEach((w, i) => {
+    // HOL runs 10 s short, give or take 2; QLm is right on average but off by 15 either way.
+    b.predict(`v${i}`, i * 1000, only({ HOL: w - 10 + (i % 2 ? 2 : -2), QLm: w + (i % 2 ? 15 : -15) }));
+    b.resolve(`v${i}`, i * 1000 + w * 1000, "answered", w);
+  });
+  const hol = b.score("HOL", 60_000);
+  assert.equal(hol.bias, -10);
+  assert.ok(hol.correctedRrmse! < b.score("QLm", 60_000).correctedRrmse!);
+  const served = b.serve(60_000, only({ HOL: 33, QLm: 40 }));
+  assert.equal(served.predictor, "HOL");
+  assert.equal(served.waitSeconds, 43, "33 s, less the -10 s mean error");
+  assert.ok(Math.abs(served.rrmse! - hol.correctedRrmse!) < 1e-12);
+  // Answered at once stays 0; without the correction the raw value is served.
+  assert.equal(b.serve(60_000, only({ HOL: 0, QLm: 0 })).waitSeconds, 0);
+  const raw = PredictorScoreboard.fromState(b.toState(), { minSamples: 4, correctBias: false })!;
+  assert.deepEqual([raw.serve(60_000, only({ HOL: 33, QLm: 40 })).waitSeconds, raw.serve(60_000, only({ HOL: 33, QLm: 40 })).predictor], [33, "HOL"], "uncorrected: HOL as predicted");
+});
 
 test("the served predictor is the one with the smallest recent RRMSE (computed independently)", () => {
   let checks = 0;
@@ -148,7 +172,7 @@ test("with hysteresis the served predictor stays within the margin of the best a
 
 test("two near-equal predictors: no flapping with a 10 % margin, flapping without", () => {
   const run = (hysteresis: number) => {
-    const b = new PredictorScoreboard({ hysteresis, minSamples: 10, slotMs: 60_000 });
+    const b = new PredictorScoreboard({ hysteresis, minSamples: 10, slotMs: 60_000, correctBias: false });
     let switches = 0;
     let last: PredictorName | null = null;
     for (let i = 0; i < 2000; i++) {
