@@ -3,7 +3,7 @@
  * the values they must equal. Keys: metric name + the identifying labels, so every source
  * compares the same way.
  */
-export const KEY_LABELS = ["queue_id", "queue_name", "media_type", "window", "quantile", "le"];
+export const KEY_LABELS = ["queue_id", "queue_name", "media_type", "window", "quantile", "le", "status"];
 
 export function key(name: string, labels: Record<string, string | null | undefined>): string {
   return `${name}${JSON.stringify(KEY_LABELS.filter((k) => labels[k] !== undefined && labels[k] !== null && labels[k] !== "").map((k) => [k, labels[k]]))}`;
@@ -28,6 +28,11 @@ export function expectedFromApi(queues: any[]): Map<string, number> {
     put("waiting", base, q.now.waiting);
     put("longest_waiting_seconds", base, q.now.longestWaitingSeconds);
     put("interacting", base, q.now.interacting);
+    const agents: Record<string, string> = { members: "members", on_queue: "onQueue", idle: "idle", interacting: "interacting", not_responding: "notResponding", off_queue: "offQueue" };
+    for (const [status, field] of Object.entries(agents)) put("agents", { ...base, status }, q.now.agents[field]);
+    put("predicted_wait_seconds", base, q.predicted.waitSeconds);
+    put("forecast_service_level_ratio", base, q.forecast.intervalServiceLevel);
+    put("forecast_answered_wait_p90_seconds", base, q.forecast.answeredWaitP90In15m);
   }
   return m;
 }

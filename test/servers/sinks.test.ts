@@ -179,8 +179,10 @@ test("every sink on: each server's query API gives back the /api/queues figures 
   for (const [queueId, figures] of Object.entries<Record<string, number>>(hooks[0].body.metrics)) {
     const q = api.queues.find((x: any) => x.queueId === queueId);
     for (const [n, v] of Object.entries(figures)) {
-      const [media, name, window, p] = n.split(".");
-      fromHook.set(key(`genesys_queue_${name}`, { queue_id: queueId, queue_name: q.queueName, media_type: media, window, quantile: p ? P[p] : undefined }), v);
+      const [media, name, qualifier, p] = n.split(".");
+      // agents.<status>; every other qualifier is a window.
+      const labels = name === "agents" ? { status: qualifier } : { window: qualifier, quantile: p ? P[p] : undefined };
+      fromHook.set(key(`genesys_queue_${name}`, { queue_id: queueId, queue_name: q.queueName, media_type: media, ...labels }), v);
     }
   }
   assertSameFigures("webhook", fromHook, expected);

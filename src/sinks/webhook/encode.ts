@@ -2,7 +2,8 @@
  * The original design's time-series endpoint (TSD_ENDPOINT): JSON
  * `{timestamp, metrics: {queueId: {name: value}}}`, one object per flush. Names are the metric
  * name without its prefix, qualified by media type and, where present, window and quantile:
- * `voice.offered_total`, `voice.service_level_ratio.15m`, `voice.answered_wait_seconds.5m.p90`.
+ * `voice.offered_total`, `voice.service_level_ratio.15m`, `voice.answered_wait_seconds.5m.p90`,
+ * `voice.agents.on_queue`.
  * Only per-queue figures are sent; histogram buckets and the service's health are left to the
  * Prometheus-style sinks.
  */
@@ -37,7 +38,9 @@ function keyOf(name: string, extra: ExtraLabels | null, media: string): string {
     key = `${media}.${name.slice(PREFIX.length)}`;
     const window = extra?.labels.window;
     const quantile = extra?.labels.quantile;
+    const status = extra?.labels.status;
     if (window) key += `.${window}`;
+    if (status) key += `.${status}`;
     if (quantile) key += `.${P[quantile] ?? `q${quantile}`}`;
     if (byMedia.size < 100) byMedia.set(media, key);
   }
@@ -58,6 +61,7 @@ export function encodeWebhook(flush: Flush): WebhookBody {
       if (!s.name.startsWith(PREFIX) || s.labels.queue_id === undefined || s.labels.le !== undefined) return;
       const parts = [s.labels.media_type, s.name.slice(PREFIX.length)];
       if (s.labels.window) parts.push(s.labels.window);
+      if (s.labels.status) parts.push(s.labels.status);
       if (s.labels.quantile) parts.push(P[s.labels.quantile] ?? `q${s.labels.quantile}`);
       (metrics[s.labels.queue_id] ??= {})[parts.join(".")] = s.value;
     },
