@@ -77,6 +77,17 @@ describe("wallboard in a browser during the demo", { timeout: 300_000, ...needs(
     // playwright-core never downloads a browser: it drives the system's chromium.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
     page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    // Keep the last wallboard message where the test can read it (listeners added before the app's run first).
+    await page.addInitScript(() => {
+      const g = globalThis as any;
+      const Inner = g.EventSource;
+      g.EventSource = class extends Inner {
+        constructor(...args: unknown[]) {
+          super(...args);
+          for (const type of ["hello", "update"]) this.addEventListener(type, (e: { data: string }) => (g.__wallboard = JSON.parse(e.data)));
+        }
+      };
+    });
   });
 
   after(async () => {
@@ -133,37 +144,72 @@ describe("wallboard in a browser during the demo", { timeout: 300_000, ...needs(
   });
 
   it("shows who is there to answer and the next caller's predicted wait, as /api/queues says", async () => {
-    const readAgents = () =>
-      page.$$eval("article.tile", (els) =>
-        els.map((e) => {
-          const el = e as any;
-          const f = (name: string) => el.querySelector(`[data-field="${name}"]`)?.textContent ?? "";
-          return { queueId: el.dataset.queueId, mediaType: el.dataset.mediaType, status: el.dataset.status, onQueue: f("onQueue"), idle: f("idle"), busy: f("busy"), notResponding: f("notResponding"), predicted: f("predicted"), predictor: f("predictor") };
-        }),
-      );
+    // One read in the page, so the tiles and the message they were drawn from are seen together.
+    const readPage = () =>
+      page.evaluate(() => {
+        const g = globalThis as any;
+        const f = (el: any, name: string) => el.querySelector(`[data-field="${name}"]`)?.textContent ?? "";
+        const dom = [...g.document.querySelectorAll("article.tile")].map((el: any) => ({
+          queueId: el.dataset.queueId,
+          mediaType: el.dataset.mediaType,
+          status: el.dataset.status,
+          onQueue: f(el, "onQueue"),
+          idle: f(el, "idle"),
+          busy: f(el, "busy"),
+          notResponding: f(el, "notResponding"),
+          predicted: f(el, "predicted"),
+          predictor: f(el, "predictor"),
+        }));
+        return { dom, message: g.__wallboard as { tiles: any[] } | undefined };
+      });
     const shown = (v: number | null) => (v === null ? "–" : String(v));
-    await until("staffing and a predicted wait on the tiles, between two readings of the API", async () => {
-      const a = (await (await fetch(`${base}api/queues`)).json()) as { queues: any[] };
-      await sleep(1_500);
-      const tiles = await readAgents();
-      const b = (await (await fetch(`${base}api/queues`)).json()) as { queues: any[] };
-      let predicted = 0;
-      for (const q of b.queues) {
-        const qa = a.queues.find((x) => x.queueId === q.queueId && x.mediaType === q.mediaType) ?? q;
-        const t = tiles.find((x) => x.queueId === q.queueId && x.mediaType === q.mediaType);
-        if (!t || q.now.agents.onQueue === null) return false;
-        for (const [field, key] of [["onQueue", "onQueue"], ["idle", "idle"], ["busy", "interacting"], ["notResponding", "notResponding"]] as const) {
-          if (![shown(qa.now.agents[key]), shown(q.now.agents[key])].includes(t[field])) return false;
+    const api = async () => ((await (await fetch(`${base}api/queues`)).json()) as { queues: any[] }).queues;
+    // Staffing moves while we read: each series must, at some reading, show what the API said just
+    // before or just after; a series that never does is named.
+    const confirmed = new Set<string>();
+    const why = new Map<string, string>();
+    let predicted = 0;
+    await until("staffing and a predicted wait on the tiles, as the API says", async () => {
+      const a = await api();
+      await sleep(1_100); // past one push (--every 1), so the message was made after a
+      const { dom, message } = await readPage();
+      const b = await api();
+      assert.ok(message, "the page kept the last wallboard message");
+      for (const q of b) {
+        const key = `${q.queueName} ${q.mediaType}`;
+        const qa = a.find((x) => x.queueId === q.queueId && x.mediaType === q.mediaType) ?? q;
+        const m: any = message.tiles.find((x: any) => x.queueId === q.queueId && x.mediaType === q.mediaType);
+        const t = dom.find((x) => x.queueId === q.queueId && x.mediaType === q.mediaType);
+        if (!m || !t) {
+          why.set(key, "no tile yet");
+          continue;
         }
+        // The tile shows its message exactly.
+        assert.deepEqual(
+          { status: t.status, onQueue: t.onQueue, idle: t.idle, busy: t.busy, notResponding: t.notResponding, predictor: t.predictor },
+          { status: m.status, onQueue: shown(m.agents.onQueue), idle: shown(m.agents.idle), busy: shown(m.agents.busy), notResponding: shown(m.agents.notResponding), predictor: m.predictor ? `(${m.predictor})` : "" },
+          `${key}: the tile shows its message`,
+        );
         assert.ok(["ok", "warn", "breach", "quiet"].includes(t.status), `tile status ${t.status}`);
-        if (q.predicted.waitSeconds !== null && qa.predicted.waitSeconds !== null) {
-          assert.match(t.predicted, /^~\d/, `${q.queueName}: predicted ${t.predicted}`);
-          assert.ok([`(${q.predicted.predictor})`, `(${qa.predicted.predictor})`].includes(t.predictor), `${t.predictor} vs ${q.predicted.predictor}`);
-          predicted++;
+        if (m.predictedWaitSeconds === null) assert.equal(t.predicted, "–");
+        else assert.match(t.predicted, /^~\d/, `${key}: predicted ${t.predicted}`);
+        // The message says what the API says.
+        if (q.now.agents.onQueue === null) {
+          why.set(key, "no staffing in /api/queues");
+          continue;
         }
+        const off = (["onQueue", "idle", "busy", "notResponding"] as const).filter((field) => {
+          const apiField = field === "busy" ? "interacting" : field;
+          return ![qa.now.agents[apiField], q.now.agents[apiField]].includes(m.agents[field]);
+        });
+        if (off.length) why.set(key, `${off.map((f) => `${f} ${m.agents[f]}`).join(", ")} vs API ${JSON.stringify(q.now.agents)}`);
+        else confirmed.add(key);
+        if (m.predictedWaitSeconds !== null && [q.predicted.predictor, qa.predicted.predictor].includes(m.predictor)) predicted++;
       }
-      return predicted > 0;
-    }, 60_000, 0);
+      return b.every((q) => confirmed.has(`${q.queueName} ${q.mediaType}`)) && predicted > 0;
+    }, 60_000, 0).catch((e: Error) => {
+      throw new Error(`${e.message}; ${predicted} predicted waits matched; not confirmed: ${[...why].filter(([k]) => !confirmed.has(k)).map(([k, v]) => `${k}: ${v}`).join("; ")}`);
+    });
   });
 
   it("filters by name", async () => {
