@@ -15,7 +15,8 @@
  * every scenario with waits; each comparison on the same visits (a predictor's RRMSE against the
  * served one's on the visits that predictor spoke for: HOL says nothing when nobody waits). One JSON line at the end. Bounded: each scenario runs a fixed
  * simulated time at a fixed speed, with a real-time cap.
- * Usage: node dist/bench/prediction.bench.js [--minutes 75] [--speed 150]
+ * Usage: node dist/bench/prediction.bench.js [--minutes 75] [--speed 150] [--scenarios surge,floor] [--dump-scores]
+ *   (--dump-scores: each series' scoreboards at the end, on stderr)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,7 +35,9 @@ const arg = (name: string, dflt: number) => {
 const MINUTES = arg("minutes", 75);
 const SPEED = arg("speed", 150);
 const WARMUP_MS = 15 * 60_000;
-const SCENARIOS = ["steady", "surge", "floor", "staffing"];
+const ALL_SCENARIOS = ["steady", "surge", "floor", "staffing"];
+const only = process.argv.indexOf("--scenarios");
+const SCENARIOS = only > 0 ? process.argv[only + 1].split(",").filter((s) => ALL_SCENARIOS.includes(s)) : ALL_SCENARIOS;
 const MIN = 60_000;
 
 interface Made {
@@ -109,6 +112,7 @@ async function runScenario(name: string) {
   const deadline = Date.now() + ((MINUTES * MIN) / SPEED) * 3 + 60_000;
   while (emu.clock.now() < start + MINUTES * MIN && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   clearInterval(sampler);
+  if (process.argv.includes("--dump-scores")) for (const snap of monitor.engine.snapshot()) console.error(snap.queueName, snap.mediaType, JSON.stringify(monitor.outlook.predictors(snap.queueId, snap.mediaType)));
   const truth = emu.groundTruth({ visits: true }) as { visits: Visit[] };
   await monitor.stop();
   await emu.stop();

@@ -18,8 +18,10 @@
  *
  * Serving: a predictor is eligible once it has `minSamples` scored visits in the window. The one
  * served stays until an eligible challenger's RRMSE is lower by `hysteresis` (default 10 %), so
- * the choice does not flap between two near-equal predictors. Before any is eligible (and when
- * the chosen one has no prediction now) the delay-history predictors come first: HOL, LES, then
+ * the choice does not flap between two near-equal predictors; the fallback served before any was
+ * eligible counts as the incumbent (on a tie it stays, as a chosen one would). Before any is
+ * eligible (and when the chosen one has no prediction now) the delay-history predictors come
+ * first: HOL, LES, then
  * QLm, QL, HOLr. The published comparisons (Ibrahim & Whitt) favour queue-length predictors when
  * the model holds, but their inputs (mu, theta, the agents' share) are estimates that take the
  * estimator window to settle, and the backtest (bench/prediction.bench.ts) measured HOL and LES
@@ -210,8 +212,9 @@ export class PredictorScoreboard {
     const eligible = PREDICTORS.filter((p) => s[p].samples >= this.minSamples && err(p) !== null);
     if (eligible.length === 0) return this.chosen;
     const best = eligible.reduce((a, b) => (err(b)! < err(a)! ? b : a));
-    const cur = this.chosen;
-    if (cur === null || !eligible.includes(cur) || err(best)! < err(cur)! * (1 - this.hysteresis)) this.chosen = best;
+    // Until one is chosen, the first eligible fallback (the one served so far) is the incumbent a challenger must beat.
+    const cur = this.chosen ?? FALLBACK.find((p) => eligible.includes(p)) ?? null;
+    this.chosen = cur === null || !eligible.includes(cur) || err(best)! < err(cur)! * (1 - this.hysteresis) ? best : cur;
     return this.chosen;
   }
 

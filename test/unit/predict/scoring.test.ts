@@ -52,6 +52,21 @@ test("rrmse is null until there are samples; before minSamples delay history ser
   assert.deepEqual(s, { waitSeconds: 11, predictor: "LES", rrmse: 0, samples: 5 });
 });
 
+test("the fallback served before any predictor is eligible is the incumbent: a challenger must beat it by the hysteresis", () => {
+  const b = new PredictorScoreboard({ minSamples: 4, hysteresis: 0.1 });
+  const visit = (i: number, hol: number, qlm: number) => {
+    b.predict(`v${i}`, i * 1000, only({ HOL: hol, QLm: qlm }));
+    b.resolve(`v${i}`, i * 1000 + 50_000, "answered", 50);
+  };
+  // HOL off by 10 either way, QLm by 9.5: QLm is 5 % better, within the hysteresis.
+  for (let i = 0; i < 4; i++) visit(i, i % 2 ? 60 : 40, i % 2 ? 59.5 : 40.5);
+  assert.equal(b.serve(60_000, only({ HOL: 30, QLm: 35 })).predictor, "HOL");
+  assert.ok(b.score("QLm", 60_000).rrmse! < b.score("HOL", 60_000).rrmse!);
+  // QLm exact from then on: far better, so it takes over.
+  for (let i = 4; i < 12; i++) visit(i, i % 2 ? 60 : 40, 50);
+  assert.equal(b.serve(70_000, only({ HOL: 30, QLm: 35 })).predictor, "QLm");
+});
+
 interface Scored {
   end: number;
   preds: Predictions;
