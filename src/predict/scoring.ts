@@ -21,11 +21,11 @@
  * the choice does not flap between two near-equal predictors; the fallback served before any was
  * eligible counts as the incumbent (on a tie it stays, as a chosen one would). Before any is
  * eligible (and when the chosen one has no prediction now) the delay-history predictors come
- * first: HOL, LES, then
- * QLm, QL, HOLr. The published comparisons (Ibrahim & Whitt) favour queue-length predictors when
- * the model holds, but their inputs (mu, theta, the agents' share) are estimates that take the
- * estimator window to settle, and the backtest (bench/prediction.bench.ts) measured HOL and LES
- * ahead of them on three of four scenarios; scoring then moves to QLm where it is better.
+ * first: HOL, LES, then QLm, QL, HOLr. The published comparisons (Ibrahim & Whitt) favour
+ * queue-length predictors when the model holds, but their inputs (mu, theta, the agents' share)
+ * are estimates that take the estimator window to settle, and the backtest
+ * (bench/prediction.bench.ts) measured HOL and LES ahead of them on three of four scenarios;
+ * scoring then moves to QLm where it is better.
  *
  * Bounded memory: predictions of visits that never end (lost end events) expire after
  * `pendingMaxAgeMs` (default 4 hours) and at most `maxPending` are kept (the oldest go first);

@@ -3,7 +3,7 @@
  * of once per sample (5,000 queues x 2 media are ~410,000 samples per flush).
  *
  * A per-queue sample's labels are its series' own (queue_id, queue_name, media_type: a LabelSet,
- * kept while the series is) plus at most a few labels of a small fixed set (window, quantile, le:
+ * kept while the series is) plus at most a few labels of a small fixed set (window, quantile, le, status:
  * an ExtraLabels, shared by every series). Both are interned, so a flush read back from the
  * outbox meets the same objects, with their encodings already made.
  */

@@ -26,6 +26,15 @@ export interface WebhookBody {
 const PREFIX = "genesys_queue_";
 const P: Record<string, string> = { "0.5": "p50", "0.9": "p90", "0.95": "p95", "0.99": "p99" };
 
+/** `media.name[.window][.status][.pN]`: one figure's name in the body. */
+function qualifiedName(media: string, name: string, labels: Readonly<Record<string, string>> | undefined): string {
+  let key = `${media}.${name.slice(PREFIX.length)}`;
+  if (labels?.window) key += `.${labels.window}`;
+  if (labels?.status) key += `.${labels.status}`;
+  if (labels?.quantile) key += `.${P[labels.quantile] ?? `q${labels.quantile}`}`;
+  return key;
+}
+
 /** Metric keys per name, extra labels and media type, made once (a new string per sample would be hashed per sample). */
 const keys = new Map<string, Map<ExtraLabels | null, Map<string, string>>>();
 function keyOf(name: string, extra: ExtraLabels | null, media: string): string {
@@ -35,13 +44,7 @@ function keyOf(name: string, extra: ExtraLabels | null, media: string): string {
   if (!byMedia) byExtra.set(extra, (byMedia = new Map()));
   let key = byMedia.get(media);
   if (key === undefined) {
-    key = `${media}.${name.slice(PREFIX.length)}`;
-    const window = extra?.labels.window;
-    const quantile = extra?.labels.quantile;
-    const status = extra?.labels.status;
-    if (window) key += `.${window}`;
-    if (status) key += `.${status}`;
-    if (quantile) key += `.${P[quantile] ?? `q${quantile}`}`;
+    key = qualifiedName(media, name, extra?.labels);
     if (byMedia.size < 100) byMedia.set(media, key);
   }
   return key;
@@ -59,11 +62,7 @@ export function encodeWebhook(flush: Flush): WebhookBody {
     },
     (s) => {
       if (!s.name.startsWith(PREFIX) || s.labels.queue_id === undefined || s.labels.le !== undefined) return;
-      const parts = [s.labels.media_type, s.name.slice(PREFIX.length)];
-      if (s.labels.window) parts.push(s.labels.window);
-      if (s.labels.status) parts.push(s.labels.status);
-      if (s.labels.quantile) parts.push(P[s.labels.quantile] ?? `q${s.labels.quantile}`);
-      (metrics[s.labels.queue_id] ??= {})[parts.join(".")] = s.value;
+      (metrics[s.labels.queue_id] ??= {})[qualifiedName(s.labels.media_type ?? "", s.name, s.labels)] = s.value;
     },
   );
   return { timestamp: new Date(flush.at).toISOString(), metrics };
