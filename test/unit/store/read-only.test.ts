@@ -1,8 +1,9 @@
 /**
  * A state file or directory that cannot be written is refused at open as "read-only", with the
  * reason. File modes stop nobody running as root, so when the tests run as root the open runs
- * in a child process under another user id (65534, "nobody"): the kernel then refuses the
- * writes exactly as it would for the service's own unprivileged user.
+ * in a child process that drops to another user id (65534, "nobody") once the code and the SQLite
+ * addon are loaded (the checkout may sit in a directory only root can read): the kernel then refuses the writes
+ * exactly as it would for the service's own unprivileged user.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,14 +15,21 @@ import { StateStore } from "../../../src/store/state-store.js";
 
 const storeModule = new URL("../../../src/store/state-store.js", import.meta.url).href;
 const asRoot = process.getuid?.() === 0;
+/** A scratch state file the child opens as root first, so the addon is loaded before it drops. */
+const WARM_FILE = join(mkdtempSync(join(tmpdir(), "qm-read-only-warm-")), "warm.sqlite");
 
 /** Opens `file` as the state file and commits, as an unprivileged user: the error, or null. */
 function openUnprivileged(file: string): { error: string | null; kind?: string } {
   const code = `
     const { StateStore } = await import(${JSON.stringify(storeModule)});
+    if (${asRoot}) {
+      // better-sqlite3 loads its addon at the first open: once as root, in a scratch file, then drop.
+      new StateStore(${JSON.stringify(WARM_FILE)}).close();
+      process.setgid(65534); process.setuid(65534);
+    }
     try { const s = new StateStore(${JSON.stringify(file)}); s.commit({ events: [], watermark: 1, counters: {} }); s.close(); console.log(JSON.stringify({ error: null })); }
     catch (e) { console.log(JSON.stringify({ error: e.message, kind: e.kind })); }`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 20_000, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 20_000 });
   assert.equal(r.status, 0, `the child ran: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { error: string | null; kind?: string };
 }
