@@ -15,10 +15,15 @@
  * every scenario with waits; each comparison on the same visits (a predictor's RRMSE against the
  * served one's on the visits that predictor spoke for: HOL says nothing when nobody waits). One JSON line at the end. Bounded: each scenario runs a fixed
  * simulated time at a fixed speed, with a real-time cap.
- * Usage: node dist/bench/prediction.bench.js [--minutes 75] [--speed 150] [--scenarios surge,floor] [--dump-scores]
- *   (--dump-scores: each series' scoreboards at the end, on stderr)
+ * Each scenario runs with several emulator seeds (default 11, 12, 13) and their visits are pooled:
+ * one run has 40 to 100 visits with callers ahead, on which two predictors within 10 % of each
+ * other cannot be told apart.
+ * Usage: node dist/bench/prediction.bench.js [--minutes 75] [--speed 150] [--scenarios surge,floor]
+ *   [--seeds 11,12,13] [--line queue|mediaType] [--dump-scores] [--dump-visits PREFIX]
+ *   (--dump-scores: each series' scoreboards at the end, on stderr; --dump-visits: every scored
+ *   prediction with the predictor served and the wait that followed, to PREFIX.<scenario>.jsonl)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Monitor } from "../src/app/monitor.js";
@@ -28,22 +33,27 @@ import { loadScenario } from "../src/emulator/simulator/load-scenario.js";
 import { PREDICTORS } from "../src/predict/predictors.js";
 import { silentLogger } from "../src/util/log.js";
 
-const arg = (name: string, dflt: number) => {
+/** The value after `--name` on the command line. */
+const option = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  return i > 0 ? process.argv[i + 1] : undefined;
 };
-const MINUTES = arg("minutes", 75);
-const SPEED = arg("speed", 150);
+const MINUTES = Number(option("minutes") ?? 75);
+const SPEED = Number(option("speed") ?? 150);
 const WARMUP_MS = 15 * 60_000;
 const ALL_SCENARIOS = ["steady", "surge", "floor", "staffing"];
-const only = process.argv.indexOf("--scenarios");
-const SCENARIOS = only > 0 ? process.argv[only + 1].split(",").filter((s) => ALL_SCENARIOS.includes(s)) : ALL_SCENARIOS;
+const SCENARIOS = option("scenarios")?.split(",").filter((s) => ALL_SCENARIOS.includes(s)) ?? ALL_SCENARIOS;
 const MIN = 60_000;
+const LINE = option("line");
+const DUMP_VISITS = option("dump-visits");
+/** Emulator seeds per scenario; their visits are pooled (see the file comment). */
+const SEEDS = option("seeds")?.split(",").map(Number).filter(Number.isInteger) ?? [11, 12, 13];
 
 interface Made {
   key: string;
   at: number;
   preds: Record<string, number | null>;
+  by?: string | null;
 }
 
 interface Visit {
@@ -81,9 +91,10 @@ function p90(values: number[]): number | null {
   return s[Math.max(0, Math.ceil(0.9 * s.length) - 1)];
 }
 
-async function runScenario(name: string) {
+/** One run of a scenario with one seed: the predictions made, the forecasts sampled and the ground truth. */
+async function runOnce(name: string, seed: number) {
   const start = Date.parse("2026-03-02T09:00:00Z");
-  const emu = new Emulator({ ...emulatorDefaults, port: 0, scenario: loadScenario(name), log: silentLogger, speed: SPEED, start, durationMinutes: MINUTES + 5, seed: 11, heartbeatSeconds: 0.5, ingestionDelaySeconds: 0.5 });
+  const emu = new Emulator({ ...emulatorDefaults, port: 0, scenario: loadScenario(name), log: silentLogger, speed: SPEED, start, durationMinutes: MINUTES + 5, seed, heartbeatSeconds: 0.5, ingestionDelaySeconds: 0.5 });
   await emu.start();
   const dir = mkdtempSync(join(tmpdir(), "qm-predbench-"));
   const config = configSchema.parse({
@@ -92,13 +103,13 @@ async function runScenario(name: string) {
     backfill: { ingestionDelaySeconds: 0.5, maxConversationHours: 2, reconcileMinutes: 0 },
     server: { listen: "127.0.0.1:0" },
     state: { file: join(dir, "state.sqlite") },
-    prediction: { observationsQuerySeconds: 5 },
+    prediction: { observationsQuerySeconds: 5, ...(LINE ? { line: LINE } : {}) },
   });
   const monitor = new Monitor(config, emu.clock, silentLogger);
   const made: Made[] = [];
   monitor.outlook.onPredicted = (e, preds, served) => {
     if (e.time < start + WARMUP_MS) return;
-    made.push({ key: `${e.conversationId}|${e.queueId}|${e.time}`, at: e.time, preds: { ...preds, served: served.waitSeconds } });
+    made.push({ key: `${e.conversationId}|${e.queueId}|${e.time}`, at: e.time, preds: { ...preds, served: served.waitSeconds }, by: served.predictor });
   };
   const forecasts: { at: number; queueId: string; mediaType: string; sl: number | null; p90: number | null; intervalStart: number; intervalEnd: number; thresholdSeconds: number }[] = [];
   await monitor.start();
@@ -118,53 +129,66 @@ async function runScenario(name: string) {
   await emu.stop();
   rmSync(dir, { recursive: true, force: true });
 
-  const ended = new Map<string, Visit>();
-  for (const v of truth.visits) if (v.kind && v.waitMs !== undefined) ended.set(`${v.conversationId}|${v.queueId}|${Date.parse(v.offeredAt)}`, v);
+  return { start, made, forecasts, truth };
+}
+
+async function runScenario(name: string) {
   const pairs: Record<string, { pred: number; wait: number; censored: boolean }[]> = Object.fromEntries([...PREDICTORS, "served"].map((p) => [p, []]));
   // The served prediction on the visits each predictor spoke for: compared pair by pair (HOL, for one, says nothing when nobody waits).
   const servedOn: Record<string, { pred: number; wait: number; censored: boolean }[]> = Object.fromEntries(PREDICTORS.map((p) => [p, []]));
   let matched = 0;
   let waited = 0;
-  for (const m of made) {
-    const v = ended.get(m.key);
-    if (!v) continue;
-    matched++;
-    if (v.waitMs! > 0) waited++;
-    const wait = v.waitMs! / 1000;
-    const censored = v.kind !== "answered";
-    for (const [p, pred] of Object.entries(m.preds)) if (typeof pred === "number" && Number.isFinite(pred)) pairs[p].push({ pred, wait, censored });
-    const served = m.preds.served;
-    if (typeof served === "number") for (const p of PREDICTORS) if (typeof m.preds[p] === "number") servedOn[p].push({ pred: served, wait, censored });
-  }
-  const scores = Object.fromEntries(Object.entries(pairs).map(([p, x]) => [p, score(x)]));
-  const servedOnSame = Object.fromEntries(PREDICTORS.map((p) => [p, score(servedOn[p]).rrmse]));
-
-  // Forecast errors against what then happened, from the same ground truth.
-  const answeredAt = truth.visits.filter((v) => v.kind === "answered").map((v) => ({ ...v, at: Date.parse(v.offeredAt) + v.waitMs! }));
+  let predictions = 0;
+  const dumped: string[] = [];
   const slErrors: number[] = [];
   const p90Errors: number[] = [];
-  for (const f of forecasts) {
-    const mine = answeredAt.filter((v) => v.queueId === f.queueId && v.mediaType === f.mediaType);
-    if (f.p90 !== null) {
-      const actual = p90(mine.filter((v) => v.at >= f.at && v.at < f.at + 15 * MIN).map((v) => v.waitMs! / 1000));
-      if (actual !== null) p90Errors.push(f.p90 - actual);
+  for (const seed of SEEDS) {
+    const { start, made, forecasts, truth } = await runOnce(name, seed);
+    predictions += made.length;
+    const ended = new Map<string, Visit>();
+    for (const v of truth.visits) if (v.kind && v.waitMs !== undefined) ended.set(`${v.conversationId}|${v.queueId}|${Date.parse(v.offeredAt)}`, v);
+    for (const m of made) {
+      const v = ended.get(m.key);
+      if (!v) continue;
+      matched++;
+      if (v.waitMs! > 0) waited++;
+      const wait = v.waitMs! / 1000;
+      const censored = v.kind !== "answered";
+      if (DUMP_VISITS) dumped.push(JSON.stringify({ q: m.key.split("|")[1], media: v.mediaType, at: (m.at - start) / 60000, preds: m.preds, by: m.by, wait, kind: v.kind }));
+      for (const [p, pred] of Object.entries(m.preds)) if (typeof pred === "number" && Number.isFinite(pred)) pairs[p].push({ pred, wait, censored });
+      const served = m.preds.served;
+      if (typeof served === "number") for (const p of PREDICTORS) if (typeof m.preds[p] === "number") servedOn[p].push({ pred: served, wait, censored });
     }
-    if (f.sl !== null && f.intervalEnd <= start + MINUTES * MIN) {
-      const inIv = truth.visits.filter((v) => v.queueId === f.queueId && v.mediaType === f.mediaType && v.endedAt && Date.parse(v.endedAt) >= f.intervalStart && Date.parse(v.endedAt) < f.intervalEnd);
-      const answered = inIv.filter((v) => v.kind === "answered");
-      const within = answered.filter((v) => v.waitMs! <= f.thresholdSeconds * 1000).length;
-      const abandoned = inIv.filter((v) => v.kind === "abandoned" && v.waitMs! >= 10_000).length;
-      const denom = answered.length + abandoned;
-      if (denom > 0) slErrors.push((f.sl - within / denom) * 100);
+
+    // Forecast errors against what then happened, from the same ground truth.
+    const answeredAt = truth.visits.filter((v) => v.kind === "answered").map((v) => ({ ...v, at: Date.parse(v.offeredAt) + v.waitMs! }));
+    for (const f of forecasts) {
+      const mine = answeredAt.filter((v) => v.queueId === f.queueId && v.mediaType === f.mediaType);
+      if (f.p90 !== null) {
+        const actual = p90(mine.filter((v) => v.at >= f.at && v.at < f.at + 15 * MIN).map((v) => v.waitMs! / 1000));
+        if (actual !== null) p90Errors.push(f.p90 - actual);
+      }
+      if (f.sl !== null && f.intervalEnd <= start + MINUTES * MIN) {
+        const inIv = truth.visits.filter((v) => v.queueId === f.queueId && v.mediaType === f.mediaType && v.endedAt && Date.parse(v.endedAt) >= f.intervalStart && Date.parse(v.endedAt) < f.intervalEnd);
+        const answered = inIv.filter((v) => v.kind === "answered");
+        const within = answered.filter((v) => v.waitMs! <= f.thresholdSeconds * 1000).length;
+        const abandoned = inIv.filter((v) => v.kind === "abandoned" && v.waitMs! >= 10_000).length;
+        const denom = answered.length + abandoned;
+        if (denom > 0) slErrors.push((f.sl - within / denom) * 100);
+      }
     }
   }
+  if (DUMP_VISITS) writeFileSync(`${DUMP_VISITS}.${name}.jsonl`, dumped.join("\n"));
+  const scores = Object.fromEntries(Object.entries(pairs).map(([p, x]) => [p, score(x)]));
+  const servedOnSame = Object.fromEntries(PREDICTORS.map((p) => [p, score(servedOn[p]).rrmse]));
   const mae = (xs: number[]) => (xs.length ? round(xs.reduce((a, b) => a + Math.abs(b), 0) / xs.length, 2) : null);
   const bias = (xs: number[]) => (xs.length ? round(xs.reduce((a, b) => a + b, 0) / xs.length, 2) : null);
   const single = PREDICTORS.map((p) => [p, scores[p].rrmse] as const).filter((x): x is readonly [typeof x[0], number] => x[1] !== null);
   const best = single.length ? single.reduce((a, b) => (b[1] < a[1] ? b : a)) : null;
   return {
     scenario: name,
-    predictions: made.length,
+    seeds: SEEDS,
+    predictions,
     scored: matched,
     withWait: waited,
     scores,

@@ -214,6 +214,65 @@ export interface SeriesEstimatorsState {
   lastAnswered?: { at: number; waitSeconds: number } | null;
 }
 
+/**
+ * mu from the handle times when there are enough of them, else from Little's law (average
+ * interacting / answered per second); the one rule for a series and for a line.
+ */
+function withServiceRate(r: Omit<SeriesRates, "littleHandleSeconds" | "mu" | "muSource">, minHandleSamples: number): SeriesRates {
+  const little = r.averageInteracting !== null && r.exits.answeredPerSecond ? r.averageInteracting / r.exits.answeredPerSecond : null;
+  if (r.handle && r.handle.samples >= minHandleSamples && r.handle.seconds > 0) return { ...r, littleHandleSeconds: little, mu: 1 / r.handle.seconds, muSource: "handle" };
+  if (little !== null && little > 0) return { ...r, littleHandleSeconds: little, mu: 1 / little, muSource: "little" };
+  return { ...r, littleHandleSeconds: little, mu: null, muSource: null };
+}
+
+const sum = (xs: (number | null | undefined)[]): number | null => {
+  const known = xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+  return known.length === 0 ? null : known.reduce((a, b) => a + b, 0);
+};
+
+/**
+ * The rates of a line that several series join (a queue's media types, routed to the same agents
+ * longest waiting first): counts, levels and rates add up, so each series weighs by its traffic;
+ * theta and phi are re-read from the summed exits and waiting time, mu from the summed handle
+ * times or Little's law on the summed levels, LES is the latest answer of any series.
+ */
+export function lineRates(parts: readonly SeriesRates[], minHandleSamples = 5): SeriesRates {
+  if (parts.length === 1) return parts[0];
+  const arrivalParts = parts.flatMap((p) => (p.arrivals ? [p.arrivals] : []));
+  const errors = arrivalParts.map((a) => a.trendStdError);
+  const arrivals: ArrivalRate | null =
+    arrivalParts.length === 0
+      ? null
+      : {
+          mean: sum(arrivalParts.map((a) => a.mean))!,
+          now: sum(arrivalParts.map((a) => a.now))!,
+          trend: sum(arrivalParts.map((a) => a.trend))!,
+          fittedTrend: sum(arrivalParts.map((a) => a.fittedTrend))!,
+          trendStdError: errors.every((e) => e !== null) ? Math.sqrt(errors.reduce((a, e) => a + e! * e!, 0)) : null,
+          arrivals: sum(arrivalParts.map((a) => a.arrivals))!,
+          coveredSeconds: Math.max(...arrivalParts.map((a) => a.coveredSeconds)),
+        };
+  const handleParts = parts.flatMap((p) => (p.handle ? [p.handle] : []));
+  const handleSamples = sum(handleParts.map((h) => h.samples)) ?? 0;
+  const handle = handleSamples > 0 ? { seconds: sum(handleParts.map((h) => h.seconds * h.samples))! / handleSamples, samples: handleSamples } : null;
+  const ex = parts.map((p) => p.exits);
+  const abandoned = sum(ex.map((e) => e.abandoned)) ?? 0;
+  const flowout = sum(ex.map((e) => e.flowout)) ?? 0;
+  const totalWaitSeconds = sum(ex.map((e) => e.totalWaitSeconds)) ?? 0;
+  const latest = ex.reduce<WaitExits["lastAnswered"]>((a, e) => (e.lastAnswered && (a === null || e.lastAnswered.at > a.at) ? e.lastAnswered : a), null);
+  const exits: WaitExits = {
+    theta: totalWaitSeconds > 0 ? abandoned / totalWaitSeconds : null,
+    phi: totalWaitSeconds > 0 ? flowout / totalWaitSeconds : null,
+    answered: sum(ex.map((e) => e.answered)) ?? 0,
+    abandoned,
+    flowout,
+    totalWaitSeconds,
+    answeredPerSecond: sum(ex.map((e) => e.answeredPerSecond)),
+    lastAnswered: latest && { ...latest },
+  };
+  return withServiceRate({ arrivals, handle, averageInteracting: sum(parts.map((p) => p.averageInteracting)), exits }, minHandleSamples);
+}
+
 /** The estimators of one queue x media over one window. */
 export class SeriesEstimators {
   readonly minHandleSamples: number;
@@ -253,17 +312,7 @@ export class SeriesEstimators {
     const handle = this.handle.aht(now);
     const exits = this.exitsEstimator.exits(now);
     const averageInteracting = this.interacting.average(now);
-    const little = averageInteracting !== null && exits.answeredPerSecond ? averageInteracting / exits.answeredPerSecond : null;
-    let mu: number | null = null;
-    let muSource: SeriesRates["muSource"] = null;
-    if (handle && handle.samples >= this.minHandleSamples && handle.seconds > 0) {
-      mu = 1 / handle.seconds;
-      muSource = "handle";
-    } else if (little !== null && little > 0) {
-      mu = 1 / little;
-      muSource = "little";
-    }
-    return { arrivals: this.arrivals.rate(now), handle, littleHandleSeconds: little, averageInteracting, mu, muSource, exits };
+    return withServiceRate({ arrivals: this.arrivals.rate(now), handle, averageInteracting, exits }, this.minHandleSamples);
   }
 
   toState(): SeriesEstimatorsState {

@@ -8,6 +8,16 @@
  *
  * Predictions are made for live offers only: an offer counted long after it happened (backfill)
  * would be predicted from what the queue looks like now. Its end still feeds the estimators.
+ *
+ * The line: Genesys routes a queue's interactions of every media type to the queue's members,
+ * longest waiting first, so a new caller waits behind the queue's callers of every media type,
+ * for the queue's agents. The predictors read that line (`prediction.line: queue`): the callers
+ * ahead, the head of the line, the last caller to reach an agent, and the rates, summed over the
+ * queue's media types; and each line has one pair of scoreboards. The backtest measured the
+ * queue-length predictors' error halved by it (per media type, the agents' share and mu read low,
+ * and callers of other media ahead were missed). `line: mediaType` keeps a line per queue x
+ * media, for queues whose agents take one media type each. Estimators and forecasts stay per
+ * queue x media (the interval figures are).
  */
 import type { Engine } from "../aggregate/engine.js";
 import type { SeriesSnapshot } from "../aggregate/series.js";
@@ -17,7 +27,7 @@ import { StaffingMerger, type Staffing, type StaffingUpdate } from "../normalize
 import { ms } from "../normalize/time.js";
 import { agentShare, busyMembers, servingAgents } from "./agents.js";
 import type { PredictionSettings } from "./config.js";
-import { SeriesEstimators } from "./estimators.js";
+import { lineRates, SeriesEstimators, type SeriesRates } from "./estimators.js";
 import { ForecastCache } from "./forecast-cache.js";
 import type { ForecastInputs } from "./forecast.js";
 import { predictAll, type PredictionInputs, type Predictions } from "./predictors.js";
@@ -33,19 +43,30 @@ import { LevelWindow } from "./window.js";
 type Context = 0 | 1;
 const contextOf = (waitingAhead: number | null): Context => (waitingAhead === null || waitingAhead > 0 ? 1 : 0);
 
+/** The callers who wait for the same agents in turn (see the file comment), and how well each predictor has done for them. */
+interface Line {
+  readonly key: string;
+  readonly members: SeriesOutlook[];
+  scoreboards: [PredictorScoreboard, PredictorScoreboard];
+}
+
 interface SeriesOutlook {
   queueId: string;
   mediaType: string;
   estimators: SeriesEstimators;
-  scoreboards: [PredictorScoreboard, PredictorScoreboard];
+  line: Line;
 }
 
 export interface OutlookState {
-  version: 1;
+  version: 2;
   staffing: Staffing[];
-  series: [queueId: string, mediaType: string, estimators: unknown, scoreboards: [unknown, unknown]][];
+  series: [queueId: string, mediaType: string, estimators: unknown][];
+  lines: [key: string, scoreboards: [unknown, unknown]][];
   busy: [queueId: string, window: unknown][];
 }
+
+/** Version 1 kept a pair of scoreboards per queue x media. */
+type SeriesStateV1 = [queueId: string, mediaType: string, estimators: unknown, scoreboards: [unknown, unknown]];
 
 export interface OutlookCounters {
   predicted: number;
@@ -59,6 +80,7 @@ export interface OutlookCounters {
 export class Outlook {
   private readonly staffingMerger = new StaffingMerger();
   private readonly series = new Map<string, SeriesOutlook>();
+  private readonly lines = new Map<string, Line>();
   /** Members busy (interacting + communicating) per queue, time-averaged: the shared-agent share's denominator. */
   private readonly busy = new Map<string, LevelWindow>();
   private readonly forecasts = new ForecastCache();
@@ -78,17 +100,37 @@ export class Outlook {
   }
 
   private scoringOptions() {
-    return { windowMs: this.settings.scoringWindowMinutes * 60_000, minSamples: this.settings.minSamples, hysteresis: this.settings.hysteresis, correctBias: this.settings.correctBias };
+    return { windowMs: this.settings.scoringWindowMinutes * 60_000, minSamples: this.settings.minSamples, hysteresis: this.settings.hysteresis, switchStdErrors: this.settings.switchStdErrors, correctBias: this.settings.correctBias };
+  }
+
+  private lineKey(queueId: string, mediaType: string): string {
+    return this.settings.line === "queue" ? queueId : seriesKey(queueId, mediaType);
+  }
+
+  private lineOf(key: string): Line {
+    let line = this.lines.get(key);
+    if (!line) {
+      line = { key, members: [], scoreboards: [new PredictorScoreboard(this.scoringOptions()), new PredictorScoreboard(this.scoringOptions())] };
+      this.lines.set(key, line);
+    }
+    return line;
+  }
+
+  private addSeries(queueId: string, mediaType: string, estimators: SeriesEstimators): SeriesOutlook {
+    const known = this.series.get(seriesKey(queueId, mediaType));
+    if (known) {
+      known.estimators = estimators;
+      return known;
+    }
+    const line = this.lineOf(this.lineKey(queueId, mediaType));
+    const s: SeriesOutlook = { queueId, mediaType, estimators, line };
+    line.members.push(s);
+    this.series.set(seriesKey(queueId, mediaType), s);
+    return s;
   }
 
   private seriesOf(queueId: string, mediaType: string): SeriesOutlook {
-    const key = seriesKey(queueId, mediaType);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { queueId, mediaType, estimators: SeriesEstimators.create(this.windowOptions()), scoreboards: [new PredictorScoreboard(this.scoringOptions()), new PredictorScoreboard(this.scoringOptions())] };
-      this.series.set(key, s);
-    }
-    return s;
+    return this.series.get(seriesKey(queueId, mediaType)) ?? this.addSeries(queueId, mediaType, SeriesEstimators.create(this.windowOptions()));
   }
 
   /** A counted (new, deduplicated) event: a pipeline observer. */
@@ -102,9 +144,9 @@ export class Outlook {
         return;
       }
       // The engine has filed this offer already: the callers ahead are the others waiting.
-      const x = this.inputs(s, e.time, true);
+      const x = this.lineInputs(s, e.time, true);
       const predictions = predictAll(x);
-      const board = s.scoreboards[contextOf(x.waiting)];
+      const board = s.line.scoreboards[contextOf(x.waiting)];
       board.predict(visit, e.time, predictions);
       this.counters.predicted++;
       this.onPredicted?.(e, predictions, board.serve(e.time, predictions));
@@ -112,7 +154,7 @@ export class Outlook {
     }
     const waitSeconds = (e.waitMs ?? 0) / 1000;
     s.estimators.ended(e.time, e.kind, waitSeconds);
-    const board = s.scoreboards.find((b) => b.has(visit));
+    const board = s.line.scoreboards.find((b) => b.has(visit));
     if (board) board.resolve(visit, e.time, e.kind, waitSeconds);
   }
 
@@ -148,14 +190,37 @@ export class Outlook {
     return { members: st.members, onQueue: st.onQueue, idle: st.idle, interacting: busy, notResponding: st.notResponding, offQueue: st.offQueue ?? st.offQueueStatus };
   }
 
-  /** The predictors' inputs for a caller arriving at `at`. `justOffered`: the engine already counts that caller as waiting. */
+  /**
+   * The predictors' inputs for a caller of series `s` arriving at `at`: its line's callers, rates
+   * and agents. `justOffered`: the engine already counts that caller as waiting.
+   */
+  private lineInputs(s: SeriesOutlook, at: number, justOffered: boolean): PredictionInputs {
+    const members = s.line.members;
+    if (members.length === 1) return this.inputs(s, at, justOffered);
+    const now = members.map((m) => this.engine.nowOf(m.queueId, m.mediaType));
+    const rates = lineRates(
+      members.map((m) => m.estimators.rates(at)),
+      s.estimators.minHandleSamples,
+    );
+    const known = now.filter((f) => f !== null);
+    const waiting = known.length > 0 ? Math.max(0, known.reduce((a, f) => a + f.waiting, 0) - (justOffered ? 1 : 0)) : null;
+    const heads = known.flatMap((f) => (f.longestWaitingSeconds === null ? [] : [f.longestWaitingSeconds]));
+    return this.withAgents(s.queueId, at, rates, waiting, heads.length > 0 ? Math.max(...heads) : null);
+  }
+
+  /** The inputs from one series' own figures (the forecasts, which are per queue x media, and a line of one). */
   private inputs(s: SeriesOutlook, at: number, justOffered: boolean): PredictionInputs & { busy: number | null; trend: number | null } {
     const nowFig = this.engine.nowOf(s.queueId, s.mediaType);
     const rates = s.estimators.rates(at);
-    const st = this.staffingMerger.get(s.queueId);
-    const share = agentShare(rates.averageInteracting, this.busy.get(s.queueId)?.average(at) ?? null);
-    const serving = servingAgents(st, share);
     const waiting = nowFig ? Math.max(0, nowFig.waiting - (justOffered ? 1 : 0)) : null;
+    return { ...this.withAgents(s.queueId, at, rates, waiting, nowFig?.longestWaitingSeconds ?? null), busy: nowFig?.interacting ?? null, trend: rates.arrivals?.trend ?? null };
+  }
+
+  /** Inputs from rates and the line's callers, with the agents who serve them: the queue's staffing x the share of the members' busy time these rates take. */
+  private withAgents(queueId: string, at: number, rates: SeriesRates, waiting: number | null, holSeconds: number | null): PredictionInputs {
+    const st = this.staffingMerger.get(queueId);
+    const share = agentShare(rates.averageInteracting, this.busy.get(queueId)?.average(at) ?? null);
+    const serving = servingAgents(st, share);
     return {
       waiting,
       agents: serving?.agents ?? null,
@@ -165,10 +230,8 @@ export class Outlook {
       theta: rates.exits.theta,
       phi: rates.exits.phi,
       lambda: rates.arrivals?.now ?? null,
-      holSeconds: nowFig?.longestWaitingSeconds ?? null,
+      holSeconds,
       lesSeconds: rates.exits.lastAnswered?.waitSeconds ?? null,
-      busy: nowFig?.interacting ?? null,
-      trend: rates.arrivals?.trend ?? null,
     };
   }
 
@@ -181,8 +244,9 @@ export class Outlook {
       const agents = this.agents(snap.queueId);
       const s = this.series.get(seriesKey(snap.queueId, snap.mediaType));
       if (!s) return { ...snap, now: { ...snap.now, agents } };
+      const line = this.lineInputs(s, now, false);
+      const predicted = s.line.scoreboards[contextOf(line.waiting)].serve(now, predictAll(line));
       const x = this.inputs(s, now, false);
-      const predicted = s.scoreboards[contextOf(x.waiting)].serve(now, predictAll(x));
       const cur = snap.intervals.current;
       const end = ms(cur.end);
       const fin: ForecastInputs = {
@@ -211,7 +275,7 @@ export class Outlook {
     const s = this.series.get(seriesKey(queueId, mediaType));
     if (!s) return null;
     const now = this.now();
-    return { predictions: predictAll(this.inputs(s, now, false)), nobodyAhead: s.scoreboards[0].scores(now), callersAhead: s.scoreboards[1].scores(now) };
+    return { predictions: predictAll(this.lineInputs(s, now, false)), nobodyAhead: s.line.scoreboards[0].scores(now), callersAhead: s.line.scoreboards[1].scores(now) };
   }
 
   toState(): OutlookState {
@@ -221,30 +285,49 @@ export class Outlook {
       if (st) staffing.push(st);
     }
     return {
-      version: 1,
+      version: 2,
       staffing,
-      series: [...this.series.values()].map((s) => [s.queueId, s.mediaType, s.estimators.toState(), [s.scoreboards[0].toState(), s.scoreboards[1].toState()]]),
+      series: [...this.series.values()].map((s) => [s.queueId, s.mediaType, s.estimators.toState()]),
+      lines: [...this.lines.values()].filter((l) => l.members.length > 0).map((l) => [l.key, [l.scoreboards[0].toState(), l.scoreboards[1].toState()]]),
       busy: [...this.busy].map(([q, w]) => [q, w.toState()]),
     };
   }
 
-  /** Restores saved state; unreadable parts are skipped and counted (they start empty). */
+  /** A saved pair of scoreboards; null when either is not one. */
+  private boards(saved: unknown): [PredictorScoreboard, PredictorScoreboard] | null {
+    const pair = Array.isArray(saved) ? saved : [];
+    const b0 = PredictorScoreboard.fromState(pair[0], this.scoringOptions());
+    const b1 = PredictorScoreboard.fromState(pair[1], this.scoringOptions());
+    return b0 && b1 ? [b0, b1] : null;
+  }
+
+  /**
+   * Restores saved state; unreadable parts are skipped and counted (they start empty). Version 1
+   * (scoreboards per queue x media) gives each line the scoreboards of its first series; saved
+   * lines of another `line` setting are left out (their series start new scoreboards).
+   */
   restore(x: unknown): void {
-    if (typeof x !== "object" || x === null || (x as OutlookState).version !== 1) {
+    const version = typeof x === "object" && x !== null ? (x as { version?: unknown }).version : undefined;
+    if (version !== 1 && version !== 2) {
       if (x !== undefined) this.counters.unreadableState++;
       return;
     }
     const st = x as Partial<OutlookState>;
-    for (const e of Array.isArray(st.series) ? st.series : []) {
+    for (const e of Array.isArray(st.series) ? (st.series as unknown[]) : []) {
       const est = Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "string" ? SeriesEstimators.fromState(e[2]) : null;
-      const saved = est && Array.isArray(e[3]) ? e[3] : [];
-      const b0 = PredictorScoreboard.fromState(saved[0], this.scoringOptions());
-      const b1 = PredictorScoreboard.fromState(saved[1], this.scoringOptions());
-      if (!est || !b0 || !b1) {
+      const boards = est && version === 1 ? this.boards((e as SeriesStateV1)[3]) : null;
+      if (!est || (version === 1 && !boards)) {
         this.counters.unreadableState++;
         continue;
       }
-      this.series.set(seriesKey(e[0], e[1]), { queueId: e[0], mediaType: e[1], estimators: est, scoreboards: [b0, b1] });
+      const [queueId, mediaType] = e as [string, string];
+      const s = this.addSeries(queueId, mediaType, est);
+      if (boards && s.line.members.length === 1) s.line.scoreboards = boards;
+    }
+    for (const e of version === 2 && Array.isArray(st.lines) ? st.lines : []) {
+      const boards = Array.isArray(e) && typeof e[0] === "string" ? this.boards(e[1]) : null;
+      if (!boards) this.counters.unreadableState++;
+      else if (this.lines.get(e[0])?.members.length) this.lines.get(e[0])!.scoreboards = boards;
     }
     for (const e of Array.isArray(st.busy) ? st.busy : []) {
       const w = Array.isArray(e) && typeof e[0] === "string" ? LevelWindow.fromState(e[1]) : null;

@@ -130,15 +130,17 @@ export class SlotWindow {
   }
 
   /** A window from saved state; null when the state is not one (wrong shape, width or numbers). */
-  static fromState(x: unknown, width: number): SlotWindow | null {
+  /** `narrower`: a saved width that is also read (an older layout whose sums are a prefix of this one's; the new sums start at 0). */
+  static fromState(x: unknown, width: number, narrower?: number): SlotWindow | null {
     if (typeof x !== "object" || x === null) return null;
     const s = x as Partial<SlotWindowState>;
-    if (!finite(s.slotMs) || !finite(s.slots) || s.slots < 1 || s.slots > MAX_SLOTS || s.width !== width || !Array.isArray(s.data)) return null;
+    const saved = s.width === width || (narrower !== undefined && narrower < width && s.width === narrower) ? s.width : null;
+    if (!finite(s.slotMs) || !finite(s.slots) || s.slots < 1 || s.slots > MAX_SLOTS || saved === null || !Array.isArray(s.data)) return null;
     if (s.since !== null && !finite(s.since)) return null;
     const w = new SlotWindow(width, { slotMs: s.slotMs, spanMs: s.slots * s.slotMs, ...(s.since !== null ? { since: s.since } : {}) });
     if (w.slots !== s.slots) return null;
     for (const entry of s.data) {
-      if (!Array.isArray(entry) || !Number.isSafeInteger(entry[0]) || !Array.isArray(entry[1]) || entry[1].length !== width || !entry[1].every(finite)) return null;
+      if (!Array.isArray(entry) || !Number.isSafeInteger(entry[0]) || !Array.isArray(entry[1]) || entry[1].length !== saved || !entry[1].every(finite)) return null;
       const [id, sums] = entry as [number, number[]];
       const k = ((id % w.slots) + w.slots) % w.slots;
       if (w.ids[k] !== -Infinity && w.ids[k] >= id) continue;

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArrivalEstimator, HandleTimeEstimator, SeriesEstimators, WaitExitEstimator } from "../../../src/predict/estimators.js";
+import { ArrivalEstimator, HandleTimeEstimator, lineRates, SeriesEstimators, WaitExitEstimator } from "../../../src/predict/estimators.js";
 import { LevelWindow, SlotWindow } from "../../../src/predict/window.js";
 import { simulateMmsm } from "../../helpers/mmsm.js";
 import { mulberry32, exponential } from "../../../src/util/random.js";
@@ -133,6 +133,42 @@ test("mu falls back to Little's law until there are enough handle samples", () =
   assert.equal(r.muSource, "little");
   assert.ok(Math.abs(r.littleHandleSeconds! - 240) < 1e-9);
   assert.ok(Math.abs(r.mu! - 1 / 240) < 1e-12);
+});
+
+test("a line's rates: counts and levels add up, theta from the summed exits and waiting, mu from Little's law on the sums", () => {
+  const voice = SeriesEstimators.create({ since: 0 });
+  const chat = SeriesEstimators.create({ since: 0 });
+  // 10 minutes. Voice: 20 offers, 16 answered after 30 s, 4 abandoned after 60 s; 2 interacting.
+  // Chat: 10 offers, 10 answered after 90 s, last at 9.5 min; 3 interacting.
+  for (let i = 0; i < 20; i++) {
+    voice.offered(i * 30_000);
+    voice.ended(i * 30_000 + 1000, i < 16 ? "answered" : "abandoned", i < 16 ? 30 : 60);
+  }
+  for (let i = 0; i < 10; i++) {
+    chat.offered(i * 57_000);
+    chat.ended(i * 57_000 + 2000, "answered", 90);
+  }
+  voice.interactingNow(0, 2);
+  chat.interactingNow(0, 3);
+  const now = 10 * MIN;
+  const [v, c] = [voice.rates(now), chat.rates(now)];
+  const line = lineRates([v, c]);
+  assert.equal(line.arrivals!.arrivals, 30);
+  assert.ok(Math.abs(line.arrivals!.mean - (v.arrivals!.mean + c.arrivals!.mean)) < 1e-12);
+  assert.deepEqual([line.exits.answered, line.exits.abandoned, line.exits.totalWaitSeconds], [26, 4, 16 * 30 + 4 * 60 + 10 * 90]);
+  assert.equal(line.exits.theta, 4 / (16 * 30 + 4 * 60 + 10 * 90));
+  assert.equal(line.averageInteracting, 5);
+  // Little's law on the sums: 5 interacting / (26 answered per 600 s) = 115.4 s, not either series' own.
+  assert.ok(Math.abs(line.littleHandleSeconds! - 5 / (26 / 600)) < 1e-9, String(line.littleHandleSeconds));
+  assert.equal(line.muSource, "little");
+  assert.ok(Math.abs(line.mu! - 1 / line.littleHandleSeconds!) < 1e-15);
+  assert.deepEqual(line.exits.lastAnswered, { at: 9 * 57_000 + 2000, waitSeconds: 90 }, "LES: the latest answer of either");
+  assert.equal(lineRates([v]), v, "a line of one series is that series");
+  // Handle times, once enough: the answered-weighted mean.
+  for (let i = 0; i < 6; i++) voice.handled(i * 60_000, 100, true);
+  for (let i = 0; i < 2; i++) chat.handled(i * 60_000, 300, true);
+  const handled = lineRates([voice.rates(now), chat.rates(now)]);
+  assert.deepEqual([handled.muSource, handled.handle], ["handle", { seconds: 150, samples: 8 }]);
 });
 
 test("serialisation: JSON round trip reads the same figures; corrupt states are refused", () => {

@@ -13,9 +13,9 @@ import { engineAt, ev, Q, T } from "../../helpers/engine-fixture.js";
 
 const AT = "2026-03-02T10:00:00Z";
 
-function setup() {
+function setup(prediction: Record<string, unknown> = {}) {
   const { clock, engine } = engineAt(AT);
-  const outlook = new Outlook(engine, predictionSchema.parse({}), () => clock.now());
+  const outlook = new Outlook(engine, predictionSchema.parse(prediction), () => clock.now());
   const made: { e: QueueEvent; p: Predictions }[] = [];
   outlook.onPredicted = (e, p) => made.push({ e, p });
   /** What the pipeline does with a counted event: the engine files it, then the observers see it. */
@@ -121,4 +121,64 @@ test("snapshots get agents, the served prediction and forecasts; the state round
   broken.restore("not state");
   assert.equal(broken.counters.unreadableState, 6);
   assert.equal(broken.enrich(engine.snapshot())[0].now.agents.members, null);
+});
+
+test("the line is the queue: a caller waits behind the queue's callers of every media type; line: mediaType keeps them apart", () => {
+  const ql: Record<string, number> = {};
+  for (const line of ["queue", "mediaType"] as const) {
+    const { clock, outlook, made, count } = setup({ line });
+    const t0 = T(AT);
+    outlook.staffing({ queueId: Q, at: t0 - 600_000, members: 4, onQueue: 2, idle: 0, interacting: 2, communicating: 0, notResponding: 0, offQueue: 0 });
+    outlook.observed(Q, "voice", t0 - 600_000, 1);
+    outlook.observed(Q, "chat", t0 - 600_000, 1);
+    // History in both media: 60 s waits; chat's last answer is the latest.
+    for (let i = 0; i < 4; i++) {
+      const at = t0 - 480_000 + i * 60_000;
+      count(ev("offered", at - 60_000, undefined, `v${i}`, "voice"));
+      count(ev("answered", at, 60_000, `v${i}`, "voice"));
+      count(ev("offered", at - 50_000, undefined, `c${i}`, "chat"));
+      count(ev("answered", at + 10_000, 60_000, `c${i}`, "chat"));
+    }
+    // A chat caller has waited 90 s, a voice caller 20 s.
+    count(ev("offered", t0 - 90_000, undefined, "chat-waiting", "chat"));
+    count(ev("offered", t0 - 20_000, undefined, "voice-waiting", "voice"));
+    clock.set(t0);
+    made.length = 0;
+    count(ev("offered", t0, undefined, "new", "voice"));
+    const p = made[0].p;
+    ql[line] = p.QL!;
+    assert.equal(p.HOL, line === "queue" ? 90 : 20, line === "queue" ? "the head of the line is the chat caller" : "voice's own line");
+    // Scored on the line's board: the new caller is answered after 40 s.
+    clock.set(t0 + 40_000);
+    count(ev("answered", t0 + 40_000, 40_000, "new", "voice"));
+    const voice = outlook.predictors(Q, "voice")!.callersAhead.HOL;
+    const chat = outlook.predictors(Q, "chat")!.callersAhead.HOL;
+    assert.equal(voice.samples, 1);
+    assert.equal(chat.samples, line === "queue" ? 1 : 0, `${line}: one pair of scoreboards per line`);
+  }
+  // Per media type: 1 ahead, 2 agents x a share of 1/2, voice's answers: QL = 2 / (1 x mu). For the
+  // queue: 2 ahead, both agents, both media's answers at the same rate each: 3 / (2 x mu) = 3/4 of it
+  // (within 3 %: the two media's windows began 10 s apart).
+  assert.ok(Math.abs(ql.queue / ql.mediaType - 0.75) < 0.03, JSON.stringify(ql));
+});
+
+test("state of version 1 (scoreboards per queue x media) is read: each line takes its first series' scoreboards", () => {
+  const { clock, engine, outlook, count } = setup();
+  const t0 = T(AT);
+  outlook.staffing({ queueId: Q, at: t0 - 1000, members: 3, onQueue: 3, idle: 0, interacting: 3, communicating: 0, notResponding: 0, offQueue: 0 });
+  for (let i = 0; i < 12; i++) {
+    const at = t0 - 900_000 + i * 60_000;
+    clock.set(at);
+    count(ev("offered", at, undefined, `v${i}`));
+    clock.set(at + 30_000);
+    count(ev("answered", at + 30_000, 30_000, `v${i}`));
+  }
+  clock.set(t0);
+  const now = outlook.toState();
+  const v1 = { version: 1, staffing: now.staffing, busy: now.busy, series: now.series.map(([q, m, est]) => [q, m, est, now.lines[0][1]]) };
+  const restored = new Outlook(engine, predictionSchema.parse({}), () => clock.now());
+  restored.restore(JSON.parse(JSON.stringify(v1)));
+  assert.equal(restored.counters.unreadableState, 0);
+  assert.deepEqual(restored.predictors(Q, "voice"), outlook.predictors(Q, "voice"));
+  assert.deepEqual(restored.toState(), now);
 });

@@ -32,7 +32,11 @@ test("answered waits are values; abandoned and flowed-out waits are lower bounds
   // What is left once the mean error is taken away: QL none to take (bias 0); QLm sqrt(1000/3 - (40/3)^2).
   assert.ok(Math.abs(ql.correctedRrmse! - ql.rrmse!) < 1e-12);
   assert.ok(Math.abs(qlm.correctedRrmse! - Math.sqrt(1400 / 9) / (65 / 3)) < 1e-12);
-  assert.deepEqual(b.score("HOL", 60_000), { rrmse: null, bias: null, samples: 0, censored: 0, meanActualSeconds: null, correctedRrmse: null });
+  // The standard error from the spread of the squared errors: QL's e^2 are 100, 100, 0.
+  const mse = 200 / 3;
+  const seMse = Math.sqrt((20_000 / 3 - mse * mse) / 2);
+  assert.ok(Math.abs(ql.rrmseStdError! - seMse / (2 * Math.sqrt(mse) * (65 / 3))) < 1e-12);
+  assert.deepEqual(b.score("HOL", 60_000), { rrmse: null, bias: null, samples: 0, censored: 0, meanActualSeconds: null, correctedRrmse: null, rrmseStdError: null });
   assert.equal(b.resolve("zzz", 1, "answered", 1), false);
   assert.equal(b.counters.unknownVisit, 1);
 });
@@ -97,10 +101,10 @@ function independentRrmse(scored: Scored[], now: number): Record<PredictorName, 
   return out;
 }
 
-function replay(hysteresis: number, checks: (b: PredictorScoreboard, scored: Scored[], now: number, preds: Predictions) => void): void {
+function replay(hysteresis: number, checks: (b: PredictorScoreboard, scored: Scored[], now: number, preds: Predictions) => void, switchStdErrors = 0): void {
   const spec = { servers: 5, mu: 1 / 120, theta: 1 / 30, lambda: 0.08, seconds: 6 * 3600, seed: 12 };
   const sim = simulateMmsm(spec);
-  const b = new PredictorScoreboard({ hysteresis, minSamples: 30, correctBias: false });
+  const b = new PredictorScoreboard({ hysteresis, switchStdErrors, minSamples: 30, correctBias: false });
   type Ev = { t: number; kind: 0 | 1; i: number };
   const evs: Ev[] = [];
   sim.callers.forEach((c, i) => evs.push({ t: c.arrival, kind: 0, i }, { t: c.end, kind: 1, i }));
@@ -185,9 +189,28 @@ test("with hysteresis the served predictor stays within the margin of the best a
   assert.ok(switches <= 2, `${switches} switches`);
 });
 
+test("a challenger lucky on its first visits does not take over; one better by more than the noise does", () => {
+  const b = new PredictorScoreboard({ minSamples: 10, hysteresis: 0.1, correctBias: false });
+  const visit = (i: number, hol: number, qlm: number) => {
+    b.predict(`v${i}`, i * 1000, only({ HOL: hol, QLm: qlm }));
+    b.resolve(`v${i}`, i * 1000 + 50_000, "answered", 50);
+  };
+  // HOL off by 10 every time. QLm exact nine times and 28 s off once: an RMSE 11.5 % lower, but
+  // its squared errors spread so wide that its standard error (0.09) covers the difference.
+  for (let i = 0; i < 10; i++) visit(i, i % 2 ? 60 : 40, i === 9 ? 78 : 50);
+  const [hol, qlm] = [b.score("HOL", 60_000), b.score("QLm", 60_000)];
+  assert.ok(qlm.rrmse! < hol.rrmse! * 0.9 && qlm.rrmseStdError! > 0.08 && hol.rrmseStdError === 0, JSON.stringify({ hol, qlm }));
+  assert.equal(b.serve(60_000, only({ HOL: 30, QLm: 35 })).predictor, "HOL");
+  const noMargin = PredictorScoreboard.fromState(b.toState(), { minSamples: 10, hysteresis: 0.1, correctBias: false, switchStdErrors: 0 })!;
+  assert.equal(noMargin.serve(60_000, only({ HOL: 30, QLm: 35 })).predictor, "QLm", "the hysteresis alone lets it in");
+  // Ten more visits with QLm 5 s off either way: better by far more than the noise.
+  for (let i = 10; i < 20; i++) visit(i, i % 2 ? 60 : 40, i % 2 ? 55 : 45);
+  assert.equal(b.serve(70_000, only({ HOL: 30, QLm: 35 })).predictor, "QLm");
+});
+
 test("two near-equal predictors: no flapping with a 10 % margin, flapping without", () => {
   const run = (hysteresis: number) => {
-    const b = new PredictorScoreboard({ hysteresis, minSamples: 10, slotMs: 60_000, correctBias: false });
+    const b = new PredictorScoreboard({ hysteresis, switchStdErrors: 0, minSamples: 10, slotMs: 60_000, correctBias: false });
     let switches = 0;
     let last: PredictorName | null = null;
     for (let i = 0; i < 2000; i++) {
@@ -234,6 +257,15 @@ test("serialisation: a JSON round trip serves and scores the same", () => {
   assert.deepEqual(copy.scores(1_300_000), b.scores(1_300_000));
   assert.deepEqual(copy.serve(1_300_000, only({ QL: 1, QLm: 2, LES: 3 })), b.serve(1_300_000, only({ QL: 1, QLm: 2, LES: 3 })));
   assert.equal(copy.resolve("v36", 1_200_000, "answered", 18), true);
+  // State saved before the fourth-power sums: read, with the same RRMSEs and no standard error yet.
+  const old = JSON.parse(JSON.stringify(b.toState()));
+  for (const w of Object.values(old.windows) as { width: number; data: [number, number[]][] }[]) {
+    w.width = 5;
+    for (const slot of w.data) slot[1].pop();
+  }
+  const older = PredictorScoreboard.fromState(old, { minSamples: 3 })!;
+  assert.equal(older.score("QL", 1_300_000).rrmse, b.score("QL", 1_300_000).rrmse);
+  assert.equal(older.score("QL", 1_300_000).rrmseStdError, 0);
   assert.equal(PredictorScoreboard.fromState({ chosen: "XYZ", pending: [], windows: {} }), null);
   assert.equal(PredictorScoreboard.fromState({ chosen: null, pending: [["v", 1, [1]]], windows: {} }), null);
   assert.equal(PredictorScoreboard.fromState("x"), null);
