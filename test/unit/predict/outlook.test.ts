@@ -26,6 +26,22 @@ function setup(prediction: Record<string, unknown> = {}) {
   return { clock, engine, outlook, made, count };
 }
 
+/** Three agents, all busy; `visits` callers one every `everyMs`, each answered after 30 s, ending before now. */
+function busyHistory(visits: number, everyMs: number) {
+  const set = setup();
+  const t0 = T(AT);
+  set.outlook.staffing({ queueId: Q, at: t0 - 1000, members: 3, onQueue: 3, idle: 0, interacting: 3, communicating: 0, notResponding: 0, offQueue: 0 });
+  for (let i = 0; i < visits; i++) {
+    const at = t0 - (visits + 0.5) * everyMs + i * everyMs;
+    set.clock.set(at);
+    set.count(ev("offered", at, undefined, `v${i}`));
+    set.clock.set(at + 30_000);
+    set.count(ev("answered", at + 30_000, 30_000, `v${i}`));
+  }
+  set.clock.set(t0);
+  return set;
+}
+
 test("staffing: merged figure by figure, busy = interacting + communicating, unknown as null, stale updates refused", () => {
   const { outlook } = setup();
   assert.deepEqual(outlook.agents(Q), { members: null, onQueue: null, idle: null, interacting: null, notResponding: null, offQueue: null });
@@ -91,17 +107,7 @@ test("everyone is answered at once while more agents are idle than callers wait;
 });
 
 test("snapshots get agents, the served prediction and forecasts; the state round-trips through JSON; garbage is counted, not thrown", () => {
-  const { clock, engine, outlook, count } = setup();
-  const t0 = T(AT);
-  outlook.staffing({ queueId: Q, at: t0 - 1000, members: 3, onQueue: 3, idle: 0, interacting: 3, communicating: 0, notResponding: 0, offQueue: 0 });
-  for (let i = 0; i < 30; i++) {
-    const at = t0 - 1_500_000 + i * 40_000;
-    clock.set(at);
-    count(ev("offered", at, undefined, `v${i}`));
-    clock.set(at + 30_000);
-    count(ev("answered", at + 30_000, 30_000, `v${i}`));
-  }
-  clock.set(t0);
+  const { clock, engine, outlook } = busyHistory(30, 40_000);
   const [s] = outlook.enrich(engine.snapshot());
   assert.equal(s.now.agents.onQueue, 3);
   assert.ok(s.predicted.predictor !== null && s.predicted.samples >= 20, JSON.stringify(s.predicted));
@@ -163,17 +169,7 @@ test("the line is the queue: a caller waits behind the queue's callers of every 
 });
 
 test("state of version 1 (scoreboards per queue x media) is read: each line takes its first series' scoreboards", () => {
-  const { clock, engine, outlook, count } = setup();
-  const t0 = T(AT);
-  outlook.staffing({ queueId: Q, at: t0 - 1000, members: 3, onQueue: 3, idle: 0, interacting: 3, communicating: 0, notResponding: 0, offQueue: 0 });
-  for (let i = 0; i < 12; i++) {
-    const at = t0 - 900_000 + i * 60_000;
-    clock.set(at);
-    count(ev("offered", at, undefined, `v${i}`));
-    clock.set(at + 30_000);
-    count(ev("answered", at + 30_000, 30_000, `v${i}`));
-  }
-  clock.set(t0);
+  const { clock, engine, outlook } = busyHistory(12, 60_000);
   const now = outlook.toState();
   const v1 = { version: 1, staffing: now.staffing, busy: now.busy, series: now.series.map(([q, m, est]) => [q, m, est, now.lines[0][1]]) };
   const restored = new Outlook(engine, predictionSchema.parse({}), () => clock.now());
