@@ -144,7 +144,7 @@ export class Outlook {
         return;
       }
       // The engine has filed this offer already: the callers ahead are the others waiting.
-      const x = this.lineInputs(s, e.time, true);
+      const x = this.lineInputs(s.line, e.time, true);
       const predictions = predictAll(x);
       const board = s.line.scoreboards[contextOf(x.waiting)];
       board.predict(visit, e.time, predictions);
@@ -191,28 +191,23 @@ export class Outlook {
   }
 
   /**
-   * The predictors' inputs for a caller of series `s` arriving at `at`: its line's callers, rates
-   * and agents. `justOffered`: the engine already counts that caller as waiting.
+   * The predictors' inputs for a caller arriving at `at` in `line`: its callers, rates and agents.
+   * `justOffered`: the engine already counts that caller as waiting. `ratesOf` reads a member's
+   * rates (enrich reads each series' once for its line and its forecast).
    */
-  private lineInputs(s: SeriesOutlook, at: number, justOffered: boolean): PredictionInputs {
-    const members = s.line.members;
-    if (members.length === 1) return this.inputs(s, at, justOffered);
-    const now = members.map((m) => this.engine.nowOf(m.queueId, m.mediaType));
-    const rates = lineRates(
-      members.map((m) => m.estimators.rates(at)),
-      s.estimators.minHandleSamples,
-    );
-    const known = now.filter((f) => f !== null);
+  private lineInputs(line: Line, at: number, justOffered: boolean, ratesOf = (m: SeriesOutlook) => m.estimators.rates(at)): PredictionInputs {
+    const { members } = line;
+    const rates = lineRates(members.map(ratesOf), members[0].estimators.minHandleSamples);
+    const known = members.map((m) => this.engine.nowOf(m.queueId, m.mediaType)).filter((f) => f !== null);
     const waiting = known.length > 0 ? Math.max(0, known.reduce((a, f) => a + f.waiting, 0) - (justOffered ? 1 : 0)) : null;
     const heads = known.flatMap((f) => (f.longestWaitingSeconds === null ? [] : [f.longestWaitingSeconds]));
-    return this.withAgents(s.queueId, at, rates, waiting, heads.length > 0 ? Math.max(...heads) : null);
+    return this.withAgents(members[0].queueId, at, rates, waiting, heads.length > 0 ? Math.max(...heads) : null);
   }
 
-  /** The inputs from one series' own figures (the forecasts, which are per queue x media, and a line of one). */
-  private inputs(s: SeriesOutlook, at: number, justOffered: boolean): PredictionInputs & { busy: number | null; trend: number | null } {
+  /** The inputs from one series' own figures, for its forecasts (per queue x media, as the interval figures are). */
+  private inputs(s: SeriesOutlook, at: number, rates: SeriesRates): PredictionInputs & { busy: number | null; trend: number | null } {
     const nowFig = this.engine.nowOf(s.queueId, s.mediaType);
-    const rates = s.estimators.rates(at);
-    const waiting = nowFig ? Math.max(0, nowFig.waiting - (justOffered ? 1 : 0)) : null;
+    const waiting = nowFig ? nowFig.waiting : null;
     return { ...this.withAgents(s.queueId, at, rates, waiting, nowFig?.longestWaitingSeconds ?? null), busy: nowFig?.interacting ?? null, trend: rates.arrivals?.trend ?? null };
   }
 
@@ -240,13 +235,25 @@ export class Outlook {
     const now = this.now();
     const policy = this.engine.settings.serviceLevel;
     const shortAbandonSeconds = this.engine.settings.shortAbandonSeconds;
+    // Each series' rates are read once, and each line's wait served once, whichever snapshot asks first.
+    const rates = new Map<SeriesOutlook, SeriesRates>();
+    const ratesOf = (m: SeriesOutlook) => {
+      let r = rates.get(m);
+      if (!r) rates.set(m, (r = m.estimators.rates(now)));
+      return r;
+    };
+    const served = new Map<Line, ServedWait>();
     return snapshots.map((snap) => {
       const agents = this.agents(snap.queueId);
       const s = this.series.get(seriesKey(snap.queueId, snap.mediaType));
       if (!s) return { ...snap, now: { ...snap.now, agents } };
-      const line = this.lineInputs(s, now, false);
-      const predicted = s.line.scoreboards[contextOf(line.waiting)].serve(now, predictAll(line));
-      const x = this.inputs(s, now, false);
+      let predicted = served.get(s.line);
+      if (!predicted) {
+        const line = this.lineInputs(s.line, now, false, ratesOf);
+        predicted = s.line.scoreboards[contextOf(line.waiting)].serve(now, predictAll(line));
+        served.set(s.line, predicted);
+      }
+      const x = this.inputs(s, now, ratesOf(s));
       const cur = snap.intervals.current;
       const end = ms(cur.end);
       const fin: ForecastInputs = {
@@ -275,7 +282,7 @@ export class Outlook {
     const s = this.series.get(seriesKey(queueId, mediaType));
     if (!s) return null;
     const now = this.now();
-    return { predictions: predictAll(this.lineInputs(s, now, false)), nobodyAhead: s.line.scoreboards[0].scores(now), callersAhead: s.line.scoreboards[1].scores(now) };
+    return { predictions: predictAll(this.lineInputs(s.line, now, false)), nobodyAhead: s.line.scoreboards[0].scores(now), callersAhead: s.line.scoreboards[1].scores(now) };
   }
 
   toState(): OutlookState {

@@ -19,17 +19,16 @@
  * Serving: a predictor is eligible once it has `minSamples` scored visits in the window. The one
  * served stays until an eligible challenger's error is lower by `hysteresis` (default 10 %) and
  * by more than the two errors' sampling noise: the challenger's error plus `switchStdErrors`
- * (default 1) standard errors must stay below the incumbent's less as many. On 10 to 30 visits an RRMSE is uncertain by 15 to
- * 30 %, and a fixed margin alone let a predictor that was lucky on its first visits take over
- * (the backtest: refined HOL chosen on 21 visits it served 2.7 times worse than HOL). The
- * fallback served before any was eligible counts as the incumbent (on a tie it stays, as a
- * chosen one would). Before any is
- * eligible (and when the chosen one has no prediction now) the delay-history predictors come
- * first: HOL, LES, then QLm, QL, HOLr. The published comparisons (Ibrahim & Whitt) favour
- * queue-length predictors when the model holds, but their inputs (mu, theta, the agents' share)
- * are estimates that take the estimator window to settle, and the backtest
- * (bench/prediction.bench.ts) measured HOL and LES ahead of them on three of four scenarios;
- * scoring then moves to QLm where it is better.
+ * (default 1) standard errors must stay below the incumbent's less as many. On 10 to 30 visits
+ * an RRMSE is uncertain by 15 to 30 %, and a fixed margin alone let a predictor that was lucky on
+ * its first visits take over (the backtest: refined HOL chosen on 21 visits, where it served 2.7
+ * times HOL's error). The fallback served before any was eligible counts as the incumbent (on a
+ * tie it stays, as a chosen one would). Before any is eligible (and when the chosen one has no
+ * prediction now) the delay-history predictors come first: HOL, LES, then QLm, QL, HOLr. The
+ * published comparisons (Ibrahim & Whitt) favour queue-length predictors when the model holds,
+ * but their inputs (mu, theta, the agents' share) are estimates that take the estimator window
+ * to settle; on the backtest (bench/prediction.bench.ts) HOL is the best single predictor on two
+ * scenarios of four, and scoring moves to QLm or QL where they are better.
  *
  * Bounded memory: predictions of visits that never end (lost end events) expire after
  * `pendingMaxAgeMs` (default 4 hours) and at most `maxPending` are kept (the oldest go first);

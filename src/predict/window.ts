@@ -129,8 +129,11 @@ export class SlotWindow {
     return { slotMs: this.slotMs, slots: this.slots, width: this.width, since: this.since, data, late: this.late };
   }
 
-  /** A window from saved state; null when the state is not one (wrong shape, width or numbers). */
-  /** `narrower`: a saved width that is also read (an older layout whose sums are a prefix of this one's; the new sums start at 0). */
+  /**
+   * A window from saved state; null when the state is not one (wrong shape, width or numbers).
+   * `narrower`: a saved width that is also read (an older layout whose sums are a prefix of this
+   * one's; the new sums start at 0).
+   */
   static fromState(x: unknown, width: number, narrower?: number): SlotWindow | null {
     if (typeof x !== "object" || x === null) return null;
     const s = x as Partial<SlotWindowState>;
