@@ -58,6 +58,7 @@ export function assembleHealth(p: HealthParts): Health {
     backfill: {
       pending: job !== null && !job.settle,
       settling: job?.settle === true,
+      rereadPending: p.scheduler.reread !== null,
       running: p.scheduler.running !== null,
       lastDurationMs: p.runner.lastDurationMs,
       lastCatchUpMs: p.runner.lastCatchUpMs,

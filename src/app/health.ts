@@ -31,8 +31,12 @@ export interface Health {
   /** HTTP answers seen by the shared transport since this process started (429s, 503s, retries). */
   http: { requests: number; retries: number; failures: number; byStatus: Record<string, number>; rateLimit?: RateLimitView };
   backfill: {
+    /** A covering job's first pass is due (a gap not read yet). */
     pending: boolean;
+    /** A covering job waits for its next settling pass. */
     settling: boolean;
+    /** A re-read (reconciliation, a loss chase) is due. */
+    rereadPending: boolean;
     running: boolean;
     lastDurationMs: number | null;
     lastCatchUpMs: number | null;

@@ -52,11 +52,13 @@ import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
 import { restoreState } from "./restore.js";
-import { LAG_KEY, MonitorState, OUTLOOK_KEY, parseLag, parseMetaJson } from "./state.js";
+import { identityMargin, LAG_KEY, MonitorState, OUTLOOK_KEY, parseLag, parseMetaJson } from "./state.js";
 
-/** The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time, 6 times (about 5 hours). */
-const LOSS_CHASE_FIRST_MS = 5 * 60_000;
-const LOSS_CHASE_ATTEMPTS = 6;
+/**
+ * The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time
+ * up to every 15 minutes, for 5 hours or twice the measured lag's settle horizon if that is longer.
+ */
+const LOSS_CHASE = { firstMs: 5 * 60_000, maxPauseMs: 15 * 60_000, attempts: 6, spanMs: 5 * 3_600_000 };
 
 /** Observers of what the monitor receives (run --record). */
 export interface MonitorTaps {
@@ -113,7 +115,23 @@ export class Monitor {
     // State first: every part below starts from what was committed.
     this.store = new StateStore(config.state.file, config.state.recordEvents);
     this.engine = new Engine(config.stats, clock);
-    const restored = restoreState(this.store, this.engine, config, now, log);
+    // The details API's lag, measured from here on (the configured delay is the first guess).
+    const guessMs = bf.ingestionDelaySeconds * 1000 * clock.speed;
+    this.lag = new LagTracker(defaultLagSettings(guessMs));
+    this.lag.restore(parseLag(this.store.stored().meta[LAG_KEY]));
+    const lag = this.lag;
+    const horizonMs = () => lag.horizonMs(clock.now());
+    const allowanceMs = config.stream.latencyAllowanceSeconds * 1000;
+    // Genesys' 30-minute aggregates are compared once an interval has closed, our own late events
+    // (stream latency) are in and Genesys' last aggregate message for it has come (<= 1/s per
+    // group): 2 minutes plus the latency allowance, and at least 5 real seconds (on a virtual
+    // clock running many times faster, a busy process's own lag would otherwise look like loss).
+    const lossStore = new LossStore(this.store.database);
+    const lossRows = lossStore.load();
+    if (lossRows.bad.length > 0) log.error({ intervals: lossRows.bad.slice(0, 20), count: lossRows.bad.length }, `state file ${config.state.file}: table loss_intervals: unreadable rows skipped (those intervals are not compared with Genesys')`);
+    this.lossDetector = new LossDetector(Math.max(120_000 + allowanceMs, 5_000 * clock.speed), { ...LOSS_CHASE, spanMs: () => Math.max(LOSS_CHASE.spanMs, 2 * horizonMs()) }, lossRows.records);
+    // The identities kept reach as far back as the measured lag and the chases in progress need.
+    const restored = restoreState(this.store, this.engine, config, now, log, { marginMs: identityMargin(lag, now), recoveries: this.lossDetector.holding() });
     const { stored, loaded } = restored;
     this.watermark = restored.watermark;
     this.counters = restored.counters;
@@ -142,15 +160,8 @@ export class Monitor {
     const monitored = (q: string) => this.discovery.has(q);
 
     // Sinks and alerts read the engine; their outboxes live in the state file.
-    // The details API's lag, measured from here on (the configured delay is the first guess).
-    const guessMs = bf.ingestionDelaySeconds * 1000 * clock.speed;
-    this.lag = new LagTracker(defaultLagSettings(guessMs));
-    this.lag.restore(parseLag(stored.meta[LAG_KEY]));
-    const lag = this.lag;
-    const horizonMs = () => lag.horizonMs(clock.now());
     this.scheduler = new BackfillScheduler({ horizonMs, maxSettlePasses: bf.settleMaxPasses });
     this.source = createStreamSource(config, { client: this.client, clock, log, commits: this.commits, problems: this.problems, awsCredentials: taps.awsCredentials });
-    const allowanceMs = config.stream.latencyAllowanceSeconds * 1000;
     this.triggers = new BackfillTriggers(
       this.scheduler,
       this.watermark,
@@ -174,14 +185,6 @@ export class Monitor {
     });
     this.store.addCommitParticipant(this.exporter.commitParticipant);
 
-    // Genesys' 30-minute aggregates are compared once an interval has closed, our own late events
-    // (stream latency) are in and Genesys' last aggregate message for it has come (<= 1/s per
-    // group): 2 minutes plus the latency allowance, and at least 5 real seconds (on a virtual
-    // clock running many times faster, a busy process's own lag would otherwise look like loss).
-    const lossStore = new LossStore(this.store.database);
-    const lossRows = lossStore.load();
-    if (lossRows.bad.length > 0) log.error({ intervals: lossRows.bad.slice(0, 20), count: lossRows.bad.length }, `state file ${config.state.file}: table loss_intervals: unreadable rows skipped (those intervals are not compared with Genesys')`);
-    this.lossDetector = new LossDetector(Math.max(120_000 + allowanceMs, 5_000 * clock.speed), { firstMs: LOSS_CHASE_FIRST_MS, attempts: LOSS_CHASE_ATTEMPTS }, lossRows.records);
     this.store.addCommitParticipant(lossStore.commitParticipant(this.lossDetector));
     this.watermark.setRecoveries(this.lossDetector.holding());
     const lossDetector = this.lossDetector;

@@ -1,7 +1,9 @@
 /**
  * A start from the state file, in the order that keeps every part consistent with what was
  * committed: W and the queue coverage first (a new file starts W at the business day's start),
- * then only the identities no source can deliver again are left behind, the queues' names and
+ * then only the identities no source can deliver again are left behind (the measured lag's
+ * margin and the chases in progress say how far back that is; W learns from where the file still
+ * holds them, so no horizon reaches past), the queues' names and
  * service-level goals (the log is replayed with each queue's own threshold), the checkpointed
  * series with the log after them, and the counters. Unreadable rows are said and counted.
  */
@@ -24,7 +26,13 @@ export interface Restored {
   fresh: boolean;
 }
 
-export function restoreState(store: StateStore, engine: Engine, config: Config, now: number, log: Logger): Restored {
+/** What the identities to load must cover besides W: the measured lag's margin, the loss detector's chases. */
+export interface Retention {
+  marginMs: number;
+  recoveries: Map<string, number>;
+}
+
+export function restoreState(store: StateStore, engine: Engine, config: Config, now: number, log: Logger, retention: Retention): Restored {
   const bf = config.backfill;
   const stored = store.stored();
   let coverage: WatermarkState;
@@ -37,7 +45,10 @@ export function restoreState(store: StateStore, engine: Engine, config: Config, 
     log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
   }
   const watermark = new Watermark(coverage, { overlapMs: bf.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
+  watermark.setMargin(retention.marginMs);
+  watermark.setRecoveries(retention.recoveries);
   const loaded = store.load(watermark.pruneBefore());
+  watermark.forgotBefore(loaded.seenFrom);
   for (const q of parseQueues(stored.meta[QUEUES_KEY])) engine.setQueue(q.id, q);
   engine.restore(loaded.series);
   for (const e of loaded.replay) engine.apply(e);

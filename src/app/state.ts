@@ -27,6 +27,9 @@ export const OUTLOOK_KEY = "outlook";
 /** Identities are kept for this many times the largest measured lag (or the configured margin, if longer). */
 const RETENTION_LAGS = 3;
 
+/** How far behind W - overlap identities are kept, as the measured lag asks (the watermark applies the configured floor). */
+export const identityMargin = (lag: LagTracker, now: number): number => RETENTION_LAGS * (lag.maxRecent(now) ?? 0);
+
 export interface StateParts {
   store: StateStore;
   committer: Committer;
@@ -127,7 +130,7 @@ export class MonitorState {
 
   /** Compacts closed buckets and forgets identities older than any source can deliver again. */
   upkeep(): void {
-    this.p.watermark.setMargin(RETENTION_LAGS * (this.p.lag.maxRecent(this.p.clock.now()) ?? 0));
+    this.p.watermark.setMargin(identityMargin(this.p.lag, this.p.clock.now()));
     this.p.engine.maintain();
     const before = this.p.pipeline.prune();
     this.p.watermark.forgetRemovedBefore(this.p.engine.dayStart(this.p.clock.now()));

@@ -12,10 +12,14 @@
  *
  * Where Genesys counted more, an event was missed: the interval is re-read for that queue (a
  * "chase"), and compared again after each re-read, `chase.firstMs` later and then twice as long
- * each time, because the missing version may not be in the details API yet (its lag can be longer
- * than anyone guessed). Resolved when the counts agree; after `chase.attempts` re-reads it is
- * given up and said (an interval whose neighbours balance it is an edge case of attribution:
- * Genesys stamps an answer at the agent's connect, tens of ms from the queue leg's end).
+ * each time up to `chase.maxPauseMs`, because the missing version may not be in the details API
+ * yet (its lag can be longer than anyone guessed). The pause is capped because a chase re-read is
+ * one queue's half hour, about a page, while each doubling past the cap would add as much to the
+ * time a late version stays uncounted once it is there. Resolved when the counts agree. Given up
+ * and said after `chase.attempts` re-reads, and not before the interval's end is `chase.spanMs()`
+ * behind: the measured lag's reach, so a guess does not end a chase the lag has not. An interval
+ * whose neighbours balance it is an edge case of attribution (Genesys stamps an answer at the
+ * agent's connect, tens of ms from the queue leg's end).
  * Where the monitor counted more, re-reading cannot help: reported only. Pure: the caller feeds
  * counted events and aggregates, and acts on what `due` returns.
  */
@@ -64,8 +68,12 @@ export interface IntervalRecord {
 export interface ChaseSettings {
   /** Clock ms from the first difference to the first comparison after a re-read. */
   firstMs: number;
-  /** Re-reads at most before giving up. */
+  /** The pause doubles up to this (clock ms); unset: no cap. */
+  maxPauseMs?: number;
+  /** Re-reads at least before giving up. */
   attempts: number;
+  /** Nor given up before the interval's end is this far behind (clock ms); unset: 0. */
+  spanMs?: () => number;
 }
 
 /** What the caller must do after `due`: re-read these, and the intervals now held open (recovery floors). */
@@ -191,9 +199,9 @@ export class LossDetector {
       if (!missing) {
         status = chases > 0 ? "recovered" : differences.length > 0 ? "ours-higher" : "agree";
         if (chases > 0) this.recovered++;
-      } else if (chases < this.chase.attempts) {
+      } else if (chases < this.chase.attempts || now - end < (this.chase.spanMs?.() ?? 0)) {
         status = "chasing";
-        r.chase = { attempts: chases + 1, nextAt: now + this.chase.firstMs * 2 ** chases };
+        r.chase = { attempts: chases + 1, nextAt: now + Math.min(this.chase.firstMs * 2 ** chases, this.chase.maxPauseMs ?? Infinity) };
         this.dirty.add(key);
         out.reread.push([queueId, start, end]);
       } else {

@@ -151,6 +151,7 @@ export class Pipeline {
   prune(): number {
     const before = this.watermark.pruneBefore();
     this.dedup.prune(before);
+    this.watermark.forgotBefore(before);
     return before;
   }
 }

@@ -16,6 +16,11 @@
  *    the details API's measured lag (never less than the configured one), so a late version is
  *    not dropped as too old to tell. Queues the loss detector is chasing are held open from the
  *    interval it re-reads (their identities are kept from there), like pickups.
+ *  - The horizon of a queue that is not a pickup never reaches back before `keptFrom`, the time
+ *    from which every counted identity is still held (identities are forgotten there, and a
+ *    restart loads them only from there): a margin that grows with a newly measured lag, or a
+ *    chase that begins after its interval's identities were forgotten, cannot admit an event
+ *    that was counted and forgotten. (A pickup's events before its floor were never counted.)
  */
 
 export interface WatermarkState {
@@ -45,6 +50,8 @@ export class Watermark {
   private w: number;
   private heldAt: number | null = null;
   private marginMs: number;
+  /** Every counted identity from here on is held (see the header). */
+  private keptFrom = -Infinity;
   /** Queues the loss detector is chasing: queue id -> start of the earliest interval re-read. */
   private recoveries = new Map<string, number>();
   private readonly pickups = new Map<string, number>();
@@ -138,8 +145,14 @@ export class Watermark {
   /** Unseen events of this queue older than this are dropped (they may have been counted). */
   horizon(queueId: string): number {
     const global = this.w - this.s.overlapMs - this.marginMs;
-    const floor = Math.min(this.pickups.get(queueId) ?? Infinity, this.recoveries.get(queueId) ?? Infinity);
-    return Number.isFinite(floor) ? Math.min(global, floor - this.s.overlapMs) : global;
+    const pickup = this.pickups.get(queueId);
+    if (pickup !== undefined) return Math.min(global, pickup - this.s.overlapMs, (this.recoveries.get(queueId) ?? Infinity) - this.s.overlapMs);
+    return Math.max(this.keptFrom, Math.min(global, (this.recoveries.get(queueId) ?? Infinity) - this.s.overlapMs));
+  }
+
+  /** Identities before `t` were forgotten (or never loaded): no horizon reaches back past it again. */
+  forgotBefore(t: number): void {
+    if (t > this.keptFrom) this.keptFrom = t;
   }
 
   /** Identities older than this can be forgotten: no queue's horizon reaches them. */

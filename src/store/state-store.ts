@@ -66,6 +66,11 @@ export interface LoadedState extends StoredPosition {
   replay: QueueEvent[];
   /** Counted identities with their event time, from `seenSince` on, in log order. */
   seen: [string, number][];
+  /**
+   * `seen` holds every counted identity from here on: `seenSince`, or later where an earlier
+   * process pruned the file past it (then an unseen event older than this may have been counted).
+   */
+  seenFrom: number;
   counters: Record<string, number>;
 }
 
@@ -77,6 +82,9 @@ export interface LoadedState extends StoredPosition {
  * order. Everything older is never read, however long a recordEvents log grows. When more than
  * a quarter of the rows behind the checkpoint are wanted, they are read in one ordered pass.
  */
+/** Meta key: identities before this time may have been pruned from the file. */
+const IDENTITIES_FROM_KEY = "identities_from";
+
 export const LOAD_QUERIES = {
   afterCheckpoint: "SELECT seq, n, events FROM log WHERE seq > ? ORDER BY seq",
   identitiesBehind: "SELECT seq FROM log INDEXED BY log_newest WHERE newest >= ? AND seq <= ?",
@@ -113,7 +121,7 @@ export class StateStore {
   private readonly setMeta: Database.Statement;
   private readonly setCounter: Database.Statement;
   private readonly commitTx: (b: Batch, counters: [string, number][]) => void;
-  private readonly prune: Database.Statement;
+  private readonly pruneTx: (before: number) => number;
   private readonly checkpointTx: (series: SeriesState[]) => void;
   // State of other parts that must commit with each batch (the wait histogram, the loss detector).
   private readonly participants: { write(): void; committed(): void }[] = [];
@@ -166,7 +174,15 @@ export class StateStore {
         for (const st of series) this.upsertSeries.run(`${st.queueId}/${st.mediaType}`, JSON.stringify(st));
         this.setMeta.run("checkpoint_seq", String((lastSeq.get() as { seq: number }).seq));
       });
-      this.prune = db.prepare("DELETE FROM log WHERE newest < ? AND seq <= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'checkpoint_seq'), 0) RETURNING n");
+      const prune = db.prepare("DELETE FROM log WHERE newest < ? AND seq <= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'checkpoint_seq'), 0) RETURNING n");
+      const identitiesFrom = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+      this.pruneTx = db.transaction((before: number) => {
+        let n = 0;
+        for (const r of prune.all(before) as { n: number }[]) n += r.n;
+        // The file holds every identity from here on: `load` says so (never earlier than an older prune said).
+        if (n > 0 && !(Number(identitiesFrom.get(IDENTITIES_FROM_KEY)) >= before)) this.setMeta.run(IDENTITIES_FROM_KEY, String(before));
+        return n;
+      });
       for (const [name, value] of this.readCounters([])) this.writtenCounters.set(name, value);
     } catch (e) {
       db.close();
@@ -272,7 +288,8 @@ export class StateStore {
       }
       read(this.db.prepare(LOAD_QUERIES.afterCheckpoint).raw().iterate(pos.checkpointSeq) as Iterable<[number, number, string]>, true);
     });
-    return { ...pos, series, replay, seen, counters, problems };
+    const pruned = Number(pos.meta[IDENTITIES_FROM_KEY]);
+    return { ...pos, series, replay, seen, seenFrom: Number.isFinite(pruned) ? Math.max(seenSince, pruned) : seenSince, counters, problems };
   }
 
   setStartedAt(t: number): void {
@@ -318,9 +335,7 @@ export class StateStore {
    */
   pruneSeen(before: number): number {
     if (this.recordEvents) return 0;
-    let n = 0;
-    for (const r of named(this.file, "pruning identities (table log)", () => this.prune.all(before)) as { n: number }[]) n += r.n;
-    return n;
+    return named(this.file, "pruning identities (tables log, meta)", () => this.pruneTx(before));
   }
 
   close(): void {

@@ -36,7 +36,7 @@ test("the log is replayed with each queue's own threshold and name", () => {
 
   const reopened = new StateStore(file);
   const engine = new Engine(config.stats, new ManualClock(NOW));
-  const r = restoreState(reopened, engine, config, NOW, silentLogger);
+  const r = restoreState(reopened, engine, config, NOW, silentLogger, { marginMs: 0, recoveries: new Map() });
   reopened.close();
   assert.equal(r.loaded.replay.length, 8, "nothing was checkpointed: the whole log is replayed");
   const [s] = engine.snapshot();

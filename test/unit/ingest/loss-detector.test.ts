@@ -54,6 +54,25 @@ test("a chased interval is compared again later, twice as far apart, until it ag
   assert.equal(never.unrecovered, 1);
 });
 
+test("a chase's pauses stop doubling at the cap, and it is not given up before the measured lag's reach", () => {
+  let reach = 4 * 3_600_000;
+  const d = new LossDetector(0, { firstMs: 300_000, maxPauseMs: 900_000, attempts: 2, spanMs: () => reach });
+  d.aggregate(agg(T0, { offered: 1 }));
+  const end = T0 + AGGREGATE_MS;
+  const times: number[] = [];
+  for (let now = end, i = 0; i < 60; i++, now += 60_000) {
+    const c = d.due(now, untouched).compared[0];
+    if (!c) continue;
+    if (c.status !== "chasing") break;
+    times.push((now - end) / 60_000);
+  }
+  assert.deepEqual(times.slice(0, 5), [0, 5, 15, 30, 45], "5, 10, then every 15 minutes");
+  assert.equal(d.unrecovered, 0, "two attempts done, but the lag's reach (4 h) is not");
+  reach = 0;
+  const last = d.due(end + 10 * 3_600_000, untouched).compared[0];
+  assert.equal(last.status, "unrecovered", "given up once both are past");
+});
+
 test("where the monitor counted more nothing is chased; an interval balanced by its neighbours is an edge, not a loss", () => {
   const d = new LossDetector(0, { firstMs: 1, attempts: 1 });
   d.count(ev("answered", T0 + 5));

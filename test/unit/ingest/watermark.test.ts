@@ -55,3 +55,22 @@ test("coverage survives a restart through its state", () => {
   w.settled(["b"]);
   assert.ok(w.version > v, "a coverage change is marked for persisting");
 });
+
+test("no horizon reaches back past identities already forgotten: a grown margin, a late chase; a pickup's floor still does", () => {
+  const w = new Watermark({ watermark: DAY0 + 10 * H, pickups: [], known: ["a", "b"], removed: [] }, settings);
+  const before = w.pruneBefore();
+  assert.equal(before, DAY0 + 9 * H - 60_000, "W - overlap - margin");
+  w.forgotBefore(before);
+  w.setMargin(3 * H); // a longer lag was measured after the identities were forgotten
+  assert.equal(w.horizon("a"), before, "not W - overlap - 3 h: what was counted there and forgotten could come back");
+  w.setRecoveries(new Map([["a", DAY0 + 8 * H]]));
+  assert.equal(w.horizon("a"), before, "a chase that began after its interval was forgotten");
+  w.setMargin(0);
+  w.advance(DAY0 + 11 * H);
+  w.setRecoveries(new Map([["a", DAY0 + 9.5 * H]]));
+  assert.equal(w.horizon("a"), DAY0 + 9.5 * H - 60_000, "a chase within what is held opens it");
+  w.forgotBefore(DAY0); // an older boundary never moves it back
+  assert.equal(w.horizon("b"), DAY0 + 10 * H - 60_000);
+  w.select(["a", "b", "c"], DAY0, false);
+  assert.equal(w.horizon("c"), DAY0 - 60_000, "a pickup's events before W were never counted: admitted from its floor");
+});

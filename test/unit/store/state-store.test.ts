@@ -47,12 +47,16 @@ test("batches: replay after the checkpoint in order, identities by time, counter
     [4000, 9000, 8000],
     "identities older than asked for are not read back",
   );
+  assert.equal(loaded.seenFrom, 0, "nothing pruned yet: every identity from where it was asked");
   // Pruning drops checkpointed rows whose every event is older; never the log after the checkpoint.
   assert.equal(again.pruneSeen(20_000), 3);
   assert.deepEqual(again.load(0).replay, second);
+  assert.equal(again.load(0).seenFrom, 20_000, "identities before the prune may be gone: a load says from where it holds them");
   again.checkpoint([]);
   assert.equal(again.pruneSeen(8500), 0, "a row with one newer event is kept whole");
   assert.equal(again.pruneSeen(9001), 2);
+  assert.equal(again.load(30_000).seenFrom, 30_000);
+  assert.equal(again.load(0).seenFrom, 20_000, "a later prune that removed rows never moves it back");
   assert.deepEqual(again.load(0), { ...again.load(0), replay: [], seen: [] });
   again.close();
 });

@@ -1,9 +1,9 @@
 /**
  * Runs the backfill jobs the scheduler hands out, one at a time: the details query over the job's
  * queues and range, every event through the ingest pipeline (dedup makes re-reads harmless), then
- * the scheduler decides what follows (a settling pass, settled) and the triggers what a settled
- * job allows. A failed pass is retried with backoff; a refusal no retry can fix is a standing
- * problem (logged once a minute) and retried at most once a minute.
+ * the scheduler decides what follows (a settling pass, settled; a re-read is one pass) and the
+ * triggers what a settled job allows. A failed pass is retried with backoff; a refusal no retry
+ * can fix is a standing problem (logged once a minute) and retried at most once a minute.
  */
 import { delayMs, type BackoffOptions } from "../../../delivery/retry.js";
 import { HttpError } from "../../../delivery/transport.js";
@@ -143,8 +143,8 @@ export class BackfillRunner {
       }
       log.info(
         {
-          pass: j.settle ? "settling" : "immediate",
-          ...(j.settle ? { settlePass: j.passes + 1, apiCaughtUp: caught, next: outcome.kind } : { catchUpMs: this.lastCatchUpMs }),
+          pass: j.reread ? "re-read" : j.settle ? "settling" : "immediate",
+          ...(j.settle ? { settlePass: j.passes + 1, apiCaughtUp: caught, next: outcome.kind } : j.reread ? {} : { catchUpMs: this.lastCatchUpMs }),
           cause: j.cause,
           queues: j.queueIds === null ? "all" : ids.length,
           from: new Date(floor).toISOString(),

@@ -2,8 +2,16 @@
  * Backfill scheduling: which range to re-read from analytics, when, and when a range counts as
  * settled. Pure decisions (no clock, no I/O); the runner runs the jobs it hands out.
  *
- *  - One job is pending at a time (and one running): a new need merges into the pending job
- *    (union of ranges and queues), so bursts of gaps cost one query.
+ *  - Two kinds of work. Jobs that cover a gap (the first start, a stream gap, a pickup, events
+ *    the state file refused) settle, as below. Re-reads (reconciliation, the loss detector's
+ *    chases) are single passes over what W already covers: whatever a pass finds is counted at
+ *    once, and the next re-read reads back a horizon again (reconciliation) or the detector
+ *    compares again and decides (a chase), so re-reads need no settling of their own. Each kind
+ *    has one pending slot: a new need merges into it (union of ranges and queues), so bursts cost
+ *    one query. One pass runs at a time, a covering job's first.
+ *  - A settling job may wait a horizon between passes (an hour, where the lag was measured that
+ *    long); re-reads never wait behind it, so reconciliation keeps its rhythm and a chase its
+ *    pauses.
  *  - A job first runs an *immediate* pass, as soon as the stream is back. The details API lags
  *    behind, so *settling* passes re-read the range until it has stayed the same for longer than
  *    the settle horizon: the margin times the largest lag measured recently (./lag.ts), never less
@@ -15,9 +23,7 @@
  *    pass was already in the API then, so settling passes re-read only from `settleFrom` = the
  *    immediate pass's time minus a few horizons, not the whole day again (5,000 pages for 500,000
  *    conversations). A version later than that is the reconciliation's and the loss detector's.
- *  - Jobs that cover a gap (the first start, a stream gap, a pickup, events the state file
- *    refused) hold W until they settle; reconciliation and loss re-reads read what W already
- *    covers and hold nothing.
+ *  - Jobs that cover a gap hold W until they settle; re-reads hold nothing.
  */
 
 export type JobCause = "initial" | "gap" | "pickup" | "reconcile" | "loss" | "retry" | "refused";
@@ -47,6 +53,8 @@ export interface BackfillJob {
   changedAt?: number;
   /** The job covers a gap: W waits for it to settle. */
   covers: boolean;
+  /** A re-read: one pass, in the re-read slot (never settles). */
+  reread: boolean;
 }
 
 export interface SchedulerSettings {
@@ -57,11 +65,14 @@ export interface SchedulerSettings {
 
 /** Causes whose jobs cover a gap (W waits for them). */
 const COVERING: ReadonlySet<JobCause> = new Set(["initial", "gap", "pickup", "refused"]);
+/** Causes whose jobs are re-reads of what W covers: single passes (see the header). */
+const REREADS: ReadonlySet<JobCause> = new Set(["reconcile", "loss"]);
 
 export type PassOutcome =
   | { kind: "immediate" }
   | { kind: "unsettled"; passes: number; nextAt: number }
-  | { kind: "settled"; passes: number; stable: boolean };
+  | { kind: "settled"; passes: number; stable: boolean }
+  | { kind: "reread" };
 
 /**
  * Whether the details API has ingested up to where it matters: its latest event (`apiFrontier`,
@@ -80,11 +91,15 @@ export function sameSet(a: Set<string>, b: Set<string>): boolean {
 
 /** A new job, with no settling history. */
 export function newJob(j: Pick<BackfillJob, "from" | "to" | "readyAt" | "queueIds" | "cause"> & Partial<BackfillJob>): BackfillJob {
-  return { settle: false, liveAtReal: Date.now(), attempts: 0, passes: 0, previous: null, pages: 0, covers: COVERING.has(j.cause), ...j };
+  const reread = REREADS.has(j.cause);
+  return { liveAtReal: Date.now(), attempts: 0, passes: 0, previous: null, pages: 0, ...j, settle: !reread && (j.settle ?? false), covers: COVERING.has(j.cause), reread };
 }
 
 export class BackfillScheduler {
+  /** The pending covering job (immediate or settling). */
   job: BackfillJob | null = null;
+  /** The pending re-read. */
+  reread: BackfillJob | null = null;
   running: BackfillJob | null = null;
   /** Jobs scheduled since start, by cause (for self-health). */
   readonly scheduled: Record<JobCause, number> = { initial: 0, gap: 0, pickup: 0, reconcile: 0, loss: 0, retry: 0, refused: 0 };
@@ -94,7 +109,25 @@ export class BackfillScheduler {
   /** Adds a need, merging it into the pending job. */
   schedule(job: BackfillJob): void {
     this.scheduled[job.cause]++;
-    this.merge(job);
+    if (job.reread) this.mergeReread(job);
+    else this.merge(job);
+  }
+
+  /** Re-reads merge into one pass, as soon as either is due. */
+  private mergeReread(job: BackfillJob): void {
+    const r = this.reread;
+    if (!r) {
+      this.reread = job;
+      return;
+    }
+    r.from = Math.min(r.from, job.from);
+    r.to = Math.max(r.to, job.to);
+    r.readyAt = Math.min(r.readyAt, job.readyAt);
+    r.queueIds = r.queueIds === null || job.queueIds === null ? null : new Set([...r.queueIds, ...job.queueIds]);
+    r.attempts = Math.min(r.attempts, job.attempts);
+    r.liveAtReal = Math.max(r.liveAtReal, job.liveAtReal);
+    // Reconciliation's name wins: its pass reads every queue and is counted as one.
+    if (job.cause === "reconcile") r.cause = "reconcile";
   }
 
   private merge(job: BackfillJob): void {
@@ -126,11 +159,14 @@ export class BackfillScheduler {
     }
   }
 
-  /** The job to run now, if one is due and none is running; it is then `running`. */
+  /** The job to run now, if one is due and none is running (a covering job first); it is then `running`. */
   take(now: number): BackfillJob | null {
-    const j = this.job;
-    if (!j || this.running || now < j.readyAt) return null;
-    this.job = null;
+    if (this.running) return null;
+    const due = (j: BackfillJob | null): j is BackfillJob => j !== null && now >= j.readyAt;
+    const j = due(this.job) ? this.job : due(this.reread) ? this.reread : null;
+    if (!j) return null;
+    if (j === this.job) this.job = null;
+    else this.reread = null;
     this.running = j;
     return j;
   }
@@ -142,6 +178,7 @@ export class BackfillScheduler {
    */
   succeeded(job: BackfillJob, seen: Set<string>, queriedAt: number, caughtUp = true): PassOutcome {
     this.running = null;
+    if (job.reread) return { kind: "reread" };
     const h = this.s.horizonMs();
     if (!job.settle) {
       // What ended a few horizons before this pass was in the API already: settling re-reads only the rest.
@@ -167,7 +204,8 @@ export class BackfillScheduler {
   failed(job: BackfillJob, retryAt: number): void {
     this.running = null;
     this.scheduled.retry++;
-    this.merge({ ...job, settle: false, readyAt: retryAt, attempts: job.attempts + 1, passes: 0, previous: null, cause: "retry" });
+    if (job.reread) this.mergeReread({ ...job, readyAt: retryAt, attempts: job.attempts + 1 });
+    else this.merge({ ...job, settle: false, readyAt: retryAt, attempts: job.attempts + 1, passes: 0, previous: null, cause: "retry" });
   }
 
   /** A job covering a gap is pending or running: W waits. */
@@ -175,19 +213,20 @@ export class BackfillScheduler {
     return this.job?.covers === true || this.running?.covers === true;
   }
 
-  /** A pending or running job reads this queue around [from, to). */
+  /**
+   * A pass still to come may count events of this queue in [from, to): a running job, a pending
+   * re-read, or a covering job whose range has not been read since it was scheduled or merged.
+   * A settling job waiting for its next pass has read the range already: what it may still find
+   * came late, which is the loss detector's to chase, not to wait a horizon for.
+   */
   touches(queueId: string, from: number, to: number): boolean {
     const t = (j: BackfillJob | null) => j !== null && j.from < to && j.to >= from && (j.queueIds === null || j.queueIds.has(queueId));
-    return t(this.job) || t(this.running);
+    return t(this.running) || t(this.reread) || (t(this.job) && this.job!.changedAt === undefined);
   }
 
   /** A gap is known and its immediate pass has not run yet (or is running). */
   get catchingUp(): boolean {
-    const unsettled = (j: BackfillJob | null) => j !== null && !j.settle;
+    const unsettled = (j: BackfillJob | null) => j !== null && !j.settle && !j.reread;
     return unsettled(this.job) || unsettled(this.running);
-  }
-
-  get idle(): boolean {
-    return this.job === null && this.running === null;
   }
 }

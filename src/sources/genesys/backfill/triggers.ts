@@ -151,12 +151,13 @@ export class BackfillTriggers {
   }
 
   /**
-   * Without any gap, re-read recent minutes once the ingestion delay has passed, so a notification
-   * the service left out is still counted (dedup drops what the stream had). With reconciliation
-   * off, only the queues no channel carries are re-read.
+   * Re-read recent minutes once the ingestion delay has passed, so a notification the service
+   * left out is still counted (dedup drops what the stream had). With reconciliation off, only
+   * the queues no channel carries are re-read. It keeps its rhythm while a gap's job settles (a
+   * re-read does not wait behind one); only a gap not yet read at all comes first.
    */
   reconcile(): void {
-    if (!this.stream.connected || !this.caughtUp || !this.scheduler.idle) return;
+    if (!this.stream.connected || !this.caughtUp) return;
     const minutes = this.s.backfill.reconcileMinutes;
     const unstreamed = this.stream.unstreamedQueues();
     if (minutes === 0 && unstreamed.length === 0) return;
@@ -169,14 +170,14 @@ export class BackfillTriggers {
     this.reconciledUntil = now;
     this.counters.reconciles++;
     const queueIds = minutes > 0 ? null : new Set(unstreamed);
-    this.scheduler.schedule(newJob({ from, to: now, readyAt: now + this.s.ingestionDelayMs(), settle: true, queueIds, cause: "reconcile" }));
+    this.scheduler.schedule(newJob({ from, to: now, readyAt: now + this.s.ingestionDelayMs(), queueIds, cause: "reconcile" }));
   }
 
   /**
-   * The loss detector's turn: closed intervals compared with Genesys' own counts once no backfill
-   * touches them. Where Genesys counted more the interval is re-read for that queue, again and
-   * again with growing pauses (the missing version may come late), and the queue's identities
-   * are kept from that interval on while it is chased.
+   * The loss detector's turn: closed intervals compared with Genesys' own counts once no pass
+   * still to come touches them. Where Genesys counted more the interval is re-read for that
+   * queue (one pass), again and again with growing pauses (the missing version may come late),
+   * and the queue's identities are kept from that interval on while it is chased.
    */
   checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean, aggregates?: AggregatesSource): Comparison[] {
     if (!this.stream.connected || !this.caughtUp) return []; // a gap's events are still on their way
@@ -200,7 +201,7 @@ export class BackfillTriggers {
     }
     for (const [queueId, from, to] of reread) {
       if (!monitored(queueId)) continue;
-      this.scheduler.schedule(newJob({ from, to, readyAt: now, settle: true, queueIds: new Set([queueId]), cause: "loss" }));
+      this.scheduler.schedule(newJob({ from, to, readyAt: now, queueIds: new Set([queueId]), cause: "loss" }));
     }
     this.watermark.setRecoveries(detector.holding());
     return compared;
@@ -247,9 +248,9 @@ export class BackfillTriggers {
     this.log.warn({ from: new Date(from).toISOString() }, "the state file takes events again; the refused ones are backfilled");
   }
 
-  /** A pass succeeded (immediate or settling): the first backfill is done once one over every queue ran. */
+  /** A pass succeeded: the first backfill is done once a covering pass over every queue ran. */
   passed(job: BackfillJob): void {
-    if (job.queueIds === null) this.initialDone = true;
+    if (job.queueIds === null && !job.reread) this.initialDone = true;
   }
 
   /** A job settled for these queues: pickups become ordinary, and a read of every queue may move W. */

@@ -36,7 +36,7 @@ test("settled only once the range stayed unchanged for a whole horizon, and its 
   // Two passes agree, but the range last changed only half a horizon before: not yet.
   assert.equal(s.succeeded({ ...s.take(1000 + 2 * H)!, changedAt: 1000 + 1.5 * H }, set("e1", "e2"), 1000 + 2 * H).kind, "unsettled");
   assert.deepEqual(s.succeeded(s.take(1e9)!, set("e1", "e2"), 1000 + 3 * H), { kind: "settled", passes: 3, stable: true });
-  assert.equal(s.idle, true);
+  assert.deepEqual([s.job, s.reread, s.running], [null, null, null], "nothing left");
 });
 
 test("the horizon is read at every pass: a larger measured lag keeps a range open longer", () => {
@@ -104,10 +104,33 @@ test("a long range (a first start's day) settles on its last part only", () => {
 
 test("touches: a pending or running job over a queue and a range", () => {
   const s = scheduler();
-  s.schedule(newJob({ from: 100, to: 200, readyAt: 0, queueIds: set("a"), cause: "loss", settle: true }));
+  s.schedule(newJob({ from: 100, to: 200, readyAt: 0, queueIds: set("a"), cause: "loss" }));
   assert.equal(s.touches("a", 150, 300), true);
   assert.equal(s.touches("b", 150, 300), false);
   assert.equal(s.touches("a", 201, 300), false);
   s.take(0);
   assert.equal(s.touches("a", 0, 101), true, "running counts too");
+});
+
+test("a re-read is one pass in its own slot: it never waits behind a settling job, nor settles", () => {
+  const s = scheduler();
+  s.schedule(newJob({ from: 0, to: 1000, readyAt: 0, queueIds: null, cause: "gap" }));
+  s.succeeded(s.take(0)!, set("e1"), 1000);
+  assert.equal(s.job!.readyAt, 1000 + H, "the gap's job waits a horizon for its settling pass");
+  assert.equal(s.touches("a", 0, 500), false, "its range was read: the loss detector need not wait a horizon for it");
+  s.schedule(newJob({ from: 200, to: 400, readyAt: 1100, queueIds: set("a"), cause: "loss" }));
+  s.schedule(newJob({ from: 300, to: 900, readyAt: 1200, queueIds: set("b"), cause: "loss" }));
+  assert.deepEqual([s.reread!.from, s.reread!.to, [...s.reread!.queueIds!].sort(), s.reread!.readyAt, s.reread!.settle], [200, 900, ["a", "b"], 1100, false], "re-reads merge, due when the first is");
+  assert.equal(s.touches("b", 800, 850), true, "a re-read still to come");
+  assert.equal(s.catchingUp, false, "a re-read is not a gap");
+  const r = s.take(1100)!;
+  assert.equal(r.cause, "loss");
+  assert.equal(s.job!.settle, true, "the settling job is left as it was");
+  s.failed(r, 1500);
+  assert.deepEqual([s.reread!.cause, s.reread!.readyAt, s.reread!.attempts], ["loss", 1500, 1], "a failed re-read is retried as one");
+  assert.deepEqual(s.succeeded(s.take(1500)!, set("x"), 1500), { kind: "reread" });
+  assert.equal(s.reread, null);
+  assert.deepEqual([s.job!.passes, s.job!.readyAt], [0, 1000 + H], "nor did the re-read touch its evidence");
+  s.schedule(newJob({ from: 0, to: 10, readyAt: 1000 + H, queueIds: null, cause: "reconcile" }));
+  assert.equal(s.take(1000 + H)?.cause, "gap", "a covering job first when both are due");
 });

@@ -54,8 +54,8 @@ test("queues beyond the channel cap are reconciled even when reconciliation is o
   off.scheduler.succeeded(j, new Set(), off.clock.now());
   off.scheduler.job = null;
   off.t.reconcile();
-  assert.equal(pending(off.scheduler)?.cause, "reconcile");
-  assert.deepEqual([...(pending(off.scheduler)?.queueIds ?? [])], ["c"]);
+  assert.equal(off.scheduler.reread?.cause, "reconcile");
+  assert.deepEqual([...(off.scheduler.reread?.queueIds ?? [])], ["c"]);
   const none = setup({ reconcileMinutes: 0 }, []);
   none.t.channelLive("ch", ["a", "b", "c"]);
   const k = none.scheduler.take(none.clock.now())!;
@@ -63,7 +63,7 @@ test("queues beyond the channel cap are reconciled even when reconciliation is o
   none.scheduler.succeeded(k, new Set(), none.clock.now());
   none.scheduler.job = null;
   none.t.reconcile();
-  assert.equal(none.scheduler.job, null, "with every queue streamed and reconciliation off: nothing");
+  assert.equal(none.scheduler.reread, null, "with every queue streamed and reconciliation off: nothing");
 });
 
 test("reconciliation reads a settle horizon behind W, and holds nothing", () => {
@@ -74,8 +74,26 @@ test("reconciliation reads a settle horizon behind W, and holds nothing", () => 
   scheduler.succeeded(j, new Set(), clock.now());
   scheduler.job = null;
   t.reconcile();
-  const r = scheduler.job!;
+  const r = scheduler.reread!;
   assert.equal(r.from, Math.min(clock.now() - 10 * 60_000, watermark.value) - H);
   assert.equal(r.covers, false);
-  assert.equal(t.backfillIdle, true, "the stream may still move W while it settles");
+  assert.equal(t.backfillIdle, true, "the stream may still move W while it is read");
+});
+
+test("reconciliation keeps its rhythm while a gap's job waits a horizon between settling passes", () => {
+  const { clock, scheduler, t } = setup({ reconcileMinutes: 10 });
+  t.channelLive("ch", ["a", "b", "c"]);
+  const initial = scheduler.take(clock.now())!;
+  t.passed(initial);
+  scheduler.succeeded(initial, new Set(), clock.now());
+  assert.equal(scheduler.job?.settle, true, "the first start's job now settles, a horizon away");
+  t.reconcile();
+  assert.equal(scheduler.reread?.cause, "reconcile", "a re-read is scheduled beside it");
+  clock.advance(30_000);
+  assert.equal(scheduler.take(clock.now())?.cause, "reconcile", "and runs before the settling pass is due");
+  t.channelDown("ch", clock.now(), "socket closed");
+  t.channelLive("ch", ["a", "b", "c"]);
+  scheduler.running = null;
+  t.reconcile();
+  assert.equal(scheduler.reread, null, "a gap not read yet comes first");
 });
