@@ -22,8 +22,8 @@ import { deliveryPolicy } from "../delivery/policy.js";
 import { HttpTransport } from "../delivery/transport.js";
 import { startHttpServer } from "../http/server.js";
 import { Dedup } from "../ingest/dedup.js";
-import { LossDetector } from "../ingest/loss-detector.js";
-import { LossStore } from "../ingest/loss-store.js";
+import type { LossDetector } from "../ingest/loss-detector.js";
+import { openLossDetector } from "../ingest/loss-store.js";
 import { NowFigures } from "../ingest/now-figures.js";
 import { Pipeline } from "../ingest/pipeline.js";
 import type { Watermark } from "../ingest/watermark.js";
@@ -52,7 +52,7 @@ import { assembleHealth } from "./health-view.js";
 import type { Health } from "./health.js";
 import { Problems } from "./problems.js";
 import { restoreState } from "./restore.js";
-import { identityMargin, LAG_KEY, MonitorState, OUTLOOK_KEY, parseLag, parseMetaJson } from "./state.js";
+import { MonitorState, OUTLOOK_KEY, parseMetaJson } from "./state.js";
 
 /**
  * The loss detector re-reads a disagreeing interval after 5 minutes, then twice as long each time
@@ -115,10 +115,9 @@ export class Monitor {
     // State first: every part below starts from what was committed.
     this.store = new StateStore(config.state.file, config.state.recordEvents);
     this.engine = new Engine(config.stats, clock);
-    // The details API's lag, measured from here on (the configured delay is the first guess).
+    // The details API's lag, measured from here on (the configured delay is the first guess; restored below).
     const guessMs = bf.ingestionDelaySeconds * 1000 * clock.speed;
     this.lag = new LagTracker(defaultLagSettings(guessMs));
-    this.lag.restore(parseLag(this.store.stored().meta[LAG_KEY]));
     const lag = this.lag;
     const horizonMs = () => lag.horizonMs(clock.now());
     const allowanceMs = config.stream.latencyAllowanceSeconds * 1000;
@@ -126,12 +125,10 @@ export class Monitor {
     // (stream latency) are in and Genesys' last aggregate message for it has come (<= 1/s per
     // group): 2 minutes plus the latency allowance, and at least 5 real seconds (on a virtual
     // clock running many times faster, a busy process's own lag would otherwise look like loss).
-    const lossStore = new LossStore(this.store.database);
-    const lossRows = lossStore.load();
-    if (lossRows.bad.length > 0) log.error({ intervals: lossRows.bad.slice(0, 20), count: lossRows.bad.length }, `state file ${config.state.file}: table loss_intervals: unreadable rows skipped (those intervals are not compared with Genesys')`);
-    this.lossDetector = new LossDetector(Math.max(120_000 + allowanceMs, 5_000 * clock.speed), { ...LOSS_CHASE, spanMs: () => Math.max(LOSS_CHASE.spanMs, 2 * horizonMs()) }, lossRows.records);
+    const loss = openLossDetector(this.store.database, config.state.file, log, Math.max(120_000 + allowanceMs, 5_000 * clock.speed), { ...LOSS_CHASE, spanMs: () => Math.max(LOSS_CHASE.spanMs, 2 * horizonMs()) });
+    this.lossDetector = loss.detector;
     // The identities kept reach as far back as the measured lag and the chases in progress need.
-    const restored = restoreState(this.store, this.engine, config, now, log, { marginMs: identityMargin(lag, now), recoveries: this.lossDetector.holding() });
+    const restored = restoreState(this.store, this.engine, config, now, log, { lag, recoveries: this.lossDetector.holding() });
     const { stored, loaded } = restored;
     this.watermark = restored.watermark;
     this.counters = restored.counters;
@@ -185,8 +182,7 @@ export class Monitor {
     });
     this.store.addCommitParticipant(this.exporter.commitParticipant);
 
-    this.store.addCommitParticipant(lossStore.commitParticipant(this.lossDetector));
-    this.watermark.setRecoveries(this.lossDetector.holding());
+    this.store.addCommitParticipant(loss.store.commitParticipant(this.lossDetector));
     const lossDetector = this.lossDetector;
     const exporter = this.exporter;
     this.pipeline = new Pipeline(

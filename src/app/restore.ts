@@ -11,8 +11,9 @@ import type { Engine } from "../aggregate/engine.js";
 import type { Config } from "../config/schema.js";
 import { Watermark, type WatermarkState } from "../ingest/watermark.js";
 import type { LoadedState, StateStore, StoredPosition } from "../store/state-store.js";
+import type { LagTracker } from "../sources/genesys/backfill/lag.js";
 import type { Logger } from "../util/log.js";
-import { COVERAGE_KEY, parseCoverage, parseQueues, QUEUES_KEY } from "./state.js";
+import { COVERAGE_KEY, identityMargin, LAG_KEY, parseCoverage, parseLag, parseQueues, QUEUES_KEY } from "./state.js";
 
 /** Identities are kept at least this long behind W - overlap (more when the measured lag says so). */
 export const DEDUP_MARGIN_MS = 3_600_000;
@@ -26,9 +27,9 @@ export interface Restored {
   fresh: boolean;
 }
 
-/** What the identities to load must cover besides W: the measured lag's margin, the loss detector's chases. */
+/** What the identities to load must cover besides W: the measured lag (restored here from the file) and the loss detector's chases. */
 export interface Retention {
-  marginMs: number;
+  lag: LagTracker;
   recoveries: Map<string, number>;
 }
 
@@ -45,7 +46,8 @@ export function restoreState(store: StateStore, engine: Engine, config: Config, 
     log.info({ from: new Date(w).toISOString() }, "new state file; first backfill");
   }
   const watermark = new Watermark(coverage, { overlapMs: bf.overlapSeconds * 1000, marginMs: DEDUP_MARGIN_MS });
-  watermark.setMargin(retention.marginMs);
+  retention.lag.restore(parseLag(stored.meta[LAG_KEY]));
+  watermark.setMargin(identityMargin(retention.lag, now));
   watermark.setRecoveries(retention.recoveries);
   const loaded = store.load(watermark.pruneBefore());
   watermark.forgotBefore(loaded.seenFrom);

@@ -4,7 +4,8 @@
  * same transaction logs, so after a crash both sides of every comparison are as they were.
  */
 import type Database from "better-sqlite3";
-import type { IntervalRecord, LossDetector } from "./loss-detector.js";
+import type { Logger } from "../util/log.js";
+import { LossDetector, type ChaseSettings, type IntervalRecord } from "./loss-detector.js";
 
 const isCounts = (c: unknown) => typeof c === "object" && c !== null && ["offered", "answered", "abandoned", "flowout"].every((k) => Number.isInteger((c as Record<string, unknown>)[k]));
 
@@ -60,4 +61,12 @@ export class LossStore {
       committed: () => this.unwritten.clear(),
     };
   }
+}
+
+/** The store and a detector restored from it; unreadable rows are said (`file` names the state file). */
+export function openLossDetector(db: Database.Database, file: string, log: Logger, settleMs: number, chase: ChaseSettings): { store: LossStore; detector: LossDetector } {
+  const store = new LossStore(db);
+  const rows = store.load();
+  if (rows.bad.length > 0) log.error({ intervals: rows.bad.slice(0, 20), count: rows.bad.length }, `state file ${file}: table loss_intervals: unreadable rows skipped (those intervals are not compared with Genesys')`);
+  return { store, detector: new LossDetector(settleMs, chase, rows.records) };
 }

@@ -13,6 +13,7 @@ import { restoreState } from "../../../src/app/restore.js";
 import { QUEUES_KEY } from "../../../src/app/state.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { QueueEvent } from "../../../src/domain/queue-event.js";
+import { defaultLagSettings, LagTracker } from "../../../src/sources/genesys/backfill/lag.js";
 import { StateStore } from "../../../src/store/state-store.js";
 import { ManualClock } from "../../../src/util/clock.js";
 import { silentLogger } from "../../../src/util/log.js";
@@ -36,7 +37,7 @@ test("the log is replayed with each queue's own threshold and name", () => {
 
   const reopened = new StateStore(file);
   const engine = new Engine(config.stats, new ManualClock(NOW));
-  const r = restoreState(reopened, engine, config, NOW, silentLogger, { marginMs: 0, recoveries: new Map() });
+  const r = restoreState(reopened, engine, config, NOW, silentLogger, { lag: new LagTracker(defaultLagSettings(0)), recoveries: new Map() });
   reopened.close();
   assert.equal(r.loaded.replay.length, 8, "nothing was checkpointed: the whole log is replayed");
   const [s] = engine.snapshot();
