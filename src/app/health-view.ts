@@ -70,7 +70,7 @@ export function assembleHealth(p: HealthParts): Health {
       analyticsLag: p.lag.view(p.now),
       cost: { pagesPerMinute: p.pagesPerMinute, rateLimitPerMinute: p.limiter.perMinute, shareOfRateLimit: p.limiter.perMinute > 0 ? p.pagesPerMinute / p.limiter.perMinute : null },
     },
-    lossDetector: { compared: p.lossDetector.compared, disagreed: p.lossDetector.disagreed, recovered: p.lossDetector.recovered, unrecovered: p.lossDetector.unrecovered, chasing: p.lossDetector.holding().size, last: p.lossDetector.last.slice(0, 20) },
+    lossDetector: { compared: p.lossDetector.compared, disagreed: p.lossDetector.disagreed, recovered: p.lossDetector.recovered, unrecovered: p.lossDetector.unrecovered, chasing: p.lossDetector.chasingQueues, last: p.lossDetector.last.slice(0, 20) },
     problems,
   };
 }

@@ -165,15 +165,27 @@ export class LossDetector {
     }
   }
 
-  /** Queues held open by a chase, with the earliest interval start each (identities must be kept from there). */
-  holding(): Map<string, number> {
+  /**
+   * Queues with an interval still to be compared or chased (of those `monitored`), with the
+   * earliest interval start each: identities must be kept from there, or a re-read could not tell
+   * a late version from one counted and since forgotten. Not only chased intervals: a comparison
+   * waits for the interval to settle, for Genesys' query to confirm it and for no backfill to touch
+   * it, and no fixed identity margin is sure to outlast that.
+   */
+  holding(monitored: (queueId: string) => boolean = () => true): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [key, r] of this.records) {
-      if (!r.chase) continue;
+    for (const key of this.records.keys()) {
       const [q, , start] = partsOf(key);
-      out.set(q, Math.min(out.get(q) ?? Infinity, start));
+      if (monitored(q)) out.set(q, Math.min(out.get(q) ?? Infinity, start));
     }
     return out;
+  }
+
+  /** Queues with an interval being chased. */
+  get chasingQueues(): number {
+    const out = new Set<string>();
+    for (const [key, r] of this.records) if (r.chase) out.add(partsOf(key)[0]);
+    return out.size;
   }
 
   /**

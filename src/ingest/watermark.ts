@@ -14,8 +14,9 @@
  *  - The late-event horizon (W - overlap - margin) drops an unseen event older than it: its
  *    identity may have been forgotten, so counting it could count it twice. The margin follows
  *    the details API's measured lag (never less than the configured one), so a late version is
- *    not dropped as too old to tell. Queues the loss detector is chasing are held open from the
- *    interval it re-reads (their identities are kept from there), like pickups.
+ *    not dropped as too old to tell. Queues with an interval the loss detector has still to
+ *    compare or is chasing are held open from that interval (their identities are kept from
+ *    there), like pickups.
  *  - The horizon of a queue that is not a pickup never reaches back before `keptFrom`, the time
  *    from which every counted identity is still held (identities are forgotten there, and a
  *    restart loads them only from there): a margin that grows with a newly measured lag, or a
@@ -52,7 +53,7 @@ export class Watermark {
   private marginMs: number;
   /** Every counted identity from here on is held (see the header). */
   private keptFrom = -Infinity;
-  /** Queues the loss detector is chasing: queue id -> start of the earliest interval re-read. */
+  /** Queues the loss detector may still re-read: queue id -> start of the earliest such interval. */
   private recoveries = new Map<string, number>();
   private readonly pickups = new Map<string, number>();
   private known: Set<string> | null;
@@ -172,7 +173,7 @@ export class Watermark {
     return this.marginMs;
   }
 
-  /** The queues held open by the loss detector's chases (replaces the previous set). */
+  /** The queues held open by the loss detector (replaces the previous set). */
   setRecoveries(floors: Map<string, number>): void {
     this.recoveries = floors;
   }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { QueueEvent } from "../../../src/domain/queue-event.js";
 import { AGGREGATE_MS, LossDetector, type IntervalRecord } from "../../../src/ingest/loss-detector.js";
+import { Watermark } from "../../../src/ingest/watermark.js";
 
 const T0 = Date.parse("2024-12-30T09:30:00.000Z");
 const ev = (kind: QueueEvent["kind"], time: number, participantId = "p"): QueueEvent => ({ kind, queueId: "q", mediaType: "voice", conversationId: "c", participantId, time });
@@ -139,4 +140,23 @@ test("an interval is compared once Genesys' aggregates query confirmed it; the l
   f.count(ev("offered", T0 + 1));
   f.confirm([["q", "voice", T0]], []);
   assert.equal(f.due(end, untouched, true).compared[0].status, "ours-higher");
+});
+
+test("an interval is held open from its first event until it is compared, however long the comparison waits past the identity margin", () => {
+  const hour = 3_600_000;
+  const d = new LossDetector(25 * 60_000, CHASE);
+  d.count(ev("offered", T0 + 1));
+  d.count({ ...ev("offered", T0 + 2), queueId: "gone" });
+  const w = new Watermark({ watermark: T0 + 70 * 60_000, pickups: [], known: null, removed: [] }, { overlapMs: 60_000, marginMs: hour });
+  assert.ok(w.pruneBefore() > T0, "the margin alone would forget the interval's first minutes");
+  const monitored = (q: string) => q !== "gone";
+  w.setRecoveries(d.holding(monitored));
+  assert.deepEqual([...d.holding(monitored)], [["q", T0]], "a queue no longer monitored holds nothing");
+  assert.equal(w.pruneBefore(), T0 - 60_000, "identities are kept from the interval not yet compared");
+  assert.equal(w.horizon("q"), T0 - 60_000, "and a re-read may count its late versions");
+  assert.equal(d.chasingQueues, 0, "held, not chased");
+  d.aggregate(agg(T0, { offered: 1 }));
+  assert.equal(d.due(T0 + 70 * 60_000, untouched).compared.find((c) => c.queueId === "q")?.status, "agree");
+  w.setRecoveries(d.holding(monitored));
+  assert.equal(w.pruneBefore(), T0 + 70 * 60_000 - 60_000 - hour, "released once compared");
 });

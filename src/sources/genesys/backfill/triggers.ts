@@ -203,7 +203,7 @@ export class BackfillTriggers {
       if (!monitored(queueId)) continue;
       this.scheduler.schedule(newJob({ from, to, readyAt: now, queueIds: new Set([queueId]), cause: "loss" }));
     }
-    this.watermark.setRecoveries(detector.holding());
+    this.watermark.setRecoveries(detector.holding(monitored));
     return compared;
   }
 
