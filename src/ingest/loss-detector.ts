@@ -76,7 +76,7 @@ export interface ChaseSettings {
   spanMs?: () => number;
 }
 
-/** What the caller must do after `due`: re-read these, and the intervals now held open (recovery floors). */
+/** What `due` compared, and what the caller must re-read. */
 export interface LossActions {
   compared: Comparison[];
   /** Intervals to re-read now: [queueId, start, end]. */

@@ -145,10 +145,9 @@ export class Watermark {
 
   /** Unseen events of this queue older than this are dropped (they may have been counted). */
   horizon(queueId: string): number {
-    const global = this.w - this.s.overlapMs - this.marginMs;
+    const held = Math.min(this.w - this.s.overlapMs - this.marginMs, (this.recoveries.get(queueId) ?? Infinity) - this.s.overlapMs);
     const pickup = this.pickups.get(queueId);
-    if (pickup !== undefined) return Math.min(global, pickup - this.s.overlapMs, (this.recoveries.get(queueId) ?? Infinity) - this.s.overlapMs);
-    return Math.max(this.keptFrom, Math.min(global, (this.recoveries.get(queueId) ?? Infinity) - this.s.overlapMs));
+    return pickup !== undefined ? Math.min(held, pickup - this.s.overlapMs) : Math.max(this.keptFrom, held);
   }
 
   /** Identities before `t` were forgotten (or never loaded): no horizon reaches back past it again. */

@@ -74,6 +74,9 @@ export interface LoadedState extends StoredPosition {
   counters: Record<string, number>;
 }
 
+/** Meta key: identities before this time may have been pruned from the file. */
+const IDENTITIES_FROM_KEY = "identities_from";
+
 /**
  * The reads of the log on load, each served by an index (EXPLAIN QUERY PLAN in the tests): the
  * rows after the checkpoint by the primary key; the checkpointed rows that still hold
@@ -82,9 +85,6 @@ export interface LoadedState extends StoredPosition {
  * order. Everything older is never read, however long a recordEvents log grows. When more than
  * a quarter of the rows behind the checkpoint are wanted, they are read in one ordered pass.
  */
-/** Meta key: identities before this time may have been pruned from the file. */
-const IDENTITIES_FROM_KEY = "identities_from";
-
 export const LOAD_QUERIES = {
   afterCheckpoint: "SELECT seq, n, events FROM log WHERE seq > ? ORDER BY seq",
   identitiesBehind: "SELECT seq FROM log INDEXED BY log_newest WHERE newest >= ? AND seq <= ?",
@@ -175,12 +175,12 @@ export class StateStore {
         this.setMeta.run("checkpoint_seq", String((lastSeq.get() as { seq: number }).seq));
       });
       const prune = db.prepare("DELETE FROM log WHERE newest < ? AND seq <= COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'checkpoint_seq'), 0) RETURNING n");
-      const identitiesFrom = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+      // The file holds every identity from here on: `load` says so (never earlier than an older prune said).
+      const raiseIdentitiesFrom = db.prepare(`INSERT INTO meta (key, value) VALUES ('${IDENTITIES_FROM_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(meta.value AS REAL) < CAST(excluded.value AS REAL)`);
       this.pruneTx = db.transaction((before: number) => {
         let n = 0;
         for (const r of prune.all(before) as { n: number }[]) n += r.n;
-        // The file holds every identity from here on: `load` says so (never earlier than an older prune said).
-        if (n > 0 && !(Number(identitiesFrom.get(IDENTITIES_FROM_KEY)) >= before)) this.setMeta.run(IDENTITIES_FROM_KEY, String(before));
+        if (n > 0) raiseIdentitiesFrom.run(String(before));
         return n;
       });
       for (const [name, value] of this.readCounters([])) this.writtenCounters.set(name, value);

@@ -125,7 +125,7 @@ export class BackfillRunner {
       this.p.problems.clear("token");
       counters.backfills++;
       counters.backfillPages += r.pages;
-      if (j.cause === "reconcile" || j.cause === "loss") counters.reconcilePages += r.pages;
+      if (j.reread) counters.reconcilePages += r.pages;
       this.lastDurationMs = Date.now() - started;
       if (j.settle) counters.settlePasses++;
       this.p.triggers.passed(j);

@@ -176,8 +176,9 @@ export class BackfillTriggers {
   /**
    * The loss detector's turn: closed intervals compared with Genesys' own counts once no pass
    * still to come touches them. Where Genesys counted more the interval is re-read for that
-   * queue (one pass), again and again with growing pauses (the missing version may come late),
-   * and the queue's identities are kept from that interval on while it is chased.
+   * queue (one pass), again and again with growing pauses (the missing version may come late).
+   * Until an interval is compared, and while it is chased, its queue's identities are kept from
+   * its start.
    */
   checkLoss(detector: LossDetector, monitored: (queueId: string) => boolean, aggregates?: AggregatesSource): Comparison[] {
     if (!this.stream.connected || !this.caughtUp) return []; // a gap's events are still on their way
